@@ -1,0 +1,60 @@
+import { GetMeetingCommand } from '@aws-sdk/client-chime-sdk-meetings';
+import { GetMediaPipelineCommand } from '@aws-sdk/client-chime-sdk-media-pipelines';
+import { MeetingNeverEnded, isNotFound } from '../lib/errors';
+import { completeToken, endRecordingMeeting, failToken, meetingEnded, type MeetingEndDeps } from '../lib/meeting-end';
+import type { MeetingRef, PipelineRef, Plan } from '../lib/schemas';
+import { presentHumans } from '../lib/store';
+
+/**
+ * Runs as `lambda:invoke.waitForTaskToken`: stores the token where the meeting-event handler finds it,
+ * then checks whether the meeting already ended (the end event may have come before the token was
+ * stored, or been lost). The state machine re-enters this step when its TimeoutSeconds passes without
+ * a callback (the safety net for lost events); `maxChecks` bounds that loop by Chime's 24-hour maximum
+ * meeting length.
+ */
+export async function awaitMeetingEnd(
+  deps: MeetingEndDeps & { maxChecks: number; now: () => string },
+  input: { taskToken: string; plan: Plan; chimeMeeting: MeetingRef; capturePipeline: PipelineRef },
+): Promise<{ outcome: string }> {
+  const { taskToken, plan, chimeMeeting, capturePipeline } = input;
+  const rec = await deps.store.update(chimeMeeting.meetingId, plan.executionId, { taskToken }, { incrementChecks: true });
+  if (rec.checks > deps.maxChecks) {
+    throw new MeetingNeverEnded(`meeting ${chimeMeeting.meetingId} still exists after ${rec.checks - 1} checks, past Chime's 24-hour maximum; giving up the wait`);
+  }
+  if (rec.meetingEndedAt) {
+    await completeToken(deps.sfn, taskToken, { reason: rec.endReason ?? 'MeetingEnded', endedAt: rec.meetingEndedAt });
+    return { outcome: 'ended-before-wait' };
+  }
+  try {
+    await deps.meetings.send(new GetMeetingCommand({ MeetingId: chimeMeeting.meetingId }));
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    await meetingEnded(deps, chimeMeeting.meetingId, 'MeetingEnded', deps.now());
+    return { outcome: 'meeting-gone' };
+  }
+  const status = await captureStatus(deps, capturePipeline.mediaPipelineId);
+  if (status === 'Failed') {
+    await failToken(deps.sfn, taskToken, 'PipelineFailed', `capture pipeline ${capturePipeline.mediaPipelineId} failed while the meeting ran`);
+    return { outcome: 'capture-failed' };
+  }
+  if (status === 'Gone' || status === 'Stopped') {
+    await meetingEnded(deps, chimeMeeting.meetingId, 'CaptureStopped', deps.now());
+    return { outcome: 'capture-stopped' };
+  }
+  // A re-check after the timeout: attendee events may have been lost, so end a meeting nobody is in.
+  if (rec.checks > 1 && presentHumans(rec).length === 0) {
+    await endRecordingMeeting(deps, rec, deps.now());
+    return { outcome: 'ended-empty-meeting' };
+  }
+  return { outcome: 'waiting' };
+}
+
+async function captureStatus(deps: MeetingEndDeps, id: string): Promise<string> {
+  try {
+    const out = await deps.pipelines.send(new GetMediaPipelineCommand({ MediaPipelineId: id }));
+    return out.MediaPipeline?.MediaCapturePipeline?.Status ?? 'Unknown';
+  } catch (err) {
+    if (isNotFound(err)) return 'Gone';
+    throw err;
+  }
+}

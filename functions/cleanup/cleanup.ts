@@ -1,0 +1,90 @@
+import { DeleteMeetingCommand, type ChimeSDKMeetingsClient } from '@aws-sdk/client-chime-sdk-meetings';
+import { DeleteMediaPipelineCommand, type ChimeSDKMediaPipelinesClient } from '@aws-sdk/client-chime-sdk-media-pipelines';
+import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { isNotFound } from '../lib/errors';
+import type { MeetingRef, PipelineRef, Plan } from '../lib/schemas';
+import type { RecordingStore } from '../lib/store';
+
+export interface CleanupInput {
+  plan: Plan;
+  chimeMeeting?: MeetingRef;
+  capturePipeline?: PipelineRef;
+  concatenationPipeline?: PipelineRef;
+  concatenationStatus?: { artifacts: string[] };
+  error?: { Error: string; Cause?: string };
+}
+
+export interface RecordingSummary {
+  status: 'SUCCEEDED' | 'FAILED';
+  executionName: string;
+  meetingId?: string;
+  capturePipelineId?: string;
+  concatenationPipelineId?: string;
+  artifacts: string[];
+  /** What cleanup stopped or deleted, e.g. "capture-pipeline:<id>" (already-gone resources are not listed). */
+  deleted: string[];
+  rawChunksDeleted: number;
+  error?: { error: string; cause: string };
+}
+
+/**
+ * The last step of every path that created something: success and compensation alike. It deletes what
+ * this execution created and still exists (NotFound means done, so it can run any number of times),
+ * optionally removes raw chunks once the concatenated files are confirmed, and records the outcome.
+ */
+export async function cleanup(
+  deps: { meetings: ChimeSDKMeetingsClient; pipelines: ChimeSDKMediaPipelinesClient; s3: S3Client; store: RecordingStore },
+  input: CleanupInput,
+): Promise<RecordingSummary> {
+  const { plan, chimeMeeting, capturePipeline, error } = input;
+  const deleted: string[] = [];
+  if (capturePipeline?.mediaPipelineId && (await deleteIfExists(deps.pipelines.send(new DeleteMediaPipelineCommand({ MediaPipelineId: capturePipeline.mediaPipelineId }))))) {
+    deleted.push(`capture-pipeline:${capturePipeline.mediaPipelineId}`);
+  }
+  if (chimeMeeting?.created && (await deleteIfExists(deps.meetings.send(new DeleteMeetingCommand({ MeetingId: chimeMeeting.meetingId }))))) {
+    deleted.push(`meeting:${chimeMeeting.meetingId}`);
+  }
+  const artifacts = error ? [] : (input.concatenationStatus?.artifacts ?? []);
+  const rawChunksDeleted = !plan.keepRawChunks && artifacts.length > 0 ? await deletePrefix(deps.s3, plan.capture.bucket, plan.capture.prefix) : 0;
+  const summary: RecordingSummary = {
+    status: error ? 'FAILED' : 'SUCCEEDED',
+    executionName: plan.executionName,
+    meetingId: chimeMeeting?.meetingId,
+    capturePipelineId: capturePipeline?.mediaPipelineId,
+    concatenationPipelineId: input.concatenationPipeline?.mediaPipelineId,
+    artifacts,
+    deleted,
+    rawChunksDeleted,
+    error: error ? { error: error.Error, cause: error.Cause ?? '' } : undefined,
+  };
+  if (chimeMeeting) {
+    await deps.store.update(chimeMeeting.meetingId, plan.executionId, { status: summary.status, artifacts, error: summary.error, taskToken: '' });
+  }
+  return summary;
+}
+
+/** True when the delete removed something; false when it was already gone. */
+async function deleteIfExists(p: Promise<unknown>): Promise<boolean> {
+  try {
+    await p;
+    return true;
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw err;
+  }
+}
+
+async function deletePrefix(s3: S3Client, bucket: string, prefix: string): Promise<number> {
+  let count = 0;
+  let token: string | undefined;
+  do {
+    const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}/`, ContinuationToken: token }));
+    const keys = (out.Contents ?? []).map((o) => ({ Key: o.Key ?? '' })).filter((o) => o.Key);
+    if (keys.length > 0) {
+      await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }));
+      count += keys.length;
+    }
+    token = out.NextContinuationToken;
+  } while (token);
+  return count;
+}

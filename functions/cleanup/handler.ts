@@ -1,0 +1,19 @@
+import * as z from 'zod/mini';
+import { mediaPipelines } from '../lib/clients/media-pipelines';
+import { meetings } from '../lib/clients/meetings';
+import { s3 } from '../lib/clients/s3';
+import { stepHandler } from '../lib/handler';
+import { MeetingRef, PipelineRef, Plan } from '../lib/schemas';
+import { store } from '../lib/store-instance';
+import { cleanup } from './cleanup';
+
+const Input = z.object({
+  plan: Plan,
+  chimeMeeting: z.optional(MeetingRef),
+  capturePipeline: z.optional(PipelineRef),
+  concatenationPipeline: z.optional(PipelineRef),
+  concatenationStatus: z.optional(z.object({ artifacts: z.array(z.string()) })),
+  error: z.optional(z.object({ Error: z.string(), Cause: z.optional(z.string()) })),
+});
+
+export const handler = stepHandler('Cleanup', Input, (input) => cleanup({ meetings, pipelines: mediaPipelines, s3, store }, input));

@@ -1,0 +1,57 @@
+import { CreateMeetingCommand, DeleteMeetingCommand, GetMeetingCommand, type ChimeSDKMeetingsClient, type Meeting } from '@aws-sdk/client-chime-sdk-meetings';
+import { accountOf, meetingSourceArn } from '../lib/arns';
+import { MeetingNotFound, WorkflowError, isNotFound } from '../lib/errors';
+import type { MeetingRef, Plan } from '../lib/schemas';
+import type { RecordingStore } from '../lib/store';
+import { clientRequestToken } from '../lib/tokens';
+
+/**
+ * Creates the meeting (idempotently: the token is derived from the execution) or adopts the one named in
+ * the request, then claims it in the recordings table for this execution.
+ */
+export async function createOrAdoptMeeting(deps: { meetings: ChimeSDKMeetingsClient; store: RecordingStore; account: string }, plan: Plan): Promise<MeetingRef> {
+  const created = plan.mode === 'create';
+  const meeting = created ? await createMeeting(deps.meetings, plan) : await getMeeting(deps.meetings, plan.meetingId ?? '');
+  const meetingId = meeting.MeetingId ?? '';
+  const account = accountOf(meeting.MeetingArn ?? '') ?? deps.account;
+  const ref: MeetingRef = {
+    meetingId,
+    meetingArn: meeting.MeetingArn ?? '',
+    sourceArn: meetingSourceArn(account, meetingId),
+    account,
+    mediaRegion: meeting.MediaRegion ?? plan.mediaRegion ?? '',
+    created,
+  };
+  try {
+    await deps.store.claim({ meetingId, executionId: plan.executionId, executionName: plan.executionName, createdMeeting: created, mediaRegion: ref.mediaRegion });
+  } catch (err) {
+    // A terminal failure here would leave our new meeting unknown to Cleanup; end it before failing.
+    // Transient failures are retried and the same token returns the same meeting.
+    if (created && err instanceof WorkflowError && !err.retryable) {
+      await deps.meetings.send(new DeleteMeetingCommand({ MeetingId: meetingId })).catch(() => undefined);
+    }
+    throw err;
+  }
+  return ref;
+}
+
+async function createMeeting(meetings: ChimeSDKMeetingsClient, plan: Plan): Promise<Meeting> {
+  const out = await meetings.send(
+    new CreateMeetingCommand({
+      ClientRequestToken: clientRequestToken(plan.executionId, 'CreateMeeting'),
+      MediaRegion: plan.mediaRegion,
+      ExternalMeetingId: plan.externalMeetingId,
+      Tags: plan.tags.length > 0 ? plan.tags : undefined,
+    }),
+  );
+  return out.Meeting ?? {};
+}
+
+async function getMeeting(meetings: ChimeSDKMeetingsClient, meetingId: string): Promise<Meeting> {
+  try {
+    return (await meetings.send(new GetMeetingCommand({ MeetingId: meetingId }))).Meeting ?? {};
+  } catch (err) {
+    if (isNotFound(err)) throw new MeetingNotFound(`meetingId: meeting ${meetingId} does not exist or has ended; start the recording while the meeting runs`);
+    throw err;
+  }
+}

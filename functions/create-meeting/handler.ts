@@ -1,0 +1,10 @@
+import * as z from 'zod/mini';
+import { meetings } from '../lib/clients/meetings';
+import { stepHandler } from '../lib/handler';
+import { Plan } from '../lib/schemas';
+import { store } from '../lib/store-instance';
+import { createOrAdoptMeeting } from './create-meeting';
+
+export const handler = stepHandler('CreateMeeting', z.object({ plan: Plan }), ({ plan }) =>
+  createOrAdoptMeeting({ meetings, store, account: process.env.ACCOUNT_ID ?? '' }, plan),
+);

@@ -1,0 +1,5 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+
+// Created once per Lambda container. No region or endpoint here: the SDK reads AWS_REGION and
+// AWS_ENDPOINT_URL* itself, which is how local runs reach the local cloud.
+export const dynamodb = new DynamoDBClient({});

@@ -1,0 +1,135 @@
+/**
+ * Every error a step can fail with. Step Functions matches `ErrorEquals` on the error name, and minifiers
+ * rename classes, so each class sets `name` explicitly. Two families:
+ * - transient: the state machine retries them with full-jitter backoff (see statemachines/recording.asl.json);
+ * - terminal: never retried; the execution goes to Cleanup (or straight to RecordingFailed before any
+ *   resource exists).
+ * test/unit/errors.test.ts checks that the ASL and this file name the same errors.
+ */
+export abstract class WorkflowError extends Error {
+  abstract readonly retryable: boolean;
+}
+
+abstract class TransientError extends WorkflowError {
+  readonly retryable = true;
+}
+
+abstract class TerminalError extends WorkflowError {
+  readonly retryable = false;
+}
+
+/** Throttling, 5xx or a network failure from an AWS API; worth another try after a backoff. */
+export class ServiceBusy extends TransientError {
+  override readonly name = 'ServiceBusy';
+}
+
+/** The media pipelines service-linked role was created moments ago and IAM has not propagated it yet. */
+export class RoleNotReady extends TransientError {
+  override readonly name = 'RoleNotReady';
+}
+
+/** The request (execution input) is invalid; the message names each bad field and how to fix it. */
+export class InvalidRequest extends TerminalError {
+  override readonly name = 'InvalidRequest';
+  constructor(readonly problems: string[]) {
+    super(`Invalid recording request: ${problems.join('; ')}`);
+  }
+}
+
+/** A bucket is missing, in the wrong region, lacks the media pipelines grant, or uses the aws/s3 KMS key. */
+export class BucketNotReady extends TerminalError {
+  override readonly name = 'BucketNotReady';
+}
+
+/** AWS refused the call (403/401): the function's role or a resource policy is missing a permission. */
+export class AccessDenied extends TerminalError {
+  override readonly name = 'AccessDenied';
+}
+
+/** A service quota was reached (active media pipelines per region, meetings, attendees). */
+export class LimitReached extends TerminalError {
+  override readonly name = 'LimitReached';
+}
+
+/** The meeting to adopt does not exist (or has already ended). */
+export class MeetingNotFound extends TerminalError {
+  override readonly name = 'MeetingNotFound';
+}
+
+/** Another execution is already recording this meeting. */
+export class RecordingAlreadyActive extends TerminalError {
+  override readonly name = 'RecordingAlreadyActive';
+}
+
+/** A media pipeline of this recording failed permanently. */
+export class PipelineFailed extends TerminalError {
+  override readonly name = 'PipelineFailed';
+}
+
+/** The concatenation pipeline did not finish within the bounded wait. */
+export class ConcatenationTimedOut extends TerminalError {
+  override readonly name = 'ConcatenationTimedOut';
+}
+
+/** The meeting still exists after Chime's 24-hour maximum; something is wrong, stop waiting. */
+export class MeetingNeverEnded extends TerminalError {
+  override readonly name = 'MeetingNeverEnded';
+}
+
+/** Names the state machine's retriers list as transient. */
+export const TRANSIENT_ERRORS = ['ServiceBusy', 'RoleNotReady'] as const;
+/** Every error name this file defines. */
+export const ERROR_NAMES = [
+  ...TRANSIENT_ERRORS,
+  'InvalidRequest',
+  'BucketNotReady',
+  'AccessDenied',
+  'LimitReached',
+  'MeetingNotFound',
+  'RecordingAlreadyActive',
+  'PipelineFailed',
+  'ConcatenationTimedOut',
+  'MeetingNeverEnded',
+] as const;
+
+const THROTTLING = new Set([
+  'ThrottlingException',
+  'ThrottledClientException',
+  'TooManyRequestsException',
+  'Throttling',
+  'ThrottlingError',
+  'SlowDown',
+  'RequestLimitExceeded',
+  'ProvisionedThroughputExceededException',
+  'RequestThrottled',
+]);
+const FORBIDDEN = new Set(['ForbiddenException', 'AccessDenied', 'AccessDeniedException', 'UnauthorizedClientException', 'UnauthorizedException']);
+const LIMITS = new Set(['ResourceLimitExceededException', 'LimitExceededException', 'ServiceQuotaExceededException']);
+const NETWORK = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT']);
+
+/** The AWS error name (`error.name`) of an SDK error, or '' for anything else. */
+export function awsErrorName(err: unknown): string {
+  return err instanceof Error ? err.name : '';
+}
+
+export function isNotFound(err: unknown): boolean {
+  return ['NotFoundException', 'NoSuchEntity', 'NoSuchBucket', 'NoSuchKey', 'ResourceNotFoundException'].includes(awsErrorName(err));
+}
+
+/**
+ * Maps an AWS SDK error onto the workflow's families. Errors that are already WorkflowErrors pass through;
+ * errors this function does not recognise are returned unchanged, so the state machine still sees their
+ * AWS name (for example BadRequestException) and sends the execution to Cleanup without retrying.
+ */
+export function toWorkflowError(err: unknown, what: string): unknown {
+  if (err instanceof WorkflowError || !(err instanceof Error)) return err;
+  const name = err.name;
+  const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0;
+  const detail = `${what}: ${name}: ${err.message}`;
+  if (THROTTLING.has(name) || NETWORK.has(name) || NETWORK.has((err as { code?: string }).code ?? '') || status >= 500) {
+    return new ServiceBusy(detail);
+  }
+  if (FORBIDDEN.has(name) || status === 401 || status === 403) return new AccessDenied(detail);
+  if (LIMITS.has(name)) return new LimitReached(detail);
+  return err;
+}

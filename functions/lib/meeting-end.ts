@@ -1,0 +1,68 @@
+import { DeleteMeetingCommand, type ChimeSDKMeetingsClient } from '@aws-sdk/client-chime-sdk-meetings';
+import { DeleteMediaPipelineCommand, type ChimeSDKMediaPipelinesClient } from '@aws-sdk/client-chime-sdk-media-pipelines';
+import { SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { isNotFound } from './errors';
+import type { RecordingRecord, RecordingStore } from './store';
+
+/**
+ * How the waiting execution learns that its meeting ended. Both the meeting-event handler and the
+ * AwaitMeetingEnd step may observe the end (events arrive best effort, possibly before the token is
+ * stored, possibly twice), so completing is idempotent: a used or expired token counts as done.
+ */
+export interface MeetingEndDeps {
+  sfn: SFNClient;
+  meetings: ChimeSDKMeetingsClient;
+  pipelines: ChimeSDKMediaPipelinesClient;
+  store: RecordingStore;
+}
+
+const SPENT_TOKEN = new Set(['TaskDoesNotExist', 'TaskTimedOut', 'InvalidToken']);
+
+export async function completeToken(sfn: SFNClient, token: string, output: { reason: string; endedAt: string }): Promise<boolean> {
+  try {
+    await sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify(output) }));
+    return true;
+  } catch (err) {
+    if (err instanceof Error && SPENT_TOKEN.has(err.name)) return false;
+    throw err;
+  }
+}
+
+export async function failToken(sfn: SFNClient, token: string, error: string, cause: string): Promise<boolean> {
+  try {
+    await sfn.send(new SendTaskFailureCommand({ taskToken: token, error, cause }));
+    return true;
+  } catch (err) {
+    if (err instanceof Error && SPENT_TOKEN.has(err.name)) return false;
+    throw err;
+  }
+}
+
+/** Records the end and resumes the execution if its token is stored (else AwaitMeetingEnd will see the mark). */
+export async function meetingEnded(deps: MeetingEndDeps, meetingId: string, reason: string, at: string): Promise<RecordingRecord | undefined> {
+  const rec = await deps.store.markMeetingEnded(meetingId, reason, at);
+  if (rec?.taskToken) await completeToken(deps.sfn, rec.taskToken, { reason: rec.endReason ?? reason, endedAt: rec.meetingEndedAt ?? at });
+  return rec;
+}
+
+/**
+ * Ends the recording when only media pipeline attendees remain (a capture pipeline counts as an
+ * attendee, so such a meeting never ends by itself). A meeting this workflow created is deleted; an
+ * adopted meeting belongs to the application, so only our capture pipeline is stopped.
+ */
+export async function endRecordingMeeting(deps: MeetingEndDeps, rec: RecordingRecord, at: string): Promise<void> {
+  if (rec.createdMeeting) {
+    await ignoreNotFound(deps.meetings.send(new DeleteMeetingCommand({ MeetingId: rec.meetingId })));
+  } else if (rec.capturePipelineId) {
+    await ignoreNotFound(deps.pipelines.send(new DeleteMediaPipelineCommand({ MediaPipelineId: rec.capturePipelineId })));
+  }
+  await meetingEnded(deps, rec.meetingId, 'OnlyPipelineAttendeesRemain', at);
+}
+
+async function ignoreNotFound(p: Promise<unknown>): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+}

@@ -1,0 +1,137 @@
+import * as z from 'zod/mini';
+import { InvalidRequest } from './errors';
+
+/**
+ * The workflow input (what a user pastes in the console or POSTs to the API) and the normalized plan the
+ * ValidateRequest step derives from it. zod/mini keeps each Lambda bundle close to its SDK-only size.
+ */
+
+export const MEDIA_REGIONS = [
+  'af-south-1', 'ap-northeast-1', 'ap-northeast-2', 'ap-south-1', 'ap-southeast-1', 'ap-southeast-2',
+  'ca-central-1', 'eu-central-1', 'eu-north-1', 'eu-south-1', 'eu-west-1', 'eu-west-2', 'eu-west-3',
+  'sa-east-1', 'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'us-gov-east-1', 'us-gov-west-1',
+] as const;
+
+const bucketName = z.string().check(
+  z.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)'),
+);
+// The sink ARN is at most 1024 characters; keep prefixes well inside that and free of characters S3 keys reject.
+const keyPrefix = z.string().check(
+  z.maxLength(512, 'must be at most 512 characters'),
+  z.regex(/^[A-Za-z0-9!_.*'()/-]*$/, 'may contain only letters, digits and ! _ . * \' ( ) / -'),
+);
+const tagMap = z.record(
+  z.string().check(z.minLength(1), z.maxLength(128), z.refine((k) => !k.startsWith('aws:'), 'tag keys starting with "aws:" are reserved')),
+  z.string().check(z.maxLength(256)),
+);
+
+const compositedVideo = z.strictObject({
+  layout: z.optional(z.literal('GridView')),
+  resolution: z.optional(z.enum(['HD', 'FHD'])),
+  contentShareLayout: z.optional(z.enum(['PresenterOnly', 'Horizontal', 'Vertical', 'ActiveSpeakerOnly'])),
+  presenterPosition: z.optional(z.enum(['TopLeft', 'TopRight', 'BottomLeft', 'BottomRight'])),
+});
+
+export const RecordingRequest = z.strictObject({
+  /** Adopt a meeting your application created (most apps create their own meetings). */
+  meetingId: z.optional(z.string().check(z.regex(/^[a-fA-F0-9]{8}(?:-[a-fA-F0-9]{4}){3}-[a-fA-F0-9]{12}$/, 'must be a Chime meeting id (a UUID)'))),
+  /** Create a new meeting for this recording. */
+  meeting: z.optional(
+    z.strictObject({
+      externalMeetingId: z.optional(
+        z.string().check(
+          z.minLength(2, 'must be 2-64 characters'),
+          z.maxLength(64, 'must be 2-64 characters'),
+          z.refine((v) => !v.toLowerCase().startsWith('aws:'), 'must not start with "aws:" (reserved by AWS)'),
+        ),
+      ),
+      mediaRegion: z.optional(z.enum(MEDIA_REGIONS, `must be a Chime media region: ${MEDIA_REGIONS.join(', ')}`)),
+    }),
+  ),
+  capture: z.optional(
+    z.strictObject({
+      bucket: z.optional(bucketName),
+      prefix: z.optional(keyPrefix),
+      audio: z.optional(z.enum(['AudioOnly', 'AudioWithActiveSpeakerVideo', 'AudioWithCompositedVideo'])),
+      video: z.optional(z.boolean()),
+      content: z.optional(z.boolean()),
+      compositedVideo: z.optional(compositedVideo),
+      kms: z.optional(
+        z.strictObject({
+          keyId: z.string().check(z.minLength(1), z.maxLength(4096)),
+          encryptionContext: z.optional(z.string().check(z.maxLength(4096))),
+          sinkIamRoleArn: z.string().check(z.regex(/^arn:[a-z-]+:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN')),
+        }),
+      ),
+    }),
+  ),
+  concatenation: z.optional(
+    z.strictObject({
+      bucket: z.optional(bucketName),
+      prefix: z.optional(keyPrefix),
+      timeoutMinutes: z.optional(z.int().check(z.gte(1), z.lte(720))),
+    }),
+  ),
+  /** false deletes the 5-second chunks once the concatenated files are confirmed in S3. */
+  keepRawChunks: z.optional(z.boolean()),
+  tags: z.optional(tagMap),
+});
+export type RecordingRequest = z.infer<typeof RecordingRequest>;
+
+const Tag = z.object({ Key: z.string(), Value: z.string() });
+
+/** The normalized plan every later step reads from `$.request`. */
+export const Plan = z.object({
+  executionId: z.string(),
+  executionName: z.string(),
+  mode: z.enum(['create', 'adopt']),
+  meetingId: z.optional(z.string()),
+  externalMeetingId: z.optional(z.string()),
+  mediaRegion: z.optional(z.string()),
+  capture: z.object({
+    bucket: z.string(),
+    prefix: z.string(),
+    audio: z.enum(['AudioOnly', 'AudioWithActiveSpeakerVideo', 'AudioWithCompositedVideo']),
+    video: z.boolean(),
+    content: z.boolean(),
+    compositedVideo: z.optional(
+      z.object({ layout: z.literal('GridView'), resolution: z.enum(['HD', 'FHD']), contentShareLayout: z.string(), presenterPosition: z.optional(z.string()) }),
+    ),
+    kms: z.optional(z.object({ keyId: z.string(), encryptionContext: z.optional(z.string()), sinkIamRoleArn: z.string() })),
+  }),
+  concatenation: z.object({ bucket: z.string(), prefix: z.string(), maxPolls: z.number() }),
+  keepRawChunks: z.boolean(),
+  tags: z.array(Tag),
+});
+export type Plan = z.infer<typeof Plan>;
+
+export const MeetingRef = z.object({
+  meetingId: z.string(),
+  meetingArn: z.string(),
+  sourceArn: z.string(),
+  account: z.string(),
+  mediaRegion: z.string(),
+  created: z.boolean(),
+});
+export type MeetingRef = z.infer<typeof MeetingRef>;
+
+export const PipelineRef = z.object({ mediaPipelineId: z.string(), mediaPipelineArn: z.string() });
+export type PipelineRef = z.infer<typeof PipelineRef>;
+
+export const RoleRef = z.object({ roleArn: z.string(), fresh: z.boolean() });
+export type RoleRef = z.infer<typeof RoleRef>;
+
+/** Parses `value` or throws InvalidRequest listing every bad field as `path: problem`. */
+export function parseOrThrow<T>(schema: z.ZodMiniType<T>, value: unknown, root = ''): T {
+  const result = z.safeParse(schema, value);
+  if (result.success) return result.data;
+  throw new InvalidRequest(result.error.issues.map((issue) => describeIssue(issue, root)));
+}
+
+function describeIssue(issue: z.core.$ZodIssue, root: string): string {
+  const path = [root, ...issue.path.map(String)].filter(Boolean).join('.') || '(input)';
+  if (issue.code === 'unrecognized_keys') {
+    return `${path}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (remove, or check the spelling against the README's input reference)`;
+  }
+  return `${path}: ${issue.message}`;
+}

@@ -1,0 +1,165 @@
+import {
+  ConditionalCheckFailedException,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { RecordingAlreadyActive } from './errors';
+
+/**
+ * The recordings table: one item per meeting (partition key `meetingId`) holding the recording's state,
+ * the AwaitMeetingEnd task token and the presence of human attendees. Every write is conditional on the
+ * item belonging to the calling execution, so a Lambda run twice, or a late event, cannot clobber
+ * another recording.
+ */
+export type RecordingStatus = 'RECORDING' | 'CONCATENATING' | 'SUCCEEDED' | 'FAILED';
+
+export interface RecordingRecord {
+  meetingId: string;
+  executionId: string;
+  executionName: string;
+  status: RecordingStatus;
+  createdMeeting: boolean;
+  mediaRegion: string;
+  capturePipelineId?: string;
+  concatenationPipelineId?: string;
+  taskToken?: string;
+  meetingEndedAt?: string;
+  endReason?: string;
+  /** attendeeId -> last known presence, from attendee events (ordered by event timestamp). */
+  presence: Record<string, { present: boolean; at: number }>;
+  /** How many times AwaitMeetingEnd has stored a token (bounded by the meeting's 24-hour maximum). */
+  checks: number;
+  artifacts?: string[];
+  error?: { error: string; cause: string };
+  createdAt: string;
+  updatedAt: string;
+}
+
+const ACTIVE = ['RECORDING', 'CONCATENATING'];
+
+export class RecordingStore {
+  constructor(
+    private readonly db: DynamoDBClient,
+    private readonly table: string,
+  ) {}
+
+  async get(meetingId: string): Promise<RecordingRecord | undefined> {
+    const out = await this.db.send(new GetItemCommand({ TableName: this.table, Key: marshall({ meetingId }), ConsistentRead: true }));
+    return out.Item ? (unmarshall(out.Item) as RecordingRecord) : undefined;
+  }
+
+  /**
+   * Claims the meeting for this execution. Succeeds when the meeting has no recording, a finished one,
+   * or already belongs to this execution (a retried step); fails with RecordingAlreadyActive otherwise.
+   */
+  async claim(rec: Pick<RecordingRecord, 'meetingId' | 'executionId' | 'executionName' | 'createdMeeting' | 'mediaRegion'>): Promise<void> {
+    const now = new Date().toISOString();
+    const item: RecordingRecord = { ...rec, status: 'RECORDING', presence: {}, checks: 0, createdAt: now, updatedAt: now };
+    try {
+      await this.db.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: marshall(item, { removeUndefinedValues: true }),
+          ConditionExpression: 'attribute_not_exists(meetingId) OR executionId = :me OR NOT (#status IN (:a, :b))',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: marshall({ ':me': rec.executionId, ':a': ACTIVE[0], ':b': ACTIVE[1] }),
+        }),
+      );
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) {
+        throw new RecordingAlreadyActive(`Meeting ${rec.meetingId} is already being recorded by another execution; stop that recording first or wait for it to finish.`);
+      }
+      throw err;
+    }
+  }
+
+  /** Sets attributes on this execution's item; returns the item after the update. */
+  async update(meetingId: string, executionId: string, values: Partial<RecordingRecord>, opts: { incrementChecks?: boolean } = {}): Promise<RecordingRecord> {
+    const names: Record<string, string> = { '#executionId': 'executionId', '#updatedAt': 'updatedAt' };
+    const vals: Record<string, unknown> = { ':me': executionId, ':now': new Date().toISOString() };
+    const sets = ['#updatedAt = :now'];
+    for (const [key, value] of Object.entries(values)) {
+      if (value === undefined) continue;
+      names[`#${key}`] = key;
+      vals[`:${key}`] = value;
+      sets.push(`#${key} = :${key}`);
+    }
+    let expression = `SET ${sets.join(', ')}`;
+    if (opts.incrementChecks) {
+      names['#checks'] = 'checks';
+      vals[':one'] = 1;
+      expression += ' ADD #checks :one';
+    }
+    const out = await this.db.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: marshall({ meetingId }),
+        UpdateExpression: expression,
+        ConditionExpression: '#executionId = :me',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: marshall(vals, { removeUndefinedValues: true }),
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return unmarshall(out.Attributes ?? {}) as RecordingRecord;
+  }
+
+  /**
+   * Records that the meeting ended (from an event or a check), whoever observes it first; returns the
+   * item so the caller can complete the stored task token. Undefined when the meeting is not recorded.
+   */
+  async markMeetingEnded(meetingId: string, reason: string, at: string): Promise<RecordingRecord | undefined> {
+    try {
+      const out = await this.db.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: marshall({ meetingId }),
+          UpdateExpression: 'SET meetingEndedAt = if_not_exists(meetingEndedAt, :at), endReason = if_not_exists(endReason, :reason), updatedAt = :at',
+          ConditionExpression: 'attribute_exists(meetingId) AND #status IN (:a, :b)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: marshall({ ':at': at, ':reason': reason, ':a': ACTIVE[0], ':b': ACTIVE[1] }),
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return unmarshall(out.Attributes ?? {}) as RecordingRecord;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Applies an attendee event to the presence map unless a newer event for that attendee was applied
+   * already (EventBridge may reorder). Returns the item, or undefined when the meeting is not recorded
+   * or the event is stale.
+   */
+  async recordPresence(meetingId: string, attendeeId: string, present: boolean, at: number): Promise<RecordingRecord | undefined> {
+    try {
+      const out = await this.db.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: marshall({ meetingId }),
+          UpdateExpression: 'SET presence.#a = :p',
+          ConditionExpression: '#status IN (:a, :b) AND (attribute_not_exists(presence.#a) OR presence.#a.#at < :at)',
+          ExpressionAttributeNames: { '#a': attendeeId, '#at': 'at', '#status': 'status' },
+          ExpressionAttributeValues: marshall({ ':p': { present, at }, ':at': at, ':a': ACTIVE[0], ':b': ACTIVE[1] }),
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return unmarshall(out.Attributes ?? {}) as RecordingRecord;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return undefined;
+      throw err;
+    }
+  }
+}
+
+/** Human attendees currently present according to the recorded events. */
+export function presentHumans(rec: RecordingRecord): string[] {
+  return Object.entries(rec.presence ?? {})
+    .filter(([, p]) => p.present)
+    .map(([id]) => id);
+}

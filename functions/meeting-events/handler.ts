@@ -1,0 +1,24 @@
+import * as z from 'zod/mini';
+import { mediaPipelines } from '../lib/clients/media-pipelines';
+import { meetings } from '../lib/clients/meetings';
+import { sfn } from '../lib/clients/sfn';
+import { stepHandler } from '../lib/handler';
+import { store } from '../lib/store-instance';
+import { handleChimeEvent } from './meeting-events';
+
+const ChimeEventSchema = z.object({
+  'detail-type': z.string(),
+  time: z.optional(z.string()),
+  detail: z.object({
+    eventType: z.string(),
+    meetingId: z.optional(z.string()),
+    attendeeId: z.optional(z.string()),
+    externalUserId: z.optional(z.string()),
+    mediaPipelineId: z.optional(z.string()),
+    timestamp: z.optional(z.number()),
+  }),
+});
+
+export const handler = stepHandler('MeetingEvents', ChimeEventSchema, (event) =>
+  handleChimeEvent({ sfn, meetings, pipelines: mediaPipelines, store }, event),
+);

@@ -1,0 +1,60 @@
+import { failToken, meetingEnded, endRecordingMeeting, type MeetingEndDeps } from '../lib/meeting-end';
+import { presentHumans } from '../lib/store';
+
+/**
+ * EventBridge target for Chime meeting and media pipeline state changes. It keeps the attendee presence
+ * of recorded meetings, resumes the waiting execution when the meeting ends, ends a meeting once only
+ * media pipeline attendees remain, and fails the wait when the capture pipeline fails for good.
+ * Events for meetings this stack does not record are ignored; duplicates and reordering are harmless
+ * (conditional writes by event timestamp, idempotent token completion).
+ */
+export interface ChimeEvent {
+  'detail-type': string;
+  time?: string;
+  detail: {
+    eventType: string;
+    meetingId?: string;
+    attendeeId?: string;
+    externalUserId?: string;
+    mediaPipelineId?: string;
+    timestamp?: number;
+  };
+}
+
+export async function handleChimeEvent(deps: MeetingEndDeps, event: ChimeEvent): Promise<{ action: string }> {
+  const { eventType, meetingId, attendeeId, externalUserId, mediaPipelineId } = event.detail;
+  if (!meetingId) return { action: 'ignored: no meetingId' };
+  const at = event.detail.timestamp ?? (Date.parse(event.time ?? '') || Date.now());
+  const iso = new Date(at).toISOString();
+  switch (eventType) {
+    case 'chime:MeetingEnded': {
+      const rec = await meetingEnded(deps, meetingId, 'MeetingEnded', iso);
+      return { action: rec ? 'meeting-ended' : 'ignored: not recording' };
+    }
+    case 'chime:AttendeeJoined':
+    case 'chime:AttendeeLeft':
+    case 'chime:AttendeeDeleted':
+    case 'chime:AttendeeDropped': {
+      // Pipeline attendees (aws:MediaPipeline-...) are ours; only people count as presence.
+      if (!attendeeId || externalUserId?.startsWith('aws:')) return { action: 'ignored: pipeline attendee' };
+      const present = eventType === 'chime:AttendeeJoined';
+      const rec = await deps.store.recordPresence(meetingId, attendeeId, present, at);
+      if (!rec) return { action: 'ignored: not recording or stale' };
+      // A drop may be a network blip followed by a rejoin; the AwaitMeetingEnd re-check handles it.
+      const explicitLeave = eventType === 'chime:AttendeeLeft' || eventType === 'chime:AttendeeDeleted';
+      if (explicitLeave && rec.status === 'RECORDING' && !rec.meetingEndedAt && presentHumans(rec).length === 0) {
+        await endRecordingMeeting(deps, rec, iso);
+        return { action: 'ended: only pipeline attendees remain' };
+      }
+      return { action: present ? 'attendee-present' : 'attendee-absent' };
+    }
+    case 'chime:MediaPipelinePermanentFailure': {
+      const rec = await deps.store.get(meetingId);
+      if (!rec || rec.capturePipelineId !== mediaPipelineId || !rec.taskToken || rec.meetingEndedAt) return { action: 'ignored: not a waiting capture' };
+      await failToken(deps.sfn, rec.taskToken, 'PipelineFailed', `capture pipeline ${mediaPipelineId} failed permanently`);
+      return { action: 'failed-wait' };
+    }
+    default:
+      return { action: `ignored: ${eventType}` };
+  }
+}

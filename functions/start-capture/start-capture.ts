@@ -1,0 +1,77 @@
+import {
+  CreateMediaCapturePipelineCommand,
+  type ArtifactsConfiguration,
+  type ChimeSDKMediaPipelinesClient,
+} from '@aws-sdk/client-chime-sdk-media-pipelines';
+import { s3Arn } from '../lib/arns';
+import { AccessDenied, BucketNotReady, MeetingNotFound, RoleNotReady, isNotFound, toWorkflowError } from '../lib/errors';
+import type { MeetingRef, PipelineRef, Plan, RoleRef } from '../lib/schemas';
+import type { RecordingStore } from '../lib/store';
+import { clientRequestToken } from '../lib/tokens';
+
+/** Starts the media capture pipeline (5-second chunks into the capture bucket) and records its id. */
+export async function startCapture(
+  deps: { pipelines: ChimeSDKMediaPipelinesClient; store: RecordingStore },
+  input: { plan: Plan; chimeMeeting: MeetingRef; role: RoleRef },
+): Promise<PipelineRef> {
+  const { plan, chimeMeeting, role } = input;
+  let pipeline;
+  try {
+    const out = await deps.pipelines.send(
+      new CreateMediaCapturePipelineCommand({
+        SourceType: 'ChimeSdkMeeting',
+        SourceArn: chimeMeeting.sourceArn,
+        SinkType: 'S3Bucket',
+        SinkArn: s3Arn(plan.capture.bucket, plan.capture.prefix),
+        ClientRequestToken: clientRequestToken(plan.executionId, 'StartCapture'),
+        ChimeSdkMeetingConfiguration: { ArtifactsConfiguration: artifactsConfiguration(plan) },
+        SseAwsKeyManagementParams: plan.capture.kms
+          ? { AwsKmsKeyId: plan.capture.kms.keyId, AwsKmsEncryptionContext: plan.capture.kms.encryptionContext }
+          : undefined,
+        SinkIamRoleArn: plan.capture.kms?.sinkIamRoleArn,
+        Tags: plan.tags.length > 0 ? plan.tags : undefined,
+      }),
+    );
+    pipeline = out.MediaCapturePipeline;
+  } catch (err) {
+    throw pipelineError(err, role, chimeMeeting);
+  }
+  const ref = { mediaPipelineId: pipeline?.MediaPipelineId ?? '', mediaPipelineArn: pipeline?.MediaPipelineArn ?? '' };
+  await deps.store.update(chimeMeeting.meetingId, plan.executionId, { capturePipelineId: ref.mediaPipelineId });
+  return ref;
+}
+
+export function artifactsConfiguration(plan: Plan): ArtifactsConfiguration {
+  const c = plan.capture;
+  return {
+    Audio: { MuxType: c.audio },
+    Video: { State: c.video ? 'Enabled' : 'Disabled', MuxType: c.video ? 'VideoOnly' : undefined },
+    Content: { State: c.content ? 'Enabled' : 'Disabled', MuxType: c.content ? 'ContentOnly' : undefined },
+    CompositedVideo: c.compositedVideo
+      ? {
+          Layout: c.compositedVideo.layout,
+          Resolution: c.compositedVideo.resolution,
+          GridViewConfiguration: {
+            ContentShareLayout: c.compositedVideo.contentShareLayout as 'PresenterOnly',
+            PresenterOnlyConfiguration: c.compositedVideo.presenterPosition
+              ? { PresenterPosition: c.compositedVideo.presenterPosition as 'TopRight' }
+              : undefined,
+          },
+        }
+      : undefined,
+  };
+}
+
+/** Maps a pipeline-creation failure to what the state machine should do with it. */
+export function pipelineError(err: unknown, role: RoleRef, meeting: MeetingRef): unknown {
+  if (!(err instanceof Error)) return err;
+  if (err.name === 'ForbiddenException' && role.fresh) {
+    return new RoleNotReady(`the service-linked role was just created and is not usable yet: ${err.message}`);
+  }
+  if (err.name === 'BadRequestException' && /bucket|sink|kms|encrypt/i.test(err.message)) {
+    return new BucketNotReady(`media pipelines refused the bucket: ${err.message}`);
+  }
+  if (isNotFound(err)) return new MeetingNotFound(`meeting ${meeting.meetingId} no longer exists: ${err.message}`);
+  const mapped = toWorkflowError(err, 'CreateMediaPipeline');
+  return mapped instanceof AccessDenied ? new AccessDenied(`${mapped.message} (the function needs chime:CreateMediaCapturePipeline and s3:GetBucketPolicy)`) : mapped;
+}

@@ -1,0 +1,56 @@
+import { CreateMediaConcatenationPipelineCommand, type ChimeSDKMediaPipelinesClient } from '@aws-sdk/client-chime-sdk-media-pipelines';
+import { s3Arn } from '../lib/arns';
+import { BucketNotReady, toWorkflowError } from '../lib/errors';
+import type { MeetingRef, PipelineRef, Plan } from '../lib/schemas';
+import type { RecordingStore } from '../lib/store';
+import { clientRequestToken } from '../lib/tokens';
+
+/**
+ * Starts the concatenation pipeline that joins the capture's 5-second chunks into one file per artifact
+ * type. It runs once the capture pipeline has stopped, which the meeting's end guarantees.
+ */
+export async function startConcatenation(
+  deps: { pipelines: ChimeSDKMediaPipelinesClient; store: RecordingStore },
+  input: { plan: Plan; chimeMeeting: MeetingRef; capturePipeline: PipelineRef },
+): Promise<PipelineRef> {
+  const { plan, chimeMeeting, capturePipeline } = input;
+  const enabled = (on: boolean) => (on ? 'Enabled' : 'Disabled');
+  let pipeline;
+  try {
+    const out = await deps.pipelines.send(
+      new CreateMediaConcatenationPipelineCommand({
+        Sources: [
+          {
+            Type: 'MediaCapturePipeline',
+            MediaCapturePipelineSourceConfiguration: {
+              MediaPipelineArn: capturePipeline.mediaPipelineArn,
+              ChimeSdkMeetingConfiguration: {
+                ArtifactsConfiguration: {
+                  Audio: { State: 'Enabled' },
+                  Video: { State: enabled(plan.capture.video) },
+                  Content: { State: enabled(plan.capture.content) },
+                  DataChannel: { State: 'Enabled' },
+                  TranscriptionMessages: { State: 'Enabled' },
+                  MeetingEvents: { State: 'Enabled' },
+                  CompositedVideo: { State: enabled(plan.capture.compositedVideo !== undefined) },
+                },
+              },
+            },
+          },
+        ],
+        Sinks: [{ Type: 'S3Bucket', S3BucketSinkConfiguration: { Destination: s3Arn(plan.concatenation.bucket, plan.concatenation.prefix) } }],
+        ClientRequestToken: clientRequestToken(plan.executionId, 'StartConcatenation'),
+        Tags: plan.tags.length > 0 ? plan.tags : undefined,
+      }),
+    );
+    pipeline = out.MediaConcatenationPipeline;
+  } catch (err) {
+    if (err instanceof Error && err.name === 'BadRequestException' && /bucket|sink/i.test(err.message)) {
+      throw new BucketNotReady(`media pipelines refused the concatenation bucket: ${err.message}`);
+    }
+    throw toWorkflowError(err, 'CreateMediaConcatenationPipeline');
+  }
+  const ref = { mediaPipelineId: pipeline?.MediaPipelineId ?? '', mediaPipelineArn: pipeline?.MediaPipelineArn ?? '' };
+  await deps.store.update(chimeMeeting.meetingId, plan.executionId, { status: 'CONCATENATING', concatenationPipelineId: ref.mediaPipelineId });
+  return ref;
+}

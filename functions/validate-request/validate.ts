@@ -1,0 +1,75 @@
+import { InvalidRequest } from '../lib/errors';
+import { RecordingRequest, parseOrThrow, type Plan } from '../lib/schemas';
+
+export interface Defaults {
+  captureBucket?: string;
+  concatenationBucket?: string;
+  region: string;
+}
+
+/** Seconds the state machine's WaitForConcatenation state waits between polls (keep in step with the ASL). */
+export const CONCATENATION_POLL_SECONDS = 30;
+
+/**
+ * Turns the user's request into the plan every later step follows: defaults applied, buckets resolved,
+ * prefixes made unique per execution. Nothing is called or created here, so a bad request costs nothing.
+ */
+export function buildPlan(input: unknown, executionId: string, executionName: string, defaults: Defaults): Plan {
+  const req = parseOrThrow(RecordingRequest, input);
+  const problems: string[] = [];
+  if (req.meetingId && req.meeting) problems.push('meetingId and meeting: give one, not both (meetingId adopts an existing meeting; meeting creates a new one)');
+  if (!req.meetingId && !req.meeting) problems.push('meetingId or meeting: give meetingId to record an existing meeting, or meeting: {} to create one');
+  const captureBucket = req.capture?.bucket ?? defaults.captureBucket;
+  if (!captureBucket) problems.push('capture.bucket: no bucket given and the stack has no default capture bucket (deploy with --param="captureBucket=NAME" or set capture.bucket)');
+  const concatenationBucket = req.concatenation?.bucket ?? defaults.concatenationBucket ?? captureBucket;
+  const audio = req.capture?.audio ?? 'AudioWithCompositedVideo';
+  if (audio !== 'AudioWithCompositedVideo' && req.capture?.compositedVideo) {
+    problems.push(`capture.compositedVideo: only used with capture.audio "AudioWithCompositedVideo" (got "${audio}"); remove it or change capture.audio`);
+  }
+  if (problems.length > 0 || !captureBucket || !concatenationBucket) throw new InvalidRequest(problems);
+
+  const composited = req.capture?.compositedVideo;
+  const timeoutMinutes = req.concatenation?.timeoutMinutes ?? 60;
+  return {
+    executionId,
+    executionName,
+    mode: req.meetingId ? 'adopt' : 'create',
+    meetingId: req.meetingId,
+    externalMeetingId: req.meeting ? (req.meeting.externalMeetingId ?? externalIdFor(executionName)) : undefined,
+    mediaRegion: req.meeting ? (req.meeting.mediaRegion ?? defaults.region) : undefined,
+    capture: {
+      bucket: captureBucket,
+      prefix: trimSlashes(req.capture?.prefix ?? `captures/${executionName}`),
+      audio,
+      video: req.capture?.video ?? false,
+      content: req.capture?.content ?? false,
+      compositedVideo:
+        audio === 'AudioWithCompositedVideo'
+          ? {
+              layout: 'GridView',
+              resolution: composited?.resolution ?? 'FHD',
+              contentShareLayout: composited?.contentShareLayout ?? 'PresenterOnly',
+              presenterPosition: composited?.presenterPosition,
+            }
+          : undefined,
+      kms: req.capture?.kms,
+    },
+    concatenation: {
+      bucket: concatenationBucket,
+      prefix: trimSlashes(req.concatenation?.prefix ?? `recordings/${executionName}`),
+      maxPolls: Math.ceil((timeoutMinutes * 60) / CONCATENATION_POLL_SECONDS),
+    },
+    keepRawChunks: req.keepRawChunks ?? true,
+    tags: Object.entries(req.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
+  };
+}
+
+/** ExternalMeetingId must be 2..64 characters and must not start with "aws:". */
+function externalIdFor(executionName: string): string {
+  const id = executionName.slice(0, 64);
+  return id.length >= 2 && !id.toLowerCase().startsWith('aws:') ? id : `recording-${id}`.slice(0, 64);
+}
+
+function trimSlashes(prefix: string): string {
+  return prefix.replace(/^\/+|\/+$/g, '');
+}

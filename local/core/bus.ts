@@ -1,0 +1,168 @@
+import { randomUUID } from 'node:crypto';
+import type { SimClock } from './clock';
+import { matchesPattern, type Pattern } from './pattern';
+
+/**
+ * The local EventBridge default bus. Emulators publish `aws.chime` events here; rules (read from
+ * serverless.yml) deliver matching events to local Lambda handlers, retrying failed deliveries and
+ * sending exhausted ones to the rule's dead-letter list. Event faults (drop, duplicate, delay, reorder)
+ * are keyed by `detail.eventType` (e.g. `chime:MeetingEnded`) or by `detail-type`, so tests can reproduce
+ * EventBridge's best-effort delivery.
+ */
+export interface BusEvent {
+  id: string;
+  version: '0';
+  source: string;
+  'detail-type': string;
+  account: string;
+  region: string;
+  time: string;
+  resources: string[];
+  detail: Record<string, unknown>;
+}
+
+export type PutEventInput = Pick<BusEvent, 'source' | 'detail-type' | 'detail'> & Partial<Pick<BusEvent, 'resources' | 'time' | 'region'>>;
+
+export interface Rule {
+  name: string;
+  pattern: Pattern;
+  target: (event: BusEvent) => Promise<unknown>;
+  /** Delivery attempts after the first (EventBridge default 185; small locally). */
+  retryAttempts?: number;
+}
+
+export type EventFaultAction = 'drop' | 'duplicate' | 'delay' | 'reorder';
+
+export interface EventFault {
+  /** `detail.eventType` or `detail-type` to match. */
+  eventType: string;
+  action: EventFaultAction;
+  /** How many matching events the fault applies to; Infinity for all. Defaults to 1. */
+  count?: number;
+  /** duplicate: total deliveries (default 2); delay: simulated ms. */
+  times?: number;
+  delayMs?: number;
+}
+
+export interface Delivery {
+  rule: string;
+  eventId: string;
+  eventType: string;
+  ok: boolean;
+  attempts: number;
+  error?: string;
+}
+
+export class EventBus {
+  private readonly rules: Rule[] = [];
+  private readonly faults: Array<EventFault & { remaining: number }> = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private held: BusEvent[] = [];
+  readonly published: BusEvent[] = [];
+  readonly deliveries: Delivery[] = [];
+  readonly deadLetters: Array<{ rule: string; event: BusEvent; error: string }> = [];
+  readonly listeners = new Set<(event: BusEvent) => void>();
+
+  constructor(
+    private readonly clock: SimClock,
+    private readonly account: string,
+    private readonly region: string,
+  ) {}
+
+  addRule(rule: Rule): void {
+    this.rules.push(rule);
+  }
+
+  addFault(fault: EventFault): void {
+    this.faults.push({ ...fault, remaining: fault.count ?? 1 });
+  }
+
+  clearFaults(): void {
+    this.faults.length = 0;
+  }
+
+  /** Publishes events; returns their ids. Delivery happens asynchronously, as on AWS. */
+  put(inputs: PutEventInput[]): BusEvent[] {
+    const events = inputs.map((input) => ({
+      id: randomUUID(),
+      version: '0' as const,
+      account: this.account,
+      region: input.region ?? this.region,
+      time: input.time ?? this.clock.date().toISOString(),
+      resources: input.resources ?? [],
+      source: input.source,
+      'detail-type': input['detail-type'],
+      detail: input.detail,
+    }));
+    for (const event of events) this.route(event);
+    return events;
+  }
+
+  /** Resolves when no delivery is in flight (including delayed and retried ones). */
+  async drain(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private route(event: BusEvent): void {
+    this.published.push(event);
+    for (const listen of this.listeners) listen(event);
+    const type = eventTypeOf(event);
+    const fault = this.faults.find((f) => f.remaining > 0 && (f.eventType === type || f.eventType === event['detail-type']));
+    const previouslyHeld = this.held;
+    this.held = [];
+    if (fault) {
+      fault.remaining -= 1;
+      switch (fault.action) {
+        case 'drop':
+          break;
+        case 'duplicate':
+          for (let i = 0; i < (fault.times ?? 2); i += 1) this.deliver(event);
+          break;
+        case 'delay':
+          this.track(this.clock.sleep(fault.delayMs ?? 60_000).then(() => this.deliver(event)));
+          break;
+        case 'reorder':
+          // Held back until the next event has been routed, so the two arrive swapped.
+          this.held.push(event);
+          break;
+      }
+    } else {
+      this.deliver(event);
+    }
+    for (const e of previouslyHeld) this.deliver(e);
+  }
+
+  private deliver(event: BusEvent): void {
+    for (const rule of this.rules) {
+      if (matchesPattern(event, rule.pattern)) this.track(this.invoke(rule, event));
+    }
+  }
+
+  private async invoke(rule: Rule, event: BusEvent): Promise<void> {
+    const maxAttempts = 1 + (rule.retryAttempts ?? 2);
+    let lastError = '';
+    for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
+      try {
+        await rule.target(event);
+        this.deliveries.push({ rule: rule.name, eventId: event.id, eventType: eventTypeOf(event), ok: true, attempts: attempt });
+        return;
+      } catch (err) {
+        lastError = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+        // EventBridge backs off between retries; one simulated second per attempt is enough locally.
+        if (attempt < maxAttempts) await this.clock.sleep(1000 * attempt);
+      }
+    }
+    this.deliveries.push({ rule: rule.name, eventId: event.id, eventType: eventTypeOf(event), ok: false, attempts: maxAttempts, error: lastError });
+    this.deadLetters.push({ rule: rule.name, event, error: lastError });
+  }
+
+  private track(p: Promise<void>): void {
+    const tracked = p.finally(() => this.inFlight.delete(tracked));
+    this.inFlight.add(tracked);
+  }
+}
+
+export function eventTypeOf(event: Pick<BusEvent, 'detail' | 'detail-type'>): string {
+  const t = event.detail?.eventType;
+  return typeof t === 'string' ? t : event['detail-type'];
+}

@@ -1,0 +1,140 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { FaultInjector, RateLimiter } from './faults';
+import { ServiceError, json, type LocalRequest, type LocalResponse, type Service } from './service';
+
+/**
+ * One loopback HTTP port for every emulated service. Requests are routed by the service name in the
+ * SigV4 credential scope (Authorization header or presigned query), which is how unmodified SDK clients
+ * and the AWS CLI pointed at one `--endpoint-url` still reach the right service. Signatures are not
+ * verified: the local cloud trusts its own machine.
+ */
+export interface CallRecord {
+  service: string;
+  operation: string;
+  status: number;
+}
+
+export class Router {
+  readonly faults = new FaultInjector();
+  readonly calls = new Map<string, number>();
+  readonly listeners = new Set<(call: CallRecord) => void>();
+  private readonly services: Service[] = [];
+  private readonly limits = new Map<string, { limiter: RateLimiter; error: string }>();
+
+  constructor(private readonly defaultRegion: string) {}
+
+  register(service: Service): void {
+    this.services.push(service);
+  }
+
+  /** Throttles a service (by its `name`) with `error` past the limiter's rate. */
+  limit(serviceName: string, limiter: RateLimiter, error: string): void {
+    this.limits.set(serviceName, { limiter, error });
+  }
+
+  async dispatch(req: LocalRequest): Promise<LocalResponse> {
+    let service: Service | undefined;
+    let operation: string | undefined;
+    for (const s of this.services) {
+      if (!s.signingNames.includes(req.signingName)) continue;
+      operation = s.operation(req);
+      if (operation) {
+        service = s;
+        break;
+      }
+    }
+    if (!service || !operation) {
+      return json(400, {
+        __type: 'UnknownOperationException',
+        message: `The local cloud does not serve ${req.method} ${req.path} for signing name "${req.signingName || '(unsigned)'}".`,
+      });
+    }
+    const key = `${service.name}:${operation}`;
+    this.calls.set(key, (this.calls.get(key) ?? 0) + 1);
+    let response: LocalResponse;
+    try {
+      const limit = this.limits.get(service.name);
+      if (limit && !limit.limiter.tryTake()) throw new ServiceError(limit.error, 429, 'Rate exceeded');
+      await this.faults.apply(operation);
+      response = await service.handle(operation, req);
+    } catch (err) {
+      const serviceError = err instanceof ServiceError ? err : internalError(err);
+      response = service.errorResponse(serviceError, req);
+    }
+    for (const listen of this.listeners) listen({ service: service.name, operation, status: response.status });
+    return response;
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.services) await s.close?.();
+  }
+}
+
+function internalError(err: unknown): ServiceError {
+  const message = err instanceof Error ? err.stack ?? err.message : String(err);
+  process.stderr.write(`local cloud internal error: ${message}\n`);
+  return new ServiceError('InternalFailure', 500, 'The local cloud hit an internal error; see its stderr.');
+}
+
+/** Reads the SigV4 credential scope: `AKID/date/region/service/aws4_request`. */
+export function credentialScope(headers: Record<string, string>, query: URLSearchParams): { region?: string; service?: string } {
+  const auth = headers.authorization ?? '';
+  const fromHeader = /Credential=([^,\s]+)/.exec(auth)?.[1];
+  const credential = fromHeader ?? query.get('X-Amz-Credential') ?? '';
+  const parts = credential.split('/');
+  if (parts.length < 5) return {};
+  return { region: parts[2], service: parts[3] };
+}
+
+export async function toLocalRequest(req: http.IncomingMessage, defaultRegion: string): Promise<LocalRequest> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const url = new URL(req.url ?? '/', 'http://local');
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
+  }
+  const scope = credentialScope(headers, url.searchParams);
+  return {
+    method: req.method ?? 'GET',
+    path: safeDecode(url.pathname),
+    rawPath: url.pathname,
+    query: url.searchParams,
+    headers,
+    body: Buffer.concat(chunks),
+    signingName: scope.service ?? '',
+    region: scope.region ?? defaultRegion,
+  };
+}
+
+function safeDecode(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
+export async function listen(router: Router, port: number, defaultRegion: string): Promise<{ server: http.Server; port: number }> {
+  const server = http.createServer((req, res) => {
+    toLocalRequest(req, defaultRegion)
+      .then((local) => router.dispatch(local))
+      .then((response) => {
+        const body = response.body ?? '';
+        res.writeHead(response.status, { 'x-amzn-requestid': globalThis.crypto.randomUUID(), ...response.headers, 'content-length': Buffer.byteLength(body) });
+        res.end(req.method === 'HEAD' ? undefined : body);
+      })
+      .catch((err: unknown) => {
+        res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end(String(err));
+      });
+  });
+  // Many concurrent SDK clients keep sockets alive; do not let idle ones hold shutdown.
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  return { server, port: (server.address() as AddressInfo).port };
+}

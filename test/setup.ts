@@ -1,0 +1,6 @@
+// Tests never reach real AWS: fixed fake credentials and region, and no SDK node-version warning noise.
+process.env.AWS_ACCESS_KEY_ID ??= 'AKIDLOCALTEST';
+process.env.AWS_SECRET_ACCESS_KEY ??= 'local-test-secret';
+process.env.AWS_REGION ??= 'us-east-1';
+process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
