@@ -124,9 +124,10 @@ export function isNotFound(err: unknown): boolean {
 export function toWorkflowError(err: unknown, what: string): unknown {
   if (err instanceof WorkflowError || !(err instanceof Error)) return err;
   const name = err.name;
-  const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0;
+  const { $metadata, $fault } = err as { $metadata?: { httpStatusCode?: number }; $fault?: string };
+  const status = $metadata?.httpStatusCode ?? 0;
   const detail = `${what}: ${name}: ${err.message}`;
-  if (THROTTLING.has(name) || NETWORK.has(name) || NETWORK.has((err as { code?: string }).code ?? '') || status >= 500) {
+  if (THROTTLING.has(name) || NETWORK.has(name) || NETWORK.has((err as { code?: string }).code ?? '') || status >= 500 || $fault === 'server') {
     return new ServiceBusy(detail);
   }
   if (FORBIDDEN.has(name) || status === 401 || status === 403) return new AccessDenied(detail);

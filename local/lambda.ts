@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import type { Pattern } from './core/pattern';
+
+/**
+ * Runs the stack's Lambda handlers in-process, as declared in serverless.yml (handler path, timeout,
+ * EventBridge rules). The handlers are the real code: they reach the local cloud over HTTP through the
+ * SDK's AWS_ENDPOINT_URL, exactly as they reach AWS when deployed. A thrown error becomes a Lambda
+ * function error whose name is the errorType and whose message is the JSON payload Step Functions puts
+ * in `Cause`.
+ */
+export interface FunctionSpec {
+  name: string;
+  /** Module path relative to the repo root, without extension, e.g. functions/cleanup/handler. */
+  module: string;
+  exportName: string;
+  timeoutSeconds: number;
+  eventRules: Array<{ pattern: Pattern; retryAttempts: number }>;
+}
+
+export interface Invocation {
+  functionName: string;
+  startedAt: number;
+  durationMs: number;
+  ok: boolean;
+  errorType?: string;
+}
+
+type Handler = (event: unknown, context: Record<string, unknown>) => Promise<unknown>;
+
+export class LambdaFunctionError extends Error {
+  constructor(
+    readonly errorType: string,
+    readonly errorMessage: string,
+  ) {
+    // Step Functions reports a Lambda failure's Cause as this JSON document.
+    super(JSON.stringify({ errorType, errorMessage, trace: [] }));
+    this.name = errorType;
+  }
+}
+
+export function loadFunctionSpecs(root: string): Map<string, FunctionSpec> {
+  const doc = YAML.parse(fs.readFileSync(path.join(root, 'serverless.yml'), 'utf8')) as {
+    provider?: { timeout?: number };
+    functions?: Record<string, { handler: string; timeout?: number; events?: Array<Record<string, unknown>> }>;
+  };
+  const specs = new Map<string, FunctionSpec>();
+  for (const [name, fn] of Object.entries(doc.functions ?? {})) {
+    const dot = fn.handler.lastIndexOf('.');
+    const rules = (fn.events ?? [])
+      .map((e) => e.eventBridge as { pattern?: Pattern; retryPolicy?: { maximumRetryAttempts?: number } } | undefined)
+      .filter((e): e is { pattern: Pattern; retryPolicy?: { maximumRetryAttempts?: number } } => Boolean(e?.pattern))
+      // Locally a few retries show the behaviour without the 24 h EventBridge default.
+      .map((e) => ({ pattern: e.pattern, retryAttempts: Math.min(e.retryPolicy?.maximumRetryAttempts ?? 2, 2) }));
+    specs.set(name, {
+      name,
+      module: fn.handler.slice(0, dot),
+      exportName: fn.handler.slice(dot + 1),
+      timeoutSeconds: fn.timeout ?? doc.provider?.timeout ?? 6,
+      eventRules: rules,
+    });
+  }
+  return specs;
+}
+
+export class LambdaRuntime {
+  readonly specs: Map<string, FunctionSpec>;
+  readonly invocations: Invocation[] = [];
+  readonly listeners = new Set<(inv: Invocation) => void>();
+  private readonly loaded = new Map<string, Handler>();
+
+  constructor(
+    private readonly root: string,
+    private readonly account: string,
+    private readonly region: string,
+  ) {
+    this.specs = loadFunctionSpecs(root);
+  }
+
+  /** The ARN CloudFormation would give the function (service-stage-name), used in the local ASL. */
+  arnOf(name: string): string {
+    return `arn:aws:lambda:${this.region}:${this.account}:function:chime-recording-local-${name}`;
+  }
+
+  nameFromArn(arn: string): string | undefined {
+    const prefix = `arn:aws:lambda:${this.region}:${this.account}:function:chime-recording-local-`;
+    return arn.startsWith(prefix) ? arn.slice(prefix.length) : undefined;
+  }
+
+  /** serverless.yml function key for a CloudFormation logical id such as CleanupLambdaFunction. */
+  nameFromLogicalId(logicalId: string): string | undefined {
+    for (const name of this.specs.keys()) {
+      if (`${name.charAt(0).toUpperCase()}${name.slice(1)}LambdaFunction` === logicalId) return name;
+    }
+    return undefined;
+  }
+
+  async invoke(name: string, event: unknown): Promise<unknown> {
+    const spec = this.specs.get(name);
+    if (!spec) throw new LambdaFunctionError('ResourceNotFoundException', `Function not found: ${name}`);
+    const handler = this.load(spec);
+    const startedAt = Date.now();
+    const deadline = startedAt + spec.timeoutSeconds * 1000;
+    const context = {
+      functionName: name,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: this.arnOf(name),
+      memoryLimitInMB: '256',
+      awsRequestId: randomUUID(),
+      logGroupName: `/aws/lambda/${name}`,
+      logStreamName: 'local',
+      callbackWaitsForEmptyEventLoop: true,
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    };
+    // Events pass through JSON as they would over the wire, so handlers cannot share object identity.
+    const payload: unknown = JSON.parse(JSON.stringify(event ?? null));
+    try {
+      const result = await handler(payload, context);
+      this.record({ functionName: name, startedAt, durationMs: Date.now() - startedAt, ok: true });
+      return result === undefined ? null : JSON.parse(JSON.stringify(result));
+    } catch (err) {
+      const errorType = err instanceof Error ? err.name || 'Error' : 'Error';
+      const message = err instanceof Error ? err.message : String(err);
+      this.record({ functionName: name, startedAt, durationMs: Date.now() - startedAt, ok: false, errorType });
+      throw new LambdaFunctionError(errorType, message);
+    }
+  }
+
+  count(name?: string): number {
+    return name ? this.invocations.filter((i) => i.functionName === name).length : this.invocations.length;
+  }
+
+  private record(inv: Invocation): void {
+    this.invocations.push(inv);
+    for (const listen of this.listeners) listen(inv);
+  }
+
+  private load(spec: FunctionSpec): Handler {
+    const cached = this.loaded.get(spec.name);
+    if (cached) return cached;
+    const mod = require(path.join(this.root, spec.module)) as Record<string, unknown>;
+    const handler = mod[spec.exportName];
+    if (typeof handler !== 'function') throw new Error(`${spec.module} does not export ${spec.exportName}`);
+    this.loaded.set(spec.name, handler as Handler);
+    return handler as Handler;
+  }
+}

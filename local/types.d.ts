@@ -1,0 +1,5 @@
+declare module 'dynalite' {
+  import type http from 'node:http';
+  function dynalite(options?: { createTableMs?: number; deleteTableMs?: number; updateTableMs?: number; path?: string }): http.Server;
+  export = dynalite;
+}

@@ -1,0 +1,92 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { ERROR_NAMES, TRANSIENT_ERRORS } from '../../functions/lib/errors';
+
+const root = path.resolve(__dirname, '../..');
+const asl = JSON.parse(fs.readFileSync(path.join(root, 'statemachines/recording.asl.json'), 'utf8'));
+const sls = YAML.parse(fs.readFileSync(path.join(root, 'serverless.yml'), 'utf8'));
+type State = Record<string, any>;
+const states = Object.entries(asl.States as Record<string, State>);
+const tasks = states.filter(([, s]) => s.Type === 'Task');
+
+/** Error names the ASL matches that are ours (not States.* or Lambda.*). */
+function aslErrorNames(): Set<string> {
+  const names = new Set<string>();
+  for (const [, s] of states) {
+    for (const r of [...(s.Retry ?? []), ...(s.Catch ?? [])]) for (const e of r.ErrorEquals) names.add(e);
+  }
+  return new Set([...names].filter((n) => !n.startsWith('States.') && !n.startsWith('Lambda.')));
+}
+
+describe('recording.asl.json', () => {
+  it('names only errors that errors.ts defines, and retries every transient one', () => {
+    const names = aslErrorNames();
+    for (const n of names) expect(ERROR_NAMES).toContain(n);
+    for (const t of TRANSIENT_ERRORS) expect(names).toContain(t);
+  });
+
+  it('never retries a terminal error', () => {
+    const terminal = ERROR_NAMES.filter((n) => !(TRANSIENT_ERRORS as readonly string[]).includes(n));
+    for (const [, s] of tasks) for (const r of s.Retry ?? []) for (const e of r.ErrorEquals) expect(terminal).not.toContain(e);
+  });
+
+  it('gives every Task a timeout, a full-jitter Lambda retrier, a transient retrier and a catch into $.error or $.cleanupError', () => {
+    for (const [name, s] of tasks) {
+      expect({ name, timeout: typeof s.TimeoutSeconds }).toEqual({ name, timeout: 'number' });
+      const lambdaRetry = s.Retry.find((r: State) => r.ErrorEquals.includes('Lambda.ServiceException'));
+      expect(lambdaRetry).toMatchObject({ JitterStrategy: 'FULL' });
+      expect(lambdaRetry.MaxDelaySeconds).toBeGreaterThan(0);
+      expect(s.Retry.some((r: State) => r.ErrorEquals.includes('ServiceBusy') && r.JitterStrategy === 'FULL' && r.MaxAttempts > 0)).toBe(true);
+      const catchAll = s.Catch.find((c: State) => c.ErrorEquals.includes('States.ALL'));
+      expect(['$.error', '$.cleanupError']).toContain(catchAll.ResultPath);
+    }
+  });
+
+  it('sends failures to Cleanup once the meeting may exist, straight to RecordingFailed before', () => {
+    const before = ['ValidateRequest', 'EnsureServiceLinkedRole', 'VerifyBuckets'];
+    for (const [name, s] of tasks) {
+      const next = s.Catch.find((c: State) => c.ErrorEquals.includes('States.ALL')).Next;
+      if (name === 'Cleanup') expect(next).toBe('CleanupFailed');
+      else expect(next).toBe(before.includes(name) ? 'RecordingFailed' : 'Cleanup');
+    }
+  });
+
+  it('points every Task at a function declared in serverless.yml, each declared step function used', () => {
+    const declared = new Map(Object.keys(sls.functions).map((k) => [`${k[0]!.toUpperCase()}${k.slice(1)}LambdaFunction`, k]));
+    const used = new Set<string>();
+    for (const [, s] of tasks) {
+      const ref = s.Resource['Fn::GetAtt'] ?? s.Parameters?.FunctionName?.['Fn::GetAtt'];
+      expect(ref?.[1]).toBe('Arn');
+      expect(declared.has(ref[0])).toBe(true);
+      used.add(declared.get(ref[0])!);
+    }
+    // meetingEvents is the EventBridge target, not a state.
+    expect([...declared.values()].filter((f) => !used.has(f))).toEqual(['meetingEvents']);
+  });
+
+  it('maps states one-to-one to functions/<kebab-name>/handler.ts', () => {
+    for (const [name] of tasks) {
+      const kebab = name.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase();
+      expect(fs.existsSync(path.join(root, 'functions', kebab, 'handler.ts'))).toBe(true);
+    }
+  });
+
+  it('loops AwaitMeetingEnd on States.Timeout (the lost-event safety net) and bounds the concatenation wait', () => {
+    const wait = asl.States.AwaitMeetingEnd;
+    expect(wait.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
+    expect(wait.Parameters.Payload['taskToken.$']).toBe('$$.Task.Token');
+    expect(wait.Catch[0]).toMatchObject({ ErrorEquals: ['States.Timeout'], Next: 'AwaitMeetingEnd' });
+    expect(asl.States.ConcatenationDone.Default).toBe('WaitForConcatenation');
+  });
+
+  it('passes asl-validator once CloudFormation references are resolved', async () => {
+    const validator = (await import('asl-validator')).default ?? (await import('asl-validator'));
+    const resolved = JSON.parse(JSON.stringify(asl), (_k, v) =>
+      v && typeof v === 'object' && v['Fn::GetAtt'] ? `arn:aws:lambda:us-east-1:123456789012:function:${v['Fn::GetAtt'][0]}` : v,
+    );
+    const result = validator(resolved);
+    expect(result.errors).toEqual([]);
+    expect(result.isValid).toBe(true);
+  });
+});

@@ -1,0 +1,44 @@
+import { evaluatePolicy, policyToApply, requiredGrants, wildcardMatch } from '../../../functions/lib/bucket-policy';
+
+const account = '123456789012';
+const grants = requiredGrants('b', { captureSink: true, concatenationSink: false });
+
+describe('bucket policy evaluation', () => {
+  it('lists what a capture bucket needs (write, and read-back for concatenation)', () => {
+    expect(grants.map((g) => `${g.action} ${g.resource}`)).toEqual([
+      's3:PutObject arn:aws:s3:::b/*',
+      's3:PutObjectAcl arn:aws:s3:::b/*',
+      's3:GetObject arn:aws:s3:::b/*',
+      's3:ListBucket arn:aws:s3:::b',
+    ]);
+    expect(requiredGrants('c', { captureSink: false, concatenationSink: true }).map((g) => g.action)).toEqual(['s3:PutObject', 's3:PutObjectAcl']);
+  });
+
+  it('accepts the policy it proposes, and finds everything missing without one', () => {
+    const apply = JSON.stringify(policyToApply(undefined, 'b', grants, account));
+    expect(evaluatePolicy(apply, grants, account)).toEqual({ missing: [], unconditioned: [] });
+    expect(evaluatePolicy(undefined, grants, account).missing).toHaveLength(4);
+  });
+
+  it('honours wildcards, Deny, other accounts and missing conditions', () => {
+    const allowAll = { Effect: 'Allow', Principal: { Service: 'mediapipelines.chime.amazonaws.com' }, Action: 's3:*', Resource: ['arn:aws:s3:::b', 'arn:aws:s3:::b/*'] };
+    expect(evaluatePolicy(JSON.stringify({ Statement: [allowAll] }), grants, account)).toEqual({ missing: [], unconditioned: grants });
+    const deny = { Effect: 'Deny', Principal: '*', Action: 's3:PutObjectAcl', Resource: 'arn:aws:s3:::b/*' };
+    expect(evaluatePolicy(JSON.stringify({ Statement: [allowAll, deny] }), grants, account).missing.map((g) => g.action)).toEqual(['s3:PutObjectAcl']);
+    const otherAccount = { ...allowAll, Condition: { StringEquals: { 'aws:SourceAccount': '999999999999' } } };
+    expect(evaluatePolicy(JSON.stringify({ Statement: [otherAccount] }), grants, account).missing).toHaveLength(4);
+  });
+
+  it('keeps existing statements and replaces an older copy of its own', () => {
+    const existing = { Version: '2012-10-17', Statement: [{ Sid: 'TLS', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: 'arn:aws:s3:::b/*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }, { Sid: 'AWSChimeMediaPipelinesAccess', Effect: 'Allow' }] };
+    const out = policyToApply(JSON.stringify(existing), 'b', grants, account);
+    expect(out.Statement.map((s) => s.Sid)).toEqual(['TLS', 'AWSChimeMediaPipelinesAccess']);
+    expect(out.Statement[1]).toMatchObject({ Condition: { StringEquals: { 'aws:SourceAccount': account }, ArnLike: { 'aws:SourceArn': `arn:aws:chime:*:${account}:*` } } });
+  });
+
+  it('matches IAM wildcards', () => {
+    expect(wildcardMatch('s3:Put*', 's3:PutObjectAcl')).toBe(true);
+    expect(wildcardMatch('arn:aws:s3:::b/*', 'arn:aws:s3:::b')).toBe(false);
+    expect(wildcardMatch('arn:aws:s3:::b?', 'arn:aws:s3:::bc')).toBe(true);
+  });
+});

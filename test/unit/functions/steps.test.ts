@@ -1,0 +1,310 @@
+import { mockClient } from 'aws-sdk-client-mock';
+import { ChimeSDKMeetingsClient, CreateMeetingCommand, DeleteMeetingCommand, GetMeetingCommand, NotFoundException } from '@aws-sdk/client-chime-sdk-meetings';
+import {
+  BadRequestException,
+  ChimeSDKMediaPipelinesClient,
+  CreateMediaCapturePipelineCommand,
+  CreateMediaConcatenationPipelineCommand,
+  DeleteMediaPipelineCommand,
+  ForbiddenException,
+  GetMediaPipelineCommand,
+  NotFoundException as PipelineNotFound,
+  ServiceFailureException,
+  ThrottledClientException,
+} from '@aws-sdk/client-chime-sdk-media-pipelines';
+import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetBucketEncryptionCommand, GetBucketLocationCommand, GetBucketPolicyCommand, ListObjectsV2Command, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, TaskTimedOut } from '@aws-sdk/client-sfn';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { handler as createMeeting } from '../../../functions/create-meeting/handler';
+import { handler as startCapture } from '../../../functions/start-capture/handler';
+import { handler as verifyBuckets } from '../../../functions/verify-buckets/handler';
+import { handler as awaitMeetingEnd } from '../../../functions/await-meeting-end/handler';
+import { handler as meetingEvents } from '../../../functions/meeting-events/handler';
+import { handler as startConcatenation } from '../../../functions/start-concatenation/handler';
+import { handler as awaitConcatenation } from '../../../functions/await-concatenation/handler';
+import { handler as cleanup } from '../../../functions/cleanup/handler';
+import { policyToApply, requiredGrants } from '../../../functions/lib/bucket-policy';
+import { clientRequestToken } from '../../../functions/lib/tokens';
+import { EXECUTION_ID, MEETING_ID, meetingRef, plan } from '../../fixtures/plans';
+
+const meetings = mockClient(ChimeSDKMeetingsClient);
+const pipelines = mockClient(ChimeSDKMediaPipelinesClient);
+const db = mockClient(DynamoDBClient);
+const s3 = mockClient(S3Client);
+const sfn = mockClient(SFNClient);
+const ctx = { awsRequestId: 'r', functionName: 'f', getRemainingTimeInMillis: () => 1000 } as never;
+const meta = { $metadata: {} };
+const CAPTURE_ARN = 'arn:aws:chime:us-east-1:123456789012:media-pipeline/cap-1';
+
+function record(over: Record<string, unknown> = {}) {
+  return marshall({ meetingId: MEETING_ID, executionId: EXECUTION_ID, executionName: 'rec-1', status: 'RECORDING', createdMeeting: true, mediaRegion: 'us-east-1', presence: {}, checks: 1, capturePipelineId: 'cap-1', createdAt: 'x', updatedAt: 'x', ...over });
+}
+
+async function failure(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected the step to fail');
+}
+
+beforeEach(() => {
+  for (const m of [meetings, pipelines, db, s3, sfn]) m.reset();
+  process.env.ACCOUNT_ID = '123456789012';
+});
+
+describe('CreateMeeting', () => {
+  it('creates the meeting with a token derived from the execution, then claims it', async () => {
+    meetings.on(CreateMeetingCommand).resolves({ Meeting: { MeetingId: MEETING_ID, MeetingArn: meetingRef.meetingArn, MediaRegion: 'us-east-1' } });
+    db.on(PutItemCommand).resolves({});
+    const out = await createMeeting({ plan: plan() }, ctx);
+    expect(out).toEqual(meetingRef);
+    expect(meetings.commandCalls(CreateMeetingCommand)[0]!.args[0].input).toEqual({
+      ClientRequestToken: clientRequestToken(EXECUTION_ID, 'CreateMeeting'),
+      MediaRegion: 'us-east-1',
+      ExternalMeetingId: 'standup',
+      Tags: undefined,
+    });
+    expect(clientRequestToken(EXECUTION_ID, 'CreateMeeting')).toMatch(/^[-_a-zA-Z0-9]{2,64}$/);
+    expect(db.commandCalls(PutItemCommand)[0]!.args[0].input.ConditionExpression).toContain('attribute_not_exists(meetingId)');
+  });
+
+  it('adopts an existing meeting; a missing one is MeetingNotFound, one being recorded is RecordingAlreadyActive', async () => {
+    const adopt = plan({ meetingId: MEETING_ID });
+    meetings.on(GetMeetingCommand).resolvesOnce({ Meeting: { MeetingId: MEETING_ID, MeetingArn: meetingRef.meetingArn, MediaRegion: 'us-east-1' } });
+    db.on(PutItemCommand).resolves({});
+    expect(await createMeeting({ plan: adopt }, ctx)).toEqual({ ...meetingRef, created: false });
+    expect(meetings.commandCalls(CreateMeetingCommand)).toHaveLength(0);
+
+    meetings.on(GetMeetingCommand).rejects(new NotFoundException({ message: 'gone', ...meta }));
+    expect((await failure(createMeeting({ plan: adopt }, ctx))).name).toBe('MeetingNotFound');
+
+    meetings.on(GetMeetingCommand).resolves({ Meeting: { MeetingId: MEETING_ID, MeetingArn: meetingRef.meetingArn } });
+    db.on(PutItemCommand).rejects(new ConditionalCheckFailedException({ message: 'no', ...meta }));
+    expect((await failure(createMeeting({ plan: adopt }, ctx))).name).toBe('RecordingAlreadyActive');
+    expect(meetings.commandCalls(DeleteMeetingCommand)).toHaveLength(0);
+  });
+
+  it('maps throttling to ServiceBusy (retried) and rejects a malformed state with InvalidRequest', async () => {
+    meetings.on(CreateMeetingCommand).rejects(Object.assign(new Error('slow down'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 429 } }));
+    expect((await failure(createMeeting({ plan: plan() }, ctx))).name).toBe('ServiceBusy');
+    const bad = await failure(createMeeting({ plan: { mode: 'create' } }, ctx));
+    expect(bad.name).toBe('InvalidRequest');
+    expect(bad.message).toMatch(/plan\.executionId/);
+  });
+});
+
+describe('StartCapture', () => {
+  const input = { plan: plan(), chimeMeeting: meetingRef, role: { roleArn: 'arn:aws:iam::123456789012:role/x', fresh: false } };
+
+  it('sends the full capture request: demo-form SourceArn, sink with prefix, artifacts with composited video, token', async () => {
+    pipelines.on(CreateMediaCapturePipelineCommand).resolves({ MediaCapturePipeline: { MediaPipelineId: 'cap-1', MediaPipelineArn: CAPTURE_ARN } });
+    db.on(UpdateItemCommand).resolves({ Attributes: record() });
+    expect(await startCapture(input, ctx)).toEqual({ mediaPipelineId: 'cap-1', mediaPipelineArn: CAPTURE_ARN });
+    expect(pipelines.commandCalls(CreateMediaCapturePipelineCommand)[0]!.args[0].input).toEqual({
+      SourceType: 'ChimeSdkMeeting',
+      SourceArn: `arn:aws:chime::123456789012:meeting:${MEETING_ID}`,
+      SinkType: 'S3Bucket',
+      SinkArn: 'arn:aws:s3:::capture-bucket/captures/rec-1',
+      ClientRequestToken: clientRequestToken(EXECUTION_ID, 'StartCapture'),
+      ChimeSdkMeetingConfiguration: {
+        ArtifactsConfiguration: {
+          Audio: { MuxType: 'AudioWithCompositedVideo' },
+          Video: { State: 'Disabled', MuxType: undefined },
+          Content: { State: 'Disabled', MuxType: undefined },
+          CompositedVideo: { Layout: 'GridView', Resolution: 'FHD', GridViewConfiguration: { ContentShareLayout: 'PresenterOnly', PresenterOnlyConfiguration: undefined } },
+        },
+      },
+      SseAwsKeyManagementParams: undefined,
+      SinkIamRoleArn: undefined,
+      Tags: undefined,
+    });
+  });
+
+  it('passes SSE-KMS parameters together with the sink role', async () => {
+    pipelines.on(CreateMediaCapturePipelineCommand).resolves({ MediaCapturePipeline: { MediaPipelineId: 'cap-1', MediaPipelineArn: CAPTURE_ARN } });
+    db.on(UpdateItemCommand).resolves({ Attributes: record() });
+    const kms = plan({ meeting: {}, capture: { kms: { keyId: 'arn:aws:kms:us-east-1:123456789012:key/k', encryptionContext: 'ctx', sinkIamRoleArn: 'arn:aws:iam::123456789012:role/sink' } } });
+    await startCapture({ ...input, plan: kms }, ctx);
+    expect(pipelines.commandCalls(CreateMediaCapturePipelineCommand)[0]!.args[0].input).toMatchObject({
+      SseAwsKeyManagementParams: { AwsKmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/k', AwsKmsEncryptionContext: 'ctx' },
+      SinkIamRoleArn: 'arn:aws:iam::123456789012:role/sink',
+    });
+  });
+
+  it.each([
+    [new ForbiddenException({ message: 'no role', ...meta }), true, 'RoleNotReady'],
+    [new ForbiddenException({ message: 'no role', ...meta }), false, 'AccessDenied'],
+    [new BadRequestException({ message: 'S3 Bucket policy not valid/present for Sink', ...meta }), false, 'BucketNotReady'],
+    [new ThrottledClientException({ message: 'slow', ...meta }), false, 'ServiceBusy'],
+    [new ServiceFailureException({ message: 'boom', ...meta }), false, 'ServiceBusy'],
+    [Object.assign(new Error('too many'), { name: 'ResourceLimitExceededException', $metadata: { httpStatusCode: 400 } }), false, 'LimitReached'],
+    [new PipelineNotFound({ message: 'no meeting', ...meta }), false, 'MeetingNotFound'],
+  ])('maps %s (fresh role: %s) to %s', async (err, fresh, name) => {
+    pipelines.on(CreateMediaCapturePipelineCommand).rejects(err);
+    expect((await failure(startCapture({ ...input, role: { ...input.role, fresh } }, ctx))).name).toBe(name);
+  });
+});
+
+describe('VerifyBuckets', () => {
+  it('passes buckets that grant what they need', async () => {
+    const p = plan();
+    s3.on(GetBucketLocationCommand).resolves({ LocationConstraint: undefined });
+    s3.on(GetBucketPolicyCommand, { Bucket: 'capture-bucket' }).resolves({ Policy: JSON.stringify(policyToApply(undefined, 'capture-bucket', requiredGrants('capture-bucket', { captureSink: true, concatenationSink: false }), '123456789012')) });
+    s3.on(GetBucketPolicyCommand, { Bucket: 'final-bucket' }).resolves({ Policy: JSON.stringify(policyToApply(undefined, 'final-bucket', requiredGrants('final-bucket', { captureSink: false, concatenationSink: true }), '123456789012')) });
+    s3.on(GetBucketEncryptionCommand).resolves({ ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] } });
+    expect(await verifyBuckets({ plan: p }, ctx)).toEqual({ mediaRegion: 'us-east-1', buckets: ['capture-bucket', 'final-bucket'], warnings: [] });
+  });
+
+  it('fails with every problem and the exact policy to apply', async () => {
+    s3.on(GetBucketLocationCommand, { Bucket: 'capture-bucket' }).resolves({ LocationConstraint: 'eu-west-1' });
+    s3.on(GetBucketLocationCommand, { Bucket: 'final-bucket' }).resolves({ LocationConstraint: 'us-east-1' });
+    s3.on(GetBucketPolicyCommand).rejects(new S3ServiceException({ name: 'NoSuchBucketPolicy', $fault: 'client', message: 'none', ...meta }));
+    s3.on(GetBucketEncryptionCommand).resolves({ ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'alias/aws/s3' } }] } });
+    const err = await failure(verifyBuckets({ plan: plan() }, ctx));
+    expect(err.name).toBe('BucketNotReady');
+    expect(err.message).toMatch(/capture bucket "capture-bucket" is in eu-west-1 but the meeting's media region is us-east-1/);
+    expect(err.message).toMatch(/aws\/s3 KMS key/);
+    const policy = /Apply this bucket policy: (\{.*?\}\]\})/.exec(err.message)?.[1];
+    expect(JSON.parse(policy!)).toEqual(policyToApply(undefined, 'capture-bucket', requiredGrants('capture-bucket', { captureSink: true, concatenationSink: false }), '123456789012'));
+  });
+});
+
+describe('AwaitMeetingEnd', () => {
+  const input = { taskToken: 'tok', plan: plan(), chimeMeeting: meetingRef, capturePipeline: { mediaPipelineId: 'cap-1', mediaPipelineArn: CAPTURE_ARN } };
+
+  it('stores the token and completes it at once when the meeting is already gone', async () => {
+    db.on(UpdateItemCommand).resolves({ Attributes: record({ taskToken: 'tok' }) });
+    meetings.on(GetMeetingCommand).rejects(new NotFoundException({ message: 'gone', ...meta }));
+    sfn.on(SendTaskSuccessCommand).resolves({});
+    expect(await awaitMeetingEnd(input, ctx)).toEqual({ outcome: 'meeting-gone' });
+    const store = db.commandCalls(UpdateItemCommand)[0]!.args[0].input;
+    expect(store.UpdateExpression).toContain('ADD #checks :one');
+    expect(sfn.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input).toMatchObject({ taskToken: 'tok', output: expect.stringContaining('"reason":"MeetingEnded"') });
+  });
+
+  it('completes when the end was recorded before the token, waits while the meeting runs, fails on a failed capture', async () => {
+    db.on(UpdateItemCommand).resolvesOnce({ Attributes: record({ meetingEndedAt: '2026-01-01T00:00:00.000Z', endReason: 'MeetingEnded' }) });
+    sfn.on(SendTaskSuccessCommand).resolves({});
+    expect(await awaitMeetingEnd(input, ctx)).toEqual({ outcome: 'ended-before-wait' });
+
+    db.on(UpdateItemCommand).resolves({ Attributes: record({ checks: 1, presence: {} }) });
+    meetings.on(GetMeetingCommand).resolves({ Meeting: { MeetingId: MEETING_ID } });
+    pipelines.on(GetMediaPipelineCommand).resolves({ MediaPipeline: { MediaCapturePipeline: { Status: 'InProgress' } } });
+    expect(await awaitMeetingEnd(input, ctx)).toEqual({ outcome: 'waiting' });
+
+    pipelines.on(GetMediaPipelineCommand).resolves({ MediaPipeline: { MediaCapturePipeline: { Status: 'Failed' } } });
+    sfn.on(SendTaskFailureCommand).resolves({});
+    expect(await awaitMeetingEnd(input, ctx)).toEqual({ outcome: 'capture-failed' });
+    expect(sfn.commandCalls(SendTaskFailureCommand)[0]!.args[0].input).toMatchObject({ error: 'PipelineFailed' });
+  });
+
+  it('on a re-check ends a created meeting nobody is in, and gives up past the 24-hour bound', async () => {
+    db.on(UpdateItemCommand).resolves({ Attributes: record({ checks: 2, presence: { a1: { present: false, at: 1 } } }) });
+    meetings.on(GetMeetingCommand).resolves({ Meeting: { MeetingId: MEETING_ID } });
+    meetings.on(DeleteMeetingCommand).resolves({});
+    pipelines.on(GetMediaPipelineCommand).resolves({ MediaPipeline: { MediaCapturePipeline: { Status: 'InProgress' } } });
+    sfn.on(SendTaskSuccessCommand).resolves({});
+    expect(await awaitMeetingEnd(input, ctx)).toEqual({ outcome: 'ended-empty-meeting' });
+    expect(meetings.commandCalls(DeleteMeetingCommand)[0]!.args[0].input).toEqual({ MeetingId: MEETING_ID });
+
+    db.on(UpdateItemCommand).resolves({ Attributes: record({ checks: 27 }) });
+    expect((await failure(awaitMeetingEnd(input, ctx))).name).toBe('MeetingNeverEnded');
+  });
+});
+
+describe('MeetingEvents', () => {
+  const ended = { 'detail-type': 'Chime Meeting State Change', detail: { eventType: 'chime:MeetingEnded', meetingId: MEETING_ID, timestamp: 1_700_000_000_000 } };
+
+  it('resumes the execution on MeetingEnded; a duplicate (spent token) is harmless', async () => {
+    db.on(UpdateItemCommand).resolves({ Attributes: record({ taskToken: 'tok', meetingEndedAt: '2023-11-14T22:13:20.000Z', endReason: 'MeetingEnded' }) });
+    sfn.on(SendTaskSuccessCommand).resolvesOnce({}).rejects(new TaskTimedOut({ message: 'used', ...meta }));
+    expect(await meetingEvents(ended, ctx)).toEqual({ action: 'meeting-ended' });
+    expect(await meetingEvents(ended, ctx)).toEqual({ action: 'meeting-ended' });
+    expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(2);
+  });
+
+  it('ignores meetings it does not record', async () => {
+    db.on(UpdateItemCommand).rejects(new ConditionalCheckFailedException({ message: 'no', ...meta }));
+    expect(await meetingEvents(ended, ctx)).toEqual({ action: 'ignored: not recording' });
+    expect(sfn.calls()).toHaveLength(0);
+  });
+
+  it('ends the meeting when the last person leaves, not when one drops, never for pipeline attendees', async () => {
+    const leave = (eventType: string, externalUserId = 'alice') => ({ 'detail-type': 'Chime Meeting State Change', detail: { eventType, meetingId: MEETING_ID, attendeeId: 'a1', externalUserId, timestamp: 2 } });
+    db.on(UpdateItemCommand).resolves({ Attributes: record({ presence: { a1: { present: false, at: 2 } }, taskToken: 'tok' }) });
+    meetings.on(DeleteMeetingCommand).resolves({});
+    sfn.on(SendTaskSuccessCommand).resolves({});
+    expect(await meetingEvents(leave('chime:AttendeeDropped'), ctx)).toEqual({ action: 'attendee-absent' });
+    expect(meetings.commandCalls(DeleteMeetingCommand)).toHaveLength(0);
+    expect(await meetingEvents(leave('chime:AttendeeLeft'), ctx)).toEqual({ action: 'ended: only pipeline attendees remain' });
+    expect(meetings.commandCalls(DeleteMeetingCommand)).toHaveLength(1);
+    expect(await meetingEvents(leave('chime:AttendeeLeft', 'aws:MediaPipeline-x'), ctx)).toEqual({ action: 'ignored: pipeline attendee' });
+  });
+
+  it('stops only the capture of an adopted meeting', async () => {
+    db.on(UpdateItemCommand).resolves({ Attributes: record({ createdMeeting: false, presence: {} }) });
+    pipelines.on(DeleteMediaPipelineCommand).resolves({});
+    await meetingEvents({ 'detail-type': 'Chime Meeting State Change', detail: { eventType: 'chime:AttendeeLeft', meetingId: MEETING_ID, attendeeId: 'a1', externalUserId: 'bob', timestamp: 3 } }, ctx);
+    expect(meetings.commandCalls(DeleteMeetingCommand)).toHaveLength(0);
+    expect(pipelines.commandCalls(DeleteMediaPipelineCommand)[0]!.args[0].input).toEqual({ MediaPipelineId: 'cap-1' });
+  });
+
+  it('fails the wait when the capture pipeline fails permanently', async () => {
+    db.on(GetItemCommand).resolves({ Item: record({ taskToken: 'tok' }) });
+    sfn.on(SendTaskFailureCommand).resolves({});
+    const out = await meetingEvents({ 'detail-type': 'Chime Media Pipeline State Change', detail: { eventType: 'chime:MediaPipelinePermanentFailure', meetingId: MEETING_ID, mediaPipelineId: 'cap-1' } }, ctx);
+    expect(out).toEqual({ action: 'failed-wait' });
+    expect(sfn.commandCalls(SendTaskFailureCommand)[0]!.args[0].input).toMatchObject({ taskToken: 'tok', error: 'PipelineFailed' });
+  });
+});
+
+describe('StartConcatenation, AwaitConcatenation, Cleanup', () => {
+  const capturePipeline = { mediaPipelineId: 'cap-1', mediaPipelineArn: CAPTURE_ARN };
+  const concatenationPipeline = { mediaPipelineId: 'cat-1', mediaPipelineArn: 'arn:aws:chime:us-east-1:123456789012:media-pipeline/cat-1' };
+
+  it('concatenates all seven artifact kinds into the concatenation sink', async () => {
+    pipelines.on(CreateMediaConcatenationPipelineCommand).resolves({ MediaConcatenationPipeline: { MediaPipelineId: 'cat-1', MediaPipelineArn: concatenationPipeline.mediaPipelineArn } });
+    db.on(UpdateItemCommand).resolves({ Attributes: record() });
+    expect(await startConcatenation({ plan: plan(), chimeMeeting: meetingRef, capturePipeline }, ctx)).toEqual(concatenationPipeline);
+    const req = pipelines.commandCalls(CreateMediaConcatenationPipelineCommand)[0]!.args[0].input;
+    expect(req.ClientRequestToken).toBe(clientRequestToken(EXECUTION_ID, 'StartConcatenation'));
+    expect(req.Sinks).toEqual([{ Type: 'S3Bucket', S3BucketSinkConfiguration: { Destination: 'arn:aws:s3:::final-bucket/recordings/rec-1' } }]);
+    expect(Object.keys(req.Sources![0]!.MediaCapturePipelineSourceConfiguration!.ChimeSdkMeetingConfiguration!.ArtifactsConfiguration!).sort()).toEqual(
+      ['Audio', 'CompositedVideo', 'Content', 'DataChannel', 'MeetingEvents', 'TranscriptionMessages', 'Video'],
+    );
+  });
+
+  it('polls until Stopped, lists the files, and is bounded', async () => {
+    pipelines.on(GetMediaPipelineCommand).resolvesOnce({ MediaPipeline: { MediaConcatenationPipeline: { Status: 'InProgress' } } }).resolves({ MediaPipeline: { MediaConcatenationPipeline: { Status: 'Stopped' } } });
+    s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'recordings/rec-1/composited-video/cat-1.mp4' }] });
+    expect(await awaitConcatenation({ plan: plan(), concatenationPipeline }, ctx)).toEqual({ done: false, status: 'InProgress', polls: 1, artifacts: [] });
+    expect(await awaitConcatenation({ plan: plan(), concatenationPipeline, concatenationStatus: { polls: 1 } }, ctx)).toEqual({
+      done: true,
+      status: 'Stopped',
+      polls: 2,
+      artifacts: ['s3://final-bucket/recordings/rec-1/composited-video/cat-1.mp4'],
+    });
+    pipelines.on(GetMediaPipelineCommand).resolves({ MediaPipeline: { MediaConcatenationPipeline: { Status: 'InProgress' } } });
+    const p = plan({ meeting: {}, concatenation: { timeoutMinutes: 1 } });
+    expect((await failure(awaitConcatenation({ plan: p, concatenationPipeline, concatenationStatus: { polls: 1 } }, ctx))).name).toBe('ConcatenationTimedOut');
+  });
+
+  it('deletes what exists, treats NotFound as done, and records a failure', async () => {
+    pipelines.on(DeleteMediaPipelineCommand).rejects(new PipelineNotFound({ message: 'gone', ...meta }));
+    meetings.on(DeleteMeetingCommand).resolves({});
+    db.on(UpdateItemCommand).resolves({ Attributes: record() });
+    const out = await cleanup({ plan: plan(), chimeMeeting: meetingRef, capturePipeline, error: { Error: 'ServiceBusy', Cause: 'x' } }, ctx);
+    expect(out).toMatchObject({ status: 'FAILED', deleted: [`meeting:${MEETING_ID}`], artifacts: [], error: { error: 'ServiceBusy', cause: 'x' } });
+    const update = db.commandCalls(UpdateItemCommand)[0]!.args[0].input;
+    expect(update.ConditionExpression).toBe('#executionId = :me');
+  });
+
+  it('runs with nothing created (compensation before the meeting exists)', async () => {
+    const out = await cleanup({ plan: plan(), error: { Error: 'BucketNotReady' } }, ctx);
+    expect(out).toMatchObject({ status: 'FAILED', deleted: [] });
+    expect(db.calls()).toHaveLength(0);
+  });
+});

@@ -1,0 +1,59 @@
+import { buildPlan } from '../../../functions/validate-request/validate';
+import { InvalidRequest } from '../../../functions/lib/errors';
+import { EXECUTION_ID, plan } from '../../fixtures/plans';
+
+const defaults = { captureBucket: 'capture-bucket', region: 'us-east-1' };
+
+function problems(input: unknown, d: Parameters<typeof buildPlan>[3] = defaults): string[] {
+  try {
+    buildPlan(input, EXECUTION_ID, 'rec-1', d);
+  } catch (err) {
+    expect(err).toBeInstanceOf(InvalidRequest);
+    expect((err as Error).name).toBe('InvalidRequest');
+    return (err as InvalidRequest).problems;
+  }
+  throw new Error('expected InvalidRequest');
+}
+
+describe('ValidateRequest', () => {
+  it('plans a new meeting with defaults: composited video, per-execution prefixes, concatenation into the capture bucket', () => {
+    const p = buildPlan({ meeting: {} }, EXECUTION_ID, 'rec-1', defaults);
+    expect(p).toMatchObject({
+      mode: 'create',
+      externalMeetingId: 'rec-1',
+      mediaRegion: 'us-east-1',
+      capture: { bucket: 'capture-bucket', prefix: 'captures/rec-1', audio: 'AudioWithCompositedVideo', video: false, content: false, compositedVideo: { layout: 'GridView', resolution: 'FHD', contentShareLayout: 'PresenterOnly' } },
+      concatenation: { bucket: 'capture-bucket', prefix: 'recordings/rec-1', maxPolls: 120 },
+      keepRawChunks: true,
+      tags: [],
+    });
+  });
+
+  it('plans adoption of an existing meeting with request buckets and tags', () => {
+    const p = plan({ meetingId: '11111111-2222-3333-4444-555555555555', capture: { bucket: 'mine', prefix: '/raw/', audio: 'AudioOnly', video: true }, concatenation: { timeoutMinutes: 5 }, tags: { team: 'a' } });
+    expect(p).toMatchObject({ mode: 'adopt', meetingId: '11111111-2222-3333-4444-555555555555', mediaRegion: undefined, capture: { bucket: 'mine', prefix: 'raw', audio: 'AudioOnly', video: true, compositedVideo: undefined }, concatenation: { bucket: 'final-bucket', maxPolls: 10 }, tags: [{ Key: 'team', Value: 'a' }] });
+  });
+
+  it('names every bad field and how to fix it', () => {
+    const list = problems({ meeting: { externalMeetingId: 'aws:x', mediaRegion: 'mars-1' }, capture: { bucket: 'Bad_Bucket', audio: 'Loud' }, meetingID: 'typo' });
+    expect(list.join('\n')).toMatch(/\(input\): unknown field "meetingID"/);
+    expect(list.join('\n')).toMatch(/meeting\.externalMeetingId: must not start with "aws:"/);
+    expect(list.join('\n')).toMatch(/meeting\.mediaRegion: must be a Chime media region/);
+    expect(list.join('\n')).toMatch(/capture\.bucket: must be an S3 bucket name/);
+    expect(list.join('\n')).toMatch(/capture\.audio:/);
+  });
+
+  it('asks for exactly one of meetingId and meeting', () => {
+    expect(problems({})).toEqual([expect.stringMatching(/^meetingId or meeting:/)]);
+    expect(problems({ meetingId: '11111111-2222-3333-4444-555555555555', meeting: {} })).toEqual([expect.stringMatching(/^meetingId and meeting: give one, not both/)]);
+  });
+
+  it('requires a capture bucket when the stack has no default', () => {
+    expect(problems({ meeting: {} }, { region: 'us-east-1' })).toEqual([expect.stringMatching(/^capture\.bucket: .*--param="captureBucket=NAME"/)]);
+  });
+
+  it('rejects non-object input', () => {
+    expect(problems('hello')[0]).toMatch(/^\(input\): /);
+    expect(problems(null)[0]).toMatch(/^\(input\): /);
+  });
+});
