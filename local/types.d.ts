@@ -3,3 +3,8 @@ declare module 'dynalite' {
   function dynalite(options?: { createTableMs?: number; deleteTableMs?: number; updateTableMs?: number; path?: string }): http.Server;
   export = dynalite;
 }
+
+declare module 'asl-validator' {
+  function validator(definition: unknown): { isValid: boolean; errors: unknown[] };
+  export default validator;
+}

@@ -81,7 +81,8 @@ describe('recording.asl.json', () => {
   });
 
   it('passes asl-validator once CloudFormation references are resolved', async () => {
-    const validator = (await import('asl-validator')).default ?? (await import('asl-validator'));
+    const mod: unknown = await import('asl-validator');
+    const validator = ((mod as { default?: unknown }).default ?? mod) as (d: unknown) => { isValid: boolean; errors: unknown[] };
     const resolved = JSON.parse(JSON.stringify(asl), (_k, v) =>
       v && typeof v === 'object' && v['Fn::GetAtt'] ? `arn:aws:lambda:us-east-1:123456789012:function:${v['Fn::GetAtt'][0]}` : v,
     );

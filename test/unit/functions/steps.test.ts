@@ -160,7 +160,7 @@ describe('VerifyBuckets', () => {
 
   it('fails with every problem and the exact policy to apply', async () => {
     s3.on(GetBucketLocationCommand, { Bucket: 'capture-bucket' }).resolves({ LocationConstraint: 'eu-west-1' });
-    s3.on(GetBucketLocationCommand, { Bucket: 'final-bucket' }).resolves({ LocationConstraint: 'us-east-1' });
+    s3.on(GetBucketLocationCommand, { Bucket: 'final-bucket' }).resolves({ LocationConstraint: undefined });
     s3.on(GetBucketPolicyCommand).rejects(new S3ServiceException({ name: 'NoSuchBucketPolicy', $fault: 'client', message: 'none', ...meta }));
     s3.on(GetBucketEncryptionCommand).resolves({ ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'alias/aws/s3' } }] } });
     const err = await failure(verifyBuckets({ plan: plan() }, ctx));

@@ -1,0 +1,20 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { BEGIN, END, diagramBlock, replaceBlock } from './diagram';
+import { SIZES_BEGIN, SIZES_END, buildBundles, sizesTable } from './bundles';
+
+/** `npm run docs`: regenerates the README's lifecycle diagram and bundle-size table. */
+async function main(): Promise<void> {
+  const root = path.resolve(__dirname, '..');
+  const readme = path.join(root, 'README.md');
+  let text = fs.readFileSync(readme, 'utf8');
+  text = replaceBlock(text, BEGIN, END, diagramBlock(root));
+  text = replaceBlock(text, SIZES_BEGIN, SIZES_END, sizesTable(await buildBundles(root)));
+  fs.writeFileSync(readme, text);
+  process.stdout.write('README.md: diagram and bundle sizes updated\n');
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
