@@ -128,6 +128,14 @@ export class LambdaRuntime {
     }
   }
 
+  /**
+   * Loads every handler now (Lambda's init phase), so module loading, which can take real seconds the
+   * first time, is not charged to an execution whose clock may be compressed thousands of times.
+   */
+  preload(): void {
+    for (const spec of this.specs.values()) this.load(spec);
+  }
+
   count(name?: string): number {
     return name ? this.invocations.filter((i) => i.functionName === name).length : this.invocations.length;
   }

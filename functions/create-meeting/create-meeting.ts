@@ -1,4 +1,4 @@
-import { CreateMeetingCommand, DeleteMeetingCommand, GetMeetingCommand, type ChimeSDKMeetingsClient, type Meeting } from '@aws-sdk/client-chime-sdk-meetings';
+import { CreateMeetingCommand, DeleteMeetingCommand, GetMeetingCommand, ListAttendeesCommand, type ChimeSDKMeetingsClient, type Meeting } from '@aws-sdk/client-chime-sdk-meetings';
 import { accountOf, meetingSourceArn } from '../lib/arns';
 import { MeetingNotFound, WorkflowError, isNotFound } from '../lib/errors';
 import type { MeetingRef, Plan } from '../lib/schemas';
@@ -22,8 +22,12 @@ export async function createOrAdoptMeeting(deps: { meetings: ChimeSDKMeetingsCli
     mediaRegion: meeting.MediaRegion ?? plan.mediaRegion ?? '',
     created,
   };
+  // People may already be in an adopted meeting; their join events came before our claim. Count every
+  // listed person as present until an event says otherwise (at: 0 loses to any real event), so one of
+  // them leaving never looks like the meeting emptied while others remain.
+  const presence = created ? {} : await listedHumans(deps.meetings, meetingId);
   try {
-    await deps.store.claim({ meetingId, executionId: plan.executionId, executionName: plan.executionName, createdMeeting: created, mediaRegion: ref.mediaRegion });
+    await deps.store.claim({ meetingId, executionId: plan.executionId, executionName: plan.executionName, createdMeeting: created, mediaRegion: ref.mediaRegion, presence });
   } catch (err) {
     // A terminal failure here would leave our new meeting unknown to Cleanup; end it before failing.
     // Transient failures are retried and the same token returns the same meeting.
@@ -54,4 +58,17 @@ async function getMeeting(meetings: ChimeSDKMeetingsClient, meetingId: string): 
     if (isNotFound(err)) throw new MeetingNotFound(`meetingId: meeting ${meetingId} does not exist or has ended; start the recording while the meeting runs`);
     throw err;
   }
+}
+
+async function listedHumans(meetings: ChimeSDKMeetingsClient, meetingId: string): Promise<Record<string, { present: boolean; at: number }>> {
+  const presence: Record<string, { present: boolean; at: number }> = {};
+  let token: string | undefined;
+  do {
+    const out = await meetings.send(new ListAttendeesCommand({ MeetingId: meetingId, NextToken: token, MaxResults: 100 }));
+    for (const a of out.Attendees ?? []) {
+      if (a.AttendeeId && !a.ExternalUserId?.startsWith('aws:')) presence[a.AttendeeId] = { present: true, at: 0 };
+    }
+    token = out.NextToken;
+  } while (token);
+  return presence;
 }

@@ -113,7 +113,7 @@ export function awsErrorName(err: unknown): string {
 }
 
 export function isNotFound(err: unknown): boolean {
-  return ['NotFoundException', 'NoSuchEntity', 'NoSuchBucket', 'NoSuchKey', 'ResourceNotFoundException'].includes(awsErrorName(err));
+  return ['NotFoundException', 'NoSuchEntityException', 'NoSuchBucket', 'NoSuchKey', 'ResourceNotFoundException'].includes(awsErrorName(err));
 }
 
 /**

@@ -16,7 +16,7 @@ export async function getRole(iam: IAMClient): Promise<Role | undefined> {
   try {
     return (await iam.send(new GetRoleCommand({ RoleName: ROLE_NAME }))).Role;
   } catch (err) {
-    if (err instanceof Error && err.name === 'NoSuchEntity') return undefined;
+    if (err instanceof Error && err.name === 'NoSuchEntityException') return undefined;
     throw err;
   }
 }
@@ -35,7 +35,7 @@ export async function ensureRole(iam: IAMClient, description?: string): Promise<
     const created = await iam.send(new CreateServiceLinkedRoleCommand({ AWSServiceName: SERVICE_NAME, Description: description }));
     return { roleArn: created.Role?.Arn ?? '', fresh: true };
   } catch (err) {
-    if (err instanceof Error && err.name === 'InvalidInput' && /has been taken/i.test(err.message)) {
+    if (err instanceof Error && err.name === 'InvalidInputException' && /has been taken/i.test(err.message)) {
       const role = await getRole(iam);
       return { roleArn: role?.Arn ?? '', fresh: true };
     }

@@ -55,9 +55,9 @@ export class RecordingStore {
    * Claims the meeting for this execution. Succeeds when the meeting has no recording, a finished one,
    * or already belongs to this execution (a retried step); fails with RecordingAlreadyActive otherwise.
    */
-  async claim(rec: Pick<RecordingRecord, 'meetingId' | 'executionId' | 'executionName' | 'createdMeeting' | 'mediaRegion'>): Promise<void> {
+  async claim(rec: Pick<RecordingRecord, 'meetingId' | 'executionId' | 'executionName' | 'createdMeeting' | 'mediaRegion' | 'presence'>): Promise<void> {
     const now = new Date().toISOString();
-    const item: RecordingRecord = { ...rec, status: 'RECORDING', presence: {}, checks: 0, createdAt: now, updatedAt: now };
+    const item: RecordingRecord = { ...rec, status: 'RECORDING', checks: 0, createdAt: now, updatedAt: now };
     try {
       await this.db.send(
         new PutItemCommand({

@@ -65,7 +65,8 @@ export function artifactsConfiguration(plan: Plan): ArtifactsConfiguration {
 /** Maps a pipeline-creation failure to what the state machine should do with it. */
 export function pipelineError(err: unknown, role: RoleRef, meeting: MeetingRef): unknown {
   if (!(err instanceof Error)) return err;
-  if (err.name === 'ForbiddenException' && role.fresh) {
+  // Only a refusal that is about the service-linked role can be IAM propagation; any other 403 is real.
+  if (err.name === 'ForbiddenException' && role.fresh && /service[- ]linked|AWSServiceRoleForAmazonChimeSDKMediaPipelines/i.test(err.message)) {
     return new RoleNotReady(`the service-linked role was just created and is not usable yet: ${err.message}`);
   }
   if (err.name === 'BadRequestException' && /bucket|sink|kms|encrypt/i.test(err.message)) {

@@ -1,5 +1,5 @@
 import { mockClient } from 'aws-sdk-client-mock';
-import { ChimeSDKMeetingsClient, CreateMeetingCommand, DeleteMeetingCommand, GetMeetingCommand, NotFoundException } from '@aws-sdk/client-chime-sdk-meetings';
+import { ChimeSDKMeetingsClient, CreateMeetingCommand, DeleteMeetingCommand, GetMeetingCommand, ListAttendeesCommand, NotFoundException } from '@aws-sdk/client-chime-sdk-meetings';
 import {
   BadRequestException,
   ChimeSDKMediaPipelinesClient,
@@ -74,9 +74,13 @@ describe('CreateMeeting', () => {
   it('adopts an existing meeting; a missing one is MeetingNotFound, one being recorded is RecordingAlreadyActive', async () => {
     const adopt = plan({ meetingId: MEETING_ID });
     meetings.on(GetMeetingCommand).resolvesOnce({ Meeting: { MeetingId: MEETING_ID, MeetingArn: meetingRef.meetingArn, MediaRegion: 'us-east-1' } });
+    meetings.on(ListAttendeesCommand).resolves({ Attendees: [{ AttendeeId: 'a1', ExternalUserId: 'alice' }, { AttendeeId: 'p1', ExternalUserId: 'aws:MediaPipeline-x' }] });
     db.on(PutItemCommand).resolves({});
     expect(await createMeeting({ plan: adopt }, ctx)).toEqual({ ...meetingRef, created: false });
     expect(meetings.commandCalls(CreateMeetingCommand)).toHaveLength(0);
+    // People already in an adopted meeting count as present; pipeline attendees never do.
+    const item = db.commandCalls(PutItemCommand)[0]!.args[0].input.Item!;
+    expect(item.presence).toEqual({ M: { a1: { M: { present: { BOOL: true }, at: { N: '0' } } } } });
 
     meetings.on(GetMeetingCommand).rejects(new NotFoundException({ message: 'gone', ...meta }));
     expect((await failure(createMeeting({ plan: adopt }, ctx))).name).toBe('MeetingNotFound');
@@ -135,8 +139,9 @@ describe('StartCapture', () => {
   });
 
   it.each([
-    [new ForbiddenException({ message: 'no role', ...meta }), true, 'RoleNotReady'],
-    [new ForbiddenException({ message: 'no role', ...meta }), false, 'AccessDenied'],
+    [new ForbiddenException({ message: 'Service-linked role AWSServiceRoleForAmazonChimeSDKMediaPipelines not found', ...meta }), true, 'RoleNotReady'],
+    [new ForbiddenException({ message: 'Service-linked role AWSServiceRoleForAmazonChimeSDKMediaPipelines not found', ...meta }), false, 'AccessDenied'],
+    [new ForbiddenException({ message: 'User is not authorized', ...meta }), true, 'AccessDenied'],
     [new BadRequestException({ message: 'S3 Bucket policy not valid/present for Sink', ...meta }), false, 'BucketNotReady'],
     [new ThrottledClientException({ message: 'slow', ...meta }), false, 'ServiceBusy'],
     [new ServiceFailureException({ message: 'boom', ...meta }), false, 'ServiceBusy'],

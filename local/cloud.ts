@@ -1,0 +1,223 @@
+import fs from 'node:fs';
+import type http from 'node:http';
+import path from 'node:path';
+import YAML from 'yaml';
+import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, PutBucketPolicyCommand, S3Client, type BucketLocationConstraint } from '@aws-sdk/client-s3';
+import { policyToApply, requiredGrants } from '../functions/lib/bucket-policy';
+import { EventBus } from './core/bus';
+import { SimClock } from './core/clock';
+import type { CloudContext } from './core/context';
+import { RateLimiter } from './core/faults';
+import { Router, listen } from './core/server';
+import { LambdaRuntime } from './lambda';
+import { DynamoDbService } from './services/dynamodb';
+import { EventsService } from './services/events';
+import { IamService } from './services/iam';
+import { MediaPipelinesService, type MediaPipelineOptions } from './services/media-pipelines';
+import { MeetingsService } from './services/meetings';
+import { S3Service } from './services/s3';
+import { StepFunctionsService } from './services/stepfunctions';
+import { ExecutionRunner } from './sfn/runner';
+
+/**
+ * The embedded local cloud: every AWS service the workflow uses, on one loopback port, sharing one
+ * simulated clock, one event bus and one fault injector. `deploy()` provisions what the stack would
+ * (table, state machine, EventBridge rules, buckets) from serverless.yml, and points the in-process
+ * Lambda handlers at this cloud through the SDK's standard environment variables.
+ *
+ * The handlers read their configuration from process.env, so one process runs one local cloud.
+ */
+export interface LocalCloudOptions {
+  /** 0 picks a free port. */
+  port?: number;
+  /** Persisted state (S3 objects as files, IAM roles); default `.local` in the repo. */
+  dataDir?: string;
+  /** Simulated milliseconds per real millisecond. */
+  scale?: number;
+  region?: string;
+  account?: string;
+  /** Keep DynamoDB tables on disk under dataDir (default: in memory). */
+  persistTables?: boolean;
+  pipelines?: MediaPipelineOptions;
+  /** Chime request rate per simulated second and burst; false disables throttling. */
+  chimeRateLimit?: { rate: number; burst: number } | false;
+}
+
+export interface Deployment {
+  stateMachineArn: string;
+  tableName: string;
+  captureBucket: string;
+  concatenationBucket: string;
+}
+
+export const REPO_ROOT = path.resolve(__dirname, '..');
+
+export class LocalCloud {
+  readonly ctx: CloudContext;
+  readonly router: Router;
+  readonly s3: S3Service;
+  readonly iam: IamService;
+  readonly meetings: MeetingsService;
+  readonly pipelines: MediaPipelinesService;
+  readonly dynamodb: DynamoDbService;
+  readonly stepFunctions: StepFunctionsService;
+  readonly lambda: LambdaRuntime;
+  private server?: http.Server;
+  port = 0;
+
+  private constructor(readonly options: LocalCloudOptions) {
+    const region = options.region ?? 'us-east-1';
+    const account = options.account ?? '123456789012';
+    const clock = new SimClock(options.scale ?? 1);
+    const dataDir = path.resolve(options.dataDir ?? path.join(REPO_ROOT, '.local'));
+    fs.mkdirSync(dataDir, { recursive: true });
+    this.ctx = { clock, bus: new EventBus(clock, account, region), account, region, dataDir };
+    this.router = new Router(region);
+    this.s3 = new S3Service(this.ctx);
+    this.iam = new IamService(this.ctx);
+    this.meetings = new MeetingsService(this.ctx);
+    this.pipelines = new MediaPipelinesService(this.ctx, { s3: this.s3, iam: this.iam, meetings: this.meetings }, options.pipelines);
+    this.dynamodb = new DynamoDbService({ path: options.persistTables ? path.join(dataDir, 'dynamodb') : undefined });
+    this.lambda = new LambdaRuntime(REPO_ROOT, account, region);
+    this.stepFunctions = new StepFunctionsService(this.ctx, new ExecutionRunner(clock, this.lambda));
+    for (const service of [this.s3, this.iam, this.meetings, this.pipelines, this.dynamodb, this.stepFunctions, new EventsService(this.ctx.bus)]) {
+      this.router.register(service);
+    }
+    const limit = options.chimeRateLimit ?? { rate: 10, burst: 20 };
+    if (limit) {
+      this.router.limit('meetings', new RateLimiter(clock, limit.rate, limit.burst), 'ThrottlingException');
+      this.router.limit('media-pipelines', new RateLimiter(clock, limit.rate, limit.burst), 'ThrottledClientException');
+    }
+  }
+
+  static async start(options: LocalCloudOptions = {}): Promise<LocalCloud> {
+    const cloud = new LocalCloud(options);
+    const { server, port } = await listen(cloud.router, options.port ?? 4566, cloud.ctx.region);
+    cloud.server = server;
+    cloud.port = port;
+    return cloud;
+  }
+
+  get endpoint(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get clock(): SimClock {
+    return this.ctx.clock;
+  }
+
+  get bus(): EventBus {
+    return this.ctx.bus;
+  }
+
+  /** SDK client configuration for talking to this cloud from the outside (tests, tools). */
+  clientConfig() {
+    return { endpoint: this.endpoint, region: this.ctx.region, credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' }, forcePathStyle: true, maxAttempts: 1 };
+  }
+
+  /**
+   * Provisions what `serverless deploy` would: the recordings table (schema from serverless.yml), the
+   * buckets with the media pipelines grant, the state machine and the EventBridge rules; then sets the
+   * environment the handlers read (the stack's provider.environment with local values).
+   */
+  async deploy(opts: { captureBucket?: string; concatenationBucket?: string; stage?: string } = {}): Promise<Deployment> {
+    const stage = opts.stage ?? 'local';
+    const doc = YAML.parse(fs.readFileSync(path.join(REPO_ROOT, 'serverless.yml'), 'utf8')) as ServerlessDoc;
+    const captureBucket = opts.captureBucket ?? 'chime-recording-local-capture';
+    const concatenationBucket = opts.concatenationBucket ?? captureBucket;
+    const tableName = `chime-recording-${stage}-recordings`;
+
+    await this.createTable(tableName, doc);
+    for (const bucket of new Set([captureBucket, concatenationBucket])) {
+      await this.createBucket(bucket, { captureSink: bucket === captureBucket, concatenationSink: bucket === concatenationBucket });
+    }
+
+    const env: Record<string, string> = {
+      AWS_ENDPOINT_URL: this.endpoint,
+      AWS_REGION: this.ctx.region,
+      AWS_ACCESS_KEY_ID: 'AKIDLOCAL',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      // Faults reach the state machine's retriers (what we test) instead of being absorbed by SDK retries.
+      AWS_MAX_ATTEMPTS: '1',
+      TABLE_NAME: tableName,
+      ACCOUNT_ID: this.ctx.account,
+      CAPTURE_BUCKET: captureBucket,
+      CONCATENATION_BUCKET: concatenationBucket,
+    };
+    for (const fn of Object.values(doc.functions ?? {})) {
+      for (const [k, v] of Object.entries(fn.environment ?? {})) if (typeof v === 'string') env[k] = v;
+    }
+    Object.assign(process.env, env);
+    this.lambda.preload();
+
+    for (const spec of this.lambda.specs.values()) {
+      spec.eventRules.forEach((rule, i) =>
+        this.bus.addRule({ name: `${spec.name}-rule-${i + 1}`, pattern: rule.pattern, retryAttempts: rule.retryAttempts, target: (event) => this.lambda.invoke(spec.name, event) }),
+      );
+    }
+
+    const machine = doc.stepFunctions?.stateMachines?.recording;
+    const file = /\$\{file\((.+)\)\}/.exec(String(machine?.definition ?? ''))?.[1];
+    if (!file) throw new Error('serverless.yml: stepFunctions.stateMachines.recording.definition must be ${file(...)}');
+    const definition = fs.readFileSync(path.join(REPO_ROOT, file), 'utf8');
+    const { stateMachineArn } = this.stepFunctions.createStateMachine(`chime-recording-${stage}-recording`, definition, '');
+    return { stateMachineArn, tableName, captureBucket, concatenationBucket };
+  }
+
+  /** Creates a bucket granting the media pipelines service what its roles need (as a user would set it up). */
+  async createBucket(bucket: string, roles: { captureSink: boolean; concatenationSink: boolean }, region = this.ctx.region): Promise<void> {
+    const s3 = new S3Client(this.clientConfig());
+    try {
+      if (!this.s3.bucket(bucket)) {
+        await s3.send(new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: region === 'us-east-1' ? undefined : { LocationConstraint: region as BucketLocationConstraint } }));
+      }
+      const policy = policyToApply(undefined, bucket, requiredGrants(bucket, roles), this.ctx.account);
+      await s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(policy) }));
+    } finally {
+      s3.destroy();
+    }
+  }
+
+  private async createTable(tableName: string, doc: ServerlessDoc): Promise<void> {
+    const props = doc.resources?.Resources?.RecordingsTable?.Properties;
+    if (!props) throw new Error('serverless.yml: resources.Resources.RecordingsTable is missing');
+    const db = new DynamoDBClient(this.clientConfig());
+    try {
+      await db.send(
+        new CreateTableCommand({
+          TableName: tableName,
+          BillingMode: props.BillingMode,
+          AttributeDefinitions: props.AttributeDefinitions,
+          KeySchema: props.KeySchema,
+        } as CreateTableCommandInput),
+      );
+    } catch (err) {
+      if (!(err instanceof Error && err.name === 'ResourceInUseException')) throw err;
+    } finally {
+      db.destroy();
+    }
+  }
+
+  /** Meetings the workflow created that are still active, and pipelines still active (leak check). */
+  orphans(): { meetings: number; pipelines: number } {
+    return { meetings: this.meetings.activeMeetings().length, pipelines: this.pipelines.activePipelines().length };
+  }
+
+  async close(): Promise<void> {
+    await this.bus.drain().catch(() => undefined);
+    await new Promise<void>((resolve) => {
+      if (!this.server) return resolve();
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+    await this.router.close();
+    this.clock.stop();
+  }
+}
+
+interface ServerlessDoc {
+  functions?: Record<string, { environment?: Record<string, unknown> }>;
+  stepFunctions?: { stateMachines?: Record<string, { definition?: unknown }> };
+  resources?: { Resources?: Record<string, { Properties?: Record<string, unknown> & { BillingMode?: string; AttributeDefinitions?: unknown; KeySchema?: unknown } }> };
+}

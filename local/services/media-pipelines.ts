@@ -1,0 +1,619 @@
+import { randomUUID } from 'node:crypto';
+import type { BusEvent } from '../core/bus';
+import type { CloudContext, IamInternal, MeetingsInternal, S3Internal } from '../core/context';
+import { ServiceError, json, parseJsonBody, restJsonError, type LocalRequest, type LocalResponse, type Service } from '../core/service';
+import { Members, badRequest, checkString, page, type JsonObject } from './meetings-shape';
+import { CHUNK_MS, CaptureRecorder, planConcatenation, writeConcatenation, type S3Location } from './media-pipelines-capture';
+import { MEDIA_PIPELINES_PRINCIPAL, missingGrants, usesAwsManagedKey, type Grant } from './media-pipelines-policy';
+import type { SimTimer } from '../core/clock';
+import {
+  GUID,
+  parseCaptureRequest,
+  parseConcatenationRequest,
+  parseLiveConnectorRequest,
+  parseMeetingArn,
+  parsePipelineArn,
+  parseS3Arn,
+  type CaptureArtifacts,
+  type ConcatenationArtifact,
+} from './media-pipelines-validation';
+
+/**
+ * Amazon Chime SDK Media Pipelines (rest-json, signing name `chime`): capture, concatenation and live
+ * connector pipelines with the checks and lifecycle the real service has. Creation checks the
+ * service-linked role (and its IAM propagation), the source meeting, the sink bucket's region,
+ * policy and encryption, and the quotas; ClientRequestToken makes creation idempotent. Pipelines then
+ * live in simulated time: Initializing, InProgress (a capture joins the meeting as an
+ * `aws:MediaPipeline-<id>` attendee and writes 5-second chunks), Stopping and Stopped, with the
+ * `Chime Media Pipeline State Change` events EventBridge would deliver.
+ */
+export const SERVICE_LINKED_ROLE = 'AWSServiceRoleForAmazonChimeSDKMediaPipelines';
+/** A concatenation's source capture pipeline must be younger than this. */
+const CONCATENATION_SOURCE_MAX_AGE_MS = 30 * 24 * 60 * 60_000;
+
+export interface MediaPipelineOptions {
+  /** Simulated ms from creation to InProgress (default 2000). */
+  startDelayMs?: number;
+  /** Simulated ms a deleted pipeline spends Stopping (default 1000). */
+  stopDelayMs?: number;
+  /** Simulated ms after the service-linked role's creation during which creation still fails (IAM propagation; default 0). */
+  rolePropagationMs?: number;
+  /** Active pipelines per region; default 100 in us-east-1 and 10 elsewhere. */
+  activePipelineLimit?: number;
+  /** Simulated ms a concatenation spends per chunk it joins (default 200). */
+  concatenationMsPerChunk?: number;
+  /** Known field failure: concatenations stay InProgress forever. */
+  concatenationStuck?: boolean;
+  /** Known field failure: a capture's last (partial) chunk is never written. */
+  dropLastChunk?: boolean;
+  /** Simulated ms between chunk flushes; default one chunk or 20 real ms, whichever is longer. */
+  flushIntervalMs?: number;
+}
+
+export type MediaPipelineStatus = 'Initializing' | 'InProgress' | 'Failed' | 'Stopping' | 'Stopped' | 'Paused' | 'NotStarted';
+export type MediaPipelineKind = 'capture' | 'concatenation' | 'liveConnector';
+
+/** A read-only description of a pipeline, for tests and leak checks. */
+export interface MediaPipelineInfo {
+  mediaPipelineId: string;
+  mediaPipelineArn: string;
+  kind: MediaPipelineKind;
+  status: MediaPipelineStatus;
+  region: string;
+  meetingId: string;
+  /** The pipeline's meeting attendee while it is in the meeting. */
+  attendeeId?: string;
+  createdAt: number;
+  updatedAt: number;
+  /** Deleted pipelines are gone from Get and List (a deleted capture can still feed a concatenation). */
+  deleted: boolean;
+  failureReason?: string;
+  /** Capture: where chunks go; concatenation: where the joined files go. */
+  sink?: S3Location;
+  /** Concatenation: the keys it wrote. */
+  outputs?: string[];
+}
+
+interface Base {
+  /** Creation order, for stable pagination. */
+  seq: number;
+  id: string;
+  arn: string;
+  region: string;
+  status: MediaPipelineStatus;
+  createdAt: number;
+  updatedAt: number;
+  /** Response members taken from the create request. */
+  fields: JsonObject;
+  fingerprint: string;
+  deleted: boolean;
+  failureReason?: string;
+  timer?: SimTimer;
+  meetingId: string;
+  externalMeetingId?: string;
+  mediaRegion: string;
+}
+
+interface CapturePipeline extends Base {
+  kind: 'capture';
+  sink: S3Location;
+  artifacts: CaptureArtifacts;
+  attendeeId?: string;
+  recorder?: CaptureRecorder;
+}
+
+interface LiveConnectorPipeline extends Base {
+  kind: 'liveConnector';
+  attendeeId?: string;
+}
+
+interface ConcatenationPipeline extends Base {
+  kind: 'concatenation';
+  sourceId: string;
+  enabled: ConcatenationArtifact[];
+  sink: S3Location;
+  outputs?: string[];
+}
+
+type Pipeline = CapturePipeline | LiveConnectorPipeline | ConcatenationPipeline;
+type MeetingPipeline = CapturePipeline | LiveConnectorPipeline;
+
+const ACTIVE: ReadonlySet<MediaPipelineStatus> = new Set(['Initializing', 'InProgress', 'Paused', 'Stopping']);
+
+export class MediaPipelinesService implements Service {
+  readonly name = 'media-pipelines';
+  readonly signingNames = ['chime'] as const;
+  private readonly pipelines = new Map<string, Pipeline>();
+  /** `${kind}:${region}:${ClientRequestToken}` to pipeline id. */
+  private readonly tokens = new Map<string, string>();
+  private nextSeq = 0;
+  private ticker?: SimTimer;
+  private readonly observe = (event: BusEvent) => this.onMeetingEvent(event);
+
+  constructor(
+    private readonly ctx: CloudContext,
+    private readonly deps: { s3: S3Internal; iam: IamInternal; meetings: MeetingsInternal },
+    private readonly options: MediaPipelineOptions = {},
+  ) {
+    deps.meetings.onMeetingEnded((meetingId) => this.onMeetingEnded(meetingId));
+    // Deleting the service-linked role fails while pipelines use it, as IAM reports for this role.
+    deps.iam.setRoleUsage(SERVICE_LINKED_ROLE, () => {
+      const byRegion = new Map<string, string[]>();
+      for (const p of this.pipelines.values()) if (ACTIVE.has(p.status)) byRegion.set(p.region, [...(byRegion.get(p.region) ?? []), p.arn]);
+      return [...byRegion].map(([Region, Resources]) => ({ Region, Resources }));
+    });
+    // Captures record attendee joins and leaves (meeting-events) from the meeting's own events.
+    ctx.bus.listeners.add(this.observe);
+  }
+
+  operation(req: LocalRequest): string | undefined {
+    const [collection, id, ...rest] = req.path.split('/').filter(Boolean);
+    if (rest.length > 0) return undefined;
+    const m = req.method;
+    switch (collection) {
+      case 'sdk-media-capture-pipelines':
+        if (id === undefined) return m === 'POST' ? 'CreateMediaCapturePipeline' : m === 'GET' ? 'ListMediaCapturePipelines' : undefined;
+        return m === 'GET' ? 'GetMediaCapturePipeline' : m === 'DELETE' ? 'DeleteMediaCapturePipeline' : undefined;
+      case 'sdk-media-concatenation-pipelines':
+        return id === undefined && m === 'POST' ? 'CreateMediaConcatenationPipeline' : undefined;
+      case 'sdk-media-live-connector-pipelines':
+        return id === undefined && m === 'POST' ? 'CreateMediaLiveConnectorPipeline' : undefined;
+      case 'sdk-media-pipelines':
+        if (id === undefined) return m === 'GET' ? 'ListMediaPipelines' : undefined;
+        return m === 'GET' ? 'GetMediaPipeline' : m === 'DELETE' ? 'DeleteMediaPipeline' : undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  async handle(operation: string, req: LocalRequest): Promise<LocalResponse> {
+    const id = req.path.split('/').filter(Boolean)[1];
+    switch (operation) {
+      case 'CreateMediaCapturePipeline':
+        return json(201, { MediaCapturePipeline: view(this.createCapture(req)) });
+      case 'CreateMediaConcatenationPipeline':
+        return json(201, { MediaConcatenationPipeline: view(this.createConcatenation(req)) });
+      case 'CreateMediaLiveConnectorPipeline':
+        return json(201, { MediaLiveConnectorPipeline: view(this.createLiveConnector(req)) });
+      case 'GetMediaPipeline': {
+        const p = this.visible(req, id);
+        const member = { capture: 'MediaCapturePipeline', concatenation: 'MediaConcatenationPipeline', liveConnector: 'MediaLiveConnectorPipeline' }[p.kind];
+        return json(200, { MediaPipeline: { [member]: view(p) } });
+      }
+      case 'GetMediaCapturePipeline':
+        return json(200, { MediaCapturePipeline: view(this.visible(req, id, 'capture')) });
+      case 'DeleteMediaPipeline':
+        this.delete(this.visible(req, id));
+        return { status: 204 };
+      case 'DeleteMediaCapturePipeline':
+        this.delete(this.visible(req, id, 'capture'));
+        return { status: 204 };
+      case 'ListMediaPipelines':
+      case 'ListMediaCapturePipelines': {
+        const captures = operation === 'ListMediaCapturePipelines';
+        const listed = [...this.pipelines.values()].filter((p) => !p.deleted && p.region === req.region && (!captures || p.kind === 'capture'));
+        const { items, nextToken } = page(listed, req.query, `${operation}:${req.region}`, 100);
+        const summaries = items.map((p) => ({ MediaPipelineId: p.id, MediaPipelineArn: p.arn }));
+        return json(200, { [captures ? 'MediaCapturePipelines' : 'MediaPipelines']: summaries, NextToken: nextToken });
+      }
+      default:
+        throw badRequest(`The local cloud does not implement Chime SDK Media Pipelines ${operation}.`);
+    }
+  }
+
+  errorResponse(err: ServiceError): LocalResponse {
+    return restJsonError(err);
+  }
+
+  async close(): Promise<void> {
+    this.ctx.bus.listeners.delete(this.observe);
+    this.ctx.clock.clearTimeout(this.ticker);
+    this.ticker = undefined;
+    for (const p of this.pipelines.values()) this.ctx.clock.clearTimeout(p.timer);
+    await Promise.all([...this.pipelines.values()].map((p) => (p.kind === 'capture' ? p.recorder?.done : undefined)));
+  }
+
+  // ---- read-only helpers for tests and leak checks ----
+
+  activePipelines(): MediaPipelineInfo[] {
+    return [...this.pipelines.values()].filter((p) => ACTIVE.has(p.status)).map(info);
+  }
+
+  pipeline(mediaPipelineId: string): MediaPipelineInfo | undefined {
+    const p = this.pipelines.get(mediaPipelineId);
+    return p && info(p);
+  }
+
+  /** Simulates a permanent failure (publishes chime:MediaPipelinePermanentFailure). */
+  failPipeline(mediaPipelineId: string, reason: string): void {
+    const p = this.pipelines.get(mediaPipelineId);
+    if (!p) throw new Error(`no media pipeline ${mediaPipelineId}`);
+    this.fail(p, reason);
+  }
+
+  // ---- creation ----
+
+  private createCapture(req: LocalRequest): Pipeline {
+    const r = parseCaptureRequest(new Members(parseJsonBody(req)));
+    const replay = this.replay('capture', req.region, r.token, r.fingerprint);
+    if (replay) return replay;
+    this.checkServiceLinkedRole();
+    const meeting = this.sourceMeeting(r.sourceArn, 'SourceArn');
+    if (r.sinkIamRoleArn) this.checkSinkRole(r.sinkIamRoleArn);
+    const id = randomUUID();
+    const arn = pipelineArn(req.region, this.ctx.account, id);
+    const sink = parseS3Arn(r.sinkArn, 'SinkArn');
+    this.checkBucket(sink.bucket, 'Sink', arn, objectWrite(sink.bucket), { region: meeting.mediaRegion, encryption: !r.sseKms });
+    const activeCapture = this.meetingPipelines(meeting.meetingId).find((p) => p.kind === 'capture');
+    if (activeCapture) throw limitExceeded(`Meeting ${meeting.meetingId} already has an active media capture pipeline (${activeCapture.id}); a meeting can have only one.`);
+    this.checkRegionQuota(req.region);
+    const pipeline: CapturePipeline = { ...this.base(id, arn, req.region, r, meeting), kind: 'capture', sink, artifacts: r.artifacts };
+    this.register(pipeline, 'capture', r.token);
+    this.scheduleJoin(pipeline);
+    return pipeline;
+  }
+
+  private createLiveConnector(req: LocalRequest): Pipeline {
+    const r = parseLiveConnectorRequest(new Members(parseJsonBody(req)));
+    const replay = this.replay('liveConnector', req.region, r.token, r.fingerprint);
+    if (replay) return replay;
+    this.checkServiceLinkedRole();
+    const meeting = this.sourceMeeting(r.sourceArn, 'Sources[0].ChimeSdkMeetingLiveConnectorConfiguration.Arn');
+    this.checkRegionQuota(req.region);
+    const id = randomUUID();
+    const pipeline: LiveConnectorPipeline = { ...this.base(id, pipelineArn(req.region, this.ctx.account, id), req.region, r, meeting), kind: 'liveConnector' };
+    this.register(pipeline, 'liveConnector', r.token);
+    this.scheduleJoin(pipeline);
+    return pipeline;
+  }
+
+  private createConcatenation(req: LocalRequest): Pipeline {
+    const r = parseConcatenationRequest(new Members(parseJsonBody(req)));
+    const replay = this.replay('concatenation', req.region, r.token, r.fingerprint);
+    if (replay) return replay;
+    const member = 'Sources[0].MediaCapturePipelineSourceConfiguration.MediaPipelineArn';
+    const ref = parsePipelineArn(r.sourcePipelineArn, member);
+    if (ref.account !== this.ctx.account) throw forbidden('Resource ownership mismatch: the media capture pipeline belongs to another account.');
+    // Deleted captures stay usable as a source: concatenating after the capture is deleted is the usual flow.
+    const capture = this.pipelines.get(ref.mediaPipelineId);
+    if (!capture || capture.kind !== 'capture' || capture.region !== ref.region) throw notFound(`Media capture pipeline ${ref.mediaPipelineId} not found.`);
+    if (this.ctx.clock.now() - capture.createdAt >= CONCATENATION_SOURCE_MAX_AGE_MS) {
+      throw badRequest(`${member}: media capture pipeline ${capture.id} was created more than 30 days ago; concatenation needs a younger source.`);
+    }
+    const id = randomUUID();
+    const arn = pipelineArn(req.region, this.ctx.account, id);
+    const source = capture.sink.bucket;
+    this.checkBucket(source, 'Source', arn, [
+      { action: 's3:GetObject', resource: `arn:aws:s3:::${source}/*` },
+      { action: 's3:ListBucket', resource: `arn:aws:s3:::${source}` },
+    ]);
+    const sink = parseS3Arn(r.destinationArn, 'Sinks[0].S3BucketSinkConfiguration.Destination');
+    this.checkBucket(sink.bucket, 'Sink', arn, objectWrite(sink.bucket), { encryption: true });
+    this.checkRegionQuota(req.region);
+    const pipeline: ConcatenationPipeline = {
+      ...this.base(id, arn, req.region, r, { meetingId: capture.meetingId, externalMeetingId: capture.externalMeetingId, mediaRegion: capture.mediaRegion }),
+      kind: 'concatenation',
+      sourceId: capture.id,
+      enabled: r.enabled,
+      sink,
+    };
+    this.register(pipeline, 'concatenation', r.token);
+    // It starts once its capture has stopped (now, if it already has).
+    if (capture.status === 'Stopped') this.scheduleConcatenation(pipeline);
+    else if (capture.status === 'Failed') this.fail(pipeline, `source media capture pipeline ${capture.id} failed`);
+    return pipeline;
+  }
+
+  private base(
+    id: string,
+    arn: string,
+    region: string,
+    r: { fields: JsonObject; fingerprint: string },
+    meeting: { meetingId: string; externalMeetingId?: string; mediaRegion: string },
+  ): Base {
+    const now = this.ctx.clock.now();
+    return {
+      seq: this.nextSeq++,
+      id,
+      arn,
+      region,
+      status: 'Initializing',
+      createdAt: now,
+      updatedAt: now,
+      fields: r.fields,
+      fingerprint: r.fingerprint,
+      deleted: false,
+      meetingId: meeting.meetingId,
+      externalMeetingId: meeting.externalMeetingId,
+      mediaRegion: meeting.mediaRegion,
+    };
+  }
+
+  private register(p: Pipeline, kind: MediaPipelineKind, token: string | undefined): void {
+    this.forgetExpired();
+    this.pipelines.set(p.id, p);
+    if (token) this.tokens.set(`${kind}:${p.region}:${token}`, p.id);
+  }
+
+  /** The same token with the same request returns the pipeline it created; with another request it is refused. */
+  private replay(kind: MediaPipelineKind, region: string, token: string | undefined, print: string): Pipeline | undefined {
+    if (!token) return undefined;
+    const p = this.pipelines.get(this.tokens.get(`${kind}:${region}:${token}`) ?? '');
+    if (!p) return undefined;
+    if (p.fingerprint !== print) throw badRequest('ClientRequestToken: the token was already used for a different request.');
+    return p;
+  }
+
+  /** Stopped and failed pipelines are kept as long as they can feed a concatenation, then forgotten. */
+  private forgetExpired(): void {
+    const horizon = this.ctx.clock.now() - CONCATENATION_SOURCE_MAX_AGE_MS;
+    for (const [id, p] of this.pipelines) if (!ACTIVE.has(p.status) && p.createdAt < horizon) this.pipelines.delete(id);
+    for (const [token, id] of this.tokens) if (!this.pipelines.has(id)) this.tokens.delete(token);
+  }
+
+  // ---- creation checks ----
+
+  private checkServiceLinkedRole(): void {
+    const createdAt = this.deps.iam.roleCreatedAt(SERVICE_LINKED_ROLE);
+    const propagating = createdAt !== undefined && this.ctx.clock.now() - createdAt < (this.options.rolePropagationMs ?? 0);
+    if (!this.deps.iam.roleExists(SERVICE_LINKED_ROLE) || propagating) {
+      throw forbidden(
+        `The service-linked role ${SERVICE_LINKED_ROLE} does not exist or cannot be assumed yet. Create it with: aws iam create-service-linked-role --aws-service-name ${MEDIA_PIPELINES_PRINCIPAL}`,
+      );
+    }
+  }
+
+  private sourceMeeting(arn: string, member: string): { meetingId: string; externalMeetingId?: string; mediaRegion: string } {
+    const ref = parseMeetingArn(arn, member);
+    if (ref.account !== this.ctx.account) throw forbidden('Resource ownership mismatch: the meeting belongs to another account.');
+    const meeting = this.deps.meetings.meeting(ref.meetingId);
+    if (!meeting) throw notFound(`Meeting ${ref.meetingId} not found.`);
+    return meeting;
+  }
+
+  private checkSinkRole(arn: string): void {
+    const match = /^arn:aws[a-z-]*:iam::(\d{12}):role\/(?:[^/]+\/)*([\w+=,.@-]+)$/.exec(arn);
+    if (!match?.[1] || !match[2]) throw badRequest('SinkIamRoleArn: must be an IAM role ARN (arn:aws:iam::<account>:role/<name>).');
+    if (match[1] !== this.ctx.account) throw forbidden('Resource ownership mismatch: SinkIamRoleArn must belong to the caller\'s account.');
+    if (!this.deps.iam.roleExists(match[2])) throw badRequest('SinkIamRoleArn: the role does not exist.');
+  }
+
+  /**
+   * The bucket must exist, grant the service what it needs and, when it receives objects, be in the
+   * meeting's media region and not default to the AWS managed aws/s3 KMS key.
+   */
+  private checkBucket(bucket: string, role: 'Sink' | 'Source', pipelineArnValue: string, grants: Grant[], opts: { region?: string; encryption?: boolean } = {}): void {
+    const info = this.deps.s3.bucket(bucket);
+    if (!info) throw badRequest(`S3 Bucket ${bucket} for ${role} does not exist.`);
+    if (opts.region && info.region !== opts.region) {
+      throw badRequest(`S3 Bucket ${bucket} for ${role} is in ${info.region}; it must be in the meeting's media region ${opts.region}.`);
+    }
+    const missing = missingGrants(info, grants, { account: this.ctx.account, sourceArn: pipelineArnValue });
+    if (missing.length > 0) {
+      const needs = missing.map((g) => `${g.action} on ${g.resource}`).join(', ');
+      throw badRequest(`S3 Bucket policy not valid/present for ${role}: bucket ${bucket} must allow ${MEDIA_PIPELINES_PRINCIPAL} ${needs}.`);
+    }
+    if (opts.encryption && usesAwsManagedKey(info)) {
+      throw badRequest(`S3 Bucket ${bucket} for ${role} uses SSE-KMS with the AWS managed key aws/s3, which media pipelines cannot use; use a customer managed KMS key.`);
+    }
+  }
+
+  private checkRegionQuota(region: string): void {
+    const limit = this.options.activePipelineLimit ?? (region === 'us-east-1' ? 100 : 10);
+    const active = [...this.pipelines.values()].filter((p) => p.region === region && ACTIVE.has(p.status)).length;
+    if (active >= limit) throw limitExceeded(`The account has reached its limit of ${limit} active media pipelines in ${region}.`);
+  }
+
+  // ---- lifecycle ----
+
+  /** Initializing → InProgress: the pipeline joins its meeting as an aws:MediaPipeline attendee. */
+  private scheduleJoin(p: MeetingPipeline): void {
+    p.timer = this.ctx.clock.setTimeout(this.options.startDelayMs ?? 2000, () => {
+      p.timer = undefined;
+      if (p.status !== 'Initializing') return;
+      p.attendeeId = this.deps.meetings.addAttendee(p.meetingId, `aws:MediaPipeline-${p.id}`).attendeeId;
+      this.setStatus(p, 'InProgress');
+      this.publish(p, 'chime:MediaPipelineInProgress');
+      if (p.kind === 'capture') {
+        const target = { sink: p.sink, meetingId: p.meetingId, externalMeetingId: p.externalMeetingId, mediaRegion: p.mediaRegion, pipelineId: p.id };
+        p.recorder = new CaptureRecorder(this.deps.s3, this.deps.meetings, target, p.artifacts, this.ctx.clock.now(), (err) =>
+          this.fail(p, `writing to s3://${p.sink.bucket} failed: ${err instanceof Error ? err.message : String(err)}`),
+        );
+        this.startTicker();
+      }
+    });
+  }
+
+  /** One timer for all captures: each tick writes the chunks completed since the last. */
+  private startTicker(): void {
+    if (this.ticker) return;
+    const interval = this.options.flushIntervalMs ?? Math.max(CHUNK_MS, 20 * this.ctx.clock.scale);
+    const tick = () => {
+      this.ticker = undefined;
+      const recording = [...this.pipelines.values()].filter((p): p is CapturePipeline => p.kind === 'capture' && p.status === 'InProgress');
+      for (const p of recording) void p.recorder?.flush(this.ctx.clock.now(), false);
+      if (recording.length > 0) this.ticker = this.ctx.clock.setTimeout(interval, tick);
+    };
+    this.ticker = this.ctx.clock.setTimeout(interval, tick);
+  }
+
+  private onMeetingEvent(event: BusEvent): void {
+    if (event.source !== 'aws.chime' || event['detail-type'] !== 'Chime Meeting State Change') return;
+    const { meetingId, timestamp } = event.detail;
+    for (const p of this.pipelines.values()) {
+      if (p.kind === 'capture' && p.status === 'InProgress' && p.meetingId === meetingId) {
+        p.recorder?.observe(typeof timestamp === 'number' ? timestamp : this.ctx.clock.now(), event.detail);
+      }
+    }
+  }
+
+  /** All media pipelines stop when their meeting ends (they stay visible, Stopped). */
+  private onMeetingEnded(meetingId: string): void {
+    for (const p of this.meetingPipelines(meetingId)) this.stop(p, p.status === 'Stopping');
+  }
+
+  private meetingPipelines(meetingId: string): MeetingPipeline[] {
+    return [...this.pipelines.values()].filter((p): p is MeetingPipeline => p.kind !== 'concatenation' && p.meetingId === meetingId && ACTIVE.has(p.status));
+  }
+
+  /** DeleteMediaPipeline / DeleteMediaCapturePipeline. */
+  private delete(p: Pipeline): void {
+    if (p.status === 'Stopping') return; // already being deleted
+    if (!ACTIVE.has(p.status)) {
+      p.deleted = true;
+      return;
+    }
+    this.ctx.clock.clearTimeout(p.timer);
+    this.setStatus(p, 'Stopping');
+    p.timer = this.ctx.clock.setTimeout(this.options.stopDelayMs ?? 1000, () => this.stop(p, true));
+  }
+
+  /** Stopping → Stopped: last chunks written, attendee removed, MediaPipelineDeleted published. */
+  private stop(p: Pipeline, deleted: boolean): void {
+    this.ctx.clock.clearTimeout(p.timer);
+    p.timer = undefined;
+    if (p.kind === 'capture') void p.recorder?.flush(this.ctx.clock.now(), true, this.options.dropLastChunk);
+    if (p.kind !== 'concatenation' && p.attendeeId) this.deps.meetings.removeAttendee(p.meetingId, p.attendeeId);
+    if (p.kind !== 'concatenation') p.attendeeId = undefined;
+    this.setStatus(p, 'Stopped');
+    p.deleted = deleted;
+    this.publish(p, 'chime:MediaPipelineDeleted');
+    if (p.kind === 'capture') for (const c of this.concatenationsOf(p.id)) this.scheduleConcatenation(c);
+  }
+
+  private fail(p: Pipeline, reason: string): void {
+    if (!ACTIVE.has(p.status)) return;
+    this.ctx.clock.clearTimeout(p.timer);
+    p.timer = undefined;
+    p.failureReason = reason;
+    // What was captured stays; the partial chunk in flight is lost.
+    if (p.kind === 'capture') void p.recorder?.flush(this.ctx.clock.now(), true, true);
+    if (p.kind !== 'concatenation' && p.attendeeId) {
+      this.deps.meetings.removeAttendee(p.meetingId, p.attendeeId);
+      p.attendeeId = undefined;
+    }
+    this.setStatus(p, 'Failed');
+    this.publish(p, 'chime:MediaPipelinePermanentFailure');
+    if (p.kind === 'capture') for (const c of this.concatenationsOf(p.id)) this.fail(c, `source media capture pipeline ${p.id} failed`);
+  }
+
+  private concatenationsOf(captureId: string): ConcatenationPipeline[] {
+    return [...this.pipelines.values()].filter((c): c is ConcatenationPipeline => c.kind === 'concatenation' && c.sourceId === captureId && c.status === 'Initializing');
+  }
+
+  private scheduleConcatenation(c: ConcatenationPipeline): void {
+    c.timer = this.ctx.clock.setTimeout(this.options.startDelayMs ?? 2000, () => {
+      c.timer = undefined;
+      this.runConcatenation(c).catch((err: unknown) => this.fail(c, `concatenation failed: ${err instanceof Error ? err.message : String(err)}`));
+    });
+  }
+
+  /** InProgress for a time proportional to the chunks, then one file per artifact type, then Stopped. */
+  private async runConcatenation(c: ConcatenationPipeline): Promise<void> {
+    const capture = this.pipelines.get(c.sourceId);
+    if (c.status !== 'Initializing' || capture?.kind !== 'capture') return;
+    this.setStatus(c, 'InProgress');
+    this.publish(c, 'chime:MediaPipelineInProgress');
+    await capture.recorder?.done;
+    const plans = await planConcatenation(this.deps.s3, capture.sink, c.enabled);
+    if (this.options.concatenationStuck) return;
+    const chunks = plans.reduce((n, plan) => n + plan.chunks.length, 0);
+    // Deleting the pipeline (or closing the service) cancels this timer; the run then simply never resumes.
+    await new Promise<void>((resolve) => {
+      c.timer = this.ctx.clock.setTimeout((this.options.concatenationMsPerChunk ?? 200) * chunks, resolve);
+    });
+    c.timer = undefined;
+    c.outputs = await writeConcatenation(this.deps.s3, capture.sink, plans, c.sink, c.id);
+    if (isRunning(c)) this.stop(c, false);
+  }
+
+  private setStatus(p: Pipeline, status: MediaPipelineStatus): void {
+    p.status = status;
+    p.updatedAt = this.ctx.clock.now();
+  }
+
+  private publish(p: Pipeline, eventType: string): void {
+    this.ctx.bus.put([
+      {
+        source: 'aws.chime',
+        'detail-type': 'Chime Media Pipeline State Change',
+        region: p.region,
+        detail: {
+          version: '0',
+          eventType,
+          timestamp: this.ctx.clock.now(),
+          meetingId: p.meetingId,
+          externalMeetingId: p.externalMeetingId,
+          mediaPipelineId: p.id,
+          mediaRegion: p.mediaRegion,
+        },
+      },
+    ]);
+  }
+
+  /** A pipeline Get and Delete can see: not deleted, in the request's region, of the asked kind. */
+  private visible(req: LocalRequest, rawId: string | undefined, kind?: MediaPipelineKind): Pipeline {
+    const id = checkString('MediaPipelineId', rawId ?? '', GUID);
+    const p = this.pipelines.get(id);
+    if (!p || p.deleted || p.region !== req.region || (kind && p.kind !== kind)) throw notFound(`Media pipeline ${id} not found.`);
+    return p;
+  }
+}
+
+/** Re-reads the status after an await (a plain comparison would stay narrowed to the earlier check). */
+function isRunning(p: Pipeline): boolean {
+  return p.status === 'InProgress';
+}
+
+function view(p: Pipeline): JsonObject {
+  return {
+    MediaPipelineId: p.id,
+    MediaPipelineArn: p.arn,
+    ...p.fields,
+    Status: p.status,
+    CreatedTimestamp: new Date(p.createdAt).toISOString(),
+    UpdatedTimestamp: new Date(p.updatedAt).toISOString(),
+  };
+}
+
+function info(p: Pipeline): MediaPipelineInfo {
+  return {
+    mediaPipelineId: p.id,
+    mediaPipelineArn: p.arn,
+    kind: p.kind,
+    status: p.status,
+    region: p.region,
+    meetingId: p.meetingId,
+    attendeeId: p.kind === 'concatenation' ? undefined : p.attendeeId,
+    createdAt: p.createdAt,
+    updatedAt: p.updatedAt,
+    deleted: p.deleted,
+    failureReason: p.failureReason,
+    sink: p.kind === 'liveConnector' ? undefined : p.sink,
+    outputs: p.kind === 'concatenation' ? p.outputs : undefined,
+  };
+}
+
+function pipelineArn(region: string, account: string, id: string): string {
+  return `arn:aws:chime:${region}:${account}:media-pipeline/${id}`;
+}
+
+/** What a sink bucket must grant: writing objects (and their ACL) anywhere in the bucket. */
+function objectWrite(bucket: string): Grant[] {
+  return [
+    { action: 's3:PutObject', resource: `arn:aws:s3:::${bucket}/*` },
+    { action: 's3:PutObjectAcl', resource: `arn:aws:s3:::${bucket}/*` },
+  ];
+}
+
+function forbidden(message: string): ServiceError {
+  return new ServiceError('ForbiddenException', 403, message);
+}
+
+function notFound(message: string): ServiceError {
+  return new ServiceError('NotFoundException', 404, message);
+}
+
+function limitExceeded(message: string): ServiceError {
+  return new ServiceError('ResourceLimitExceededException', 400, message);
+}

@@ -1,0 +1,305 @@
+import { createHash, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import * as z from 'zod/mini';
+import { ServiceError } from '../core/service';
+
+/**
+ * S3 objects as real files. `<root>/s3/<bucket>/<key>` holds an object's bytes, so a user can open a
+ * recording with any player; a sidecar `<root>/s3-meta/<bucket>/<sha1 of key>.json` holds what a file cannot
+ * carry (content type, user metadata, checksums, the simulated LastModified). Sidecars are named by hash
+ * because no path scheme mirroring the keys is collision-free (`a` with `a.json/b`, or `a/` with `a/x`).
+ * The file tree is the truth about which keys exist: a file dropped in by hand is an object, and a sidecar
+ * that no longer matches its file (edited by hand) is ignored in favour of metadata derived from the file.
+ *
+ * A filesystem cannot hold every key S3 can, so keys with empty, `.` or `..` segments are refused (which
+ * also keeps every path inside its bucket), and a key cannot be both a file and a folder (`a` and `a/b`).
+ * A key ending in `/` (a console "folder") is a directory whose sidecar marks it as an object.
+ *
+ * All file operations are synchronous: each put or delete then runs without interleaving, so pruning empty
+ * folders after a delete can never race a put creating them.
+ */
+export interface StoredObject {
+  key: string;
+  size: number;
+  /** Quoted MD5 hex, as S3 returns it. */
+  etag: string;
+  /** Epoch ms (simulated for objects written through S3). */
+  lastModified: number;
+  /** Response headers to replay: content-type, content-encoding, x-amz-meta-*, x-amz-server-side-encryption... */
+  headers: Record<string, string>;
+  /** Full-object checksums by header name (`x-amz-checksum-crc32`, ...). */
+  checksums: Record<string, string>;
+}
+
+const Sidecar = z.object({
+  /** For whoever opens the sidecar: the file name is a hash. */
+  key: z.string(),
+  etag: z.string(),
+  lastModified: z.number(),
+  size: z.number(),
+  /** The data file's mtime when written, to notice edits made outside S3. */
+  mtimeMs: z.number(),
+  headers: z.record(z.string(), z.string()),
+  checksums: z.record(z.string(), z.string()),
+});
+type Sidecar = z.infer<typeof Sidecar>;
+
+const DEFAULT_CONTENT_TYPE = 'binary/octet-stream';
+
+// 3-63 characters, lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit.
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+export function isValidBucketName(name: string): boolean {
+  return (
+    BUCKET_NAME.test(name) &&
+    !name.includes('..') &&
+    !/^\d+\.\d+\.\d+\.\d+$/.test(name) &&
+    !/^(xn--|sthree-|amzn-s3-demo-)/.test(name) &&
+    !/(-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$/.test(name)
+  );
+}
+
+function md5Etag(body: Buffer): string {
+  return `"${createHash('md5').update(body).digest('hex')}"`;
+}
+
+export class ObjectStore {
+  private readonly dataRoot: string;
+  private readonly metaRoot: string;
+  /** Bodies are written here first and renamed into place, so a reader never sees half an object. */
+  private readonly tmpDir: string;
+
+  constructor(root: string) {
+    this.dataRoot = path.join(root, 's3');
+    this.metaRoot = path.join(root, 's3-meta');
+    // Bucket names cannot start with a dot, so this never collides with a bucket's sidecar folder.
+    this.tmpDir = path.join(this.metaRoot, '.tmp');
+  }
+
+  createBucket(bucket: string): void {
+    fs.mkdirSync(this.bucketDir(bucket), { recursive: true });
+  }
+
+  removeBucket(bucket: string): void {
+    fs.rmSync(this.bucketDir(bucket), { recursive: true, force: true });
+    fs.rmSync(path.join(this.metaRoot, checkedBucket(bucket)), { recursive: true, force: true });
+  }
+
+  /** The file (or, for a key ending in `/`, the directory) holding the object. */
+  filePath(bucket: string, key: string): string {
+    checkKey(key);
+    return path.join(this.bucketDir(bucket), key);
+  }
+
+  put(bucket: string, key: string, body: Buffer, headers: Record<string, string>, checksums: Record<string, string>, now: number): StoredObject {
+    const file = this.filePath(bucket, key);
+    const folder = key.endsWith('/');
+    if (folder && body.length > 0) {
+      throw new ServiceError('InvalidArgument', 400, `The local cloud stores keys ending in "/" as folders, which cannot hold data: ${key}`, { Key: key });
+    }
+    try {
+      if (folder) {
+        fs.mkdirSync(file, { recursive: true });
+      } else {
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.mkdirSync(this.tmpDir, { recursive: true });
+        const tmp = path.join(this.tmpDir, randomUUID());
+        fs.writeFileSync(tmp, body);
+        try {
+          fs.renameSync(tmp, file);
+        } catch (err) {
+          fs.rmSync(tmp, { force: true });
+          throw err;
+        }
+      }
+    } catch (err) {
+      if (isFsError(err, 'ENOTDIR', 'EEXIST', 'EISDIR')) {
+        throw new ServiceError('InvalidArgument', 400, `The local cloud stores objects as files, and a key cannot be both a file and a folder of other keys (\`a\` and \`a/b\`): ${key}`, { Key: key });
+      }
+      throw err;
+    }
+    const stat = fs.statSync(file);
+    const sidecar: Sidecar = { key, etag: md5Etag(body), lastModified: now, size: body.length, mtimeMs: folder ? 0 : stat.mtimeMs, headers, checksums };
+    this.writeJson(this.sidecarPath(bucket, key), sidecar);
+    return stored(sidecar);
+  }
+
+  head(bucket: string, key: string): StoredObject | undefined {
+    const file = this.filePath(bucket, key);
+    const stat = statOrUndefined(file);
+    if (!stat) return undefined;
+    const sidecar = this.readSidecar(bucket, key);
+    if (key.endsWith('/')) {
+      // A directory is an object only when a folder object was put there.
+      return stat.isDirectory() && sidecar ? stored(sidecar) : undefined;
+    }
+    if (!stat.isFile()) return undefined;
+    if (sidecar && sidecar.size === stat.size && sidecar.mtimeMs === stat.mtimeMs) return stored(sidecar);
+    return {
+      key,
+      size: stat.size,
+      etag: md5Etag(fs.readFileSync(file)),
+      lastModified: stat.mtimeMs,
+      headers: { 'content-type': DEFAULT_CONTENT_TYPE },
+      checksums: {},
+    };
+  }
+
+  read(bucket: string, key: string): Buffer | undefined {
+    if (!this.head(bucket, key)) return undefined;
+    return key.endsWith('/') ? Buffer.alloc(0) : fs.readFileSync(this.filePath(bucket, key));
+  }
+
+  /** Deletes the object; true when it existed. Folders left empty are removed, as S3 has no folders. */
+  delete(bucket: string, key: string): boolean {
+    const existed = this.head(bucket, key) !== undefined;
+    if (!existed) return false;
+    const file = this.filePath(bucket, key);
+    fs.rmSync(this.sidecarPath(bucket, key), { force: true });
+    if (key.endsWith('/')) {
+      removeEmptyDir(file);
+    } else {
+      fs.rmSync(file, { force: true });
+    }
+    this.prune(bucket, key);
+    return true;
+  }
+
+  /** Every key starting with `prefix`, in S3 order (UTF-8 bytes). */
+  keys(bucket: string, prefix: string): string[] {
+    const start = prefix.slice(0, prefix.lastIndexOf('/') + 1);
+    // A prefix whose folder part no valid key can have matches nothing (and must not leave the bucket).
+    if (start && !isValidKey(start)) return [];
+    const out: string[] = [];
+    if (start && this.isFolderObject(bucket, start)) out.push(start);
+    this.walk(bucket, start, out);
+    return out.filter((k) => k.startsWith(prefix)).sort(compareKeys);
+  }
+
+  hasObjects(bucket: string): boolean {
+    return this.keys(bucket, '').length > 0;
+  }
+
+  private walk(bucket: string, dirKey: string, out: string[]): void {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(path.join(this.bucketDir(bucket), dirKey), { withFileTypes: true });
+    } catch (err) {
+      if (isFsError(err, 'ENOENT', 'ENOTDIR')) return;
+      throw err;
+    }
+    for (const entry of entries) {
+      const key = dirKey + entry.name;
+      if (entry.isFile()) {
+        out.push(key);
+      } else if (entry.isDirectory()) {
+        if (this.isFolderObject(bucket, `${key}/`)) out.push(`${key}/`);
+        this.walk(bucket, `${key}/`, out);
+      }
+    }
+  }
+
+  private isFolderObject(bucket: string, key: string): boolean {
+    return fs.existsSync(this.sidecarPath(bucket, key));
+  }
+
+  /** Removes folders emptied by a delete, up to the bucket, keeping folder objects. */
+  private prune(bucket: string, key: string): void {
+    const segments = key.split('/').slice(0, -1);
+    if (key.endsWith('/')) segments.pop();
+    for (let n = segments.length; n > 0; n -= 1) {
+      const folderKey = `${segments.slice(0, n).join('/')}/`;
+      if (this.isFolderObject(bucket, folderKey) || !removeEmptyDir(path.join(this.bucketDir(bucket), folderKey))) return;
+    }
+  }
+
+  private readSidecar(bucket: string, key: string): Sidecar | undefined {
+    try {
+      const parsed = Sidecar.safeParse(JSON.parse(fs.readFileSync(this.sidecarPath(bucket, key), 'utf8')));
+      return parsed.success && parsed.data.key === key ? parsed.data : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private sidecarPath(bucket: string, key: string): string {
+    checkKey(key);
+    return path.join(this.metaRoot, checkedBucket(bucket), `${createHash('sha1').update(key).digest('hex')}.json`);
+  }
+
+  private bucketDir(bucket: string): string {
+    return path.join(this.dataRoot, checkedBucket(bucket));
+  }
+
+  private writeJson(file: string, value: unknown): void {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.mkdirSync(this.tmpDir, { recursive: true });
+    const tmp = path.join(this.tmpDir, randomUUID());
+    fs.writeFileSync(tmp, JSON.stringify(value));
+    fs.renameSync(tmp, file);
+  }
+}
+
+function stored(s: Sidecar): StoredObject {
+  return { key: s.key, size: s.size, etag: s.etag, lastModified: s.lastModified, headers: s.headers, checksums: s.checksums };
+}
+
+/** S3 sorts keys by their UTF-8 bytes, which differs from JavaScript's UTF-16 order above U+FFFF. */
+export function compareKeys(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+export function checkKey(key: string): void {
+  if (key.length === 0) throw new ServiceError('InvalidArgument', 400, 'The object key must not be empty.');
+  if (Buffer.byteLength(key) > 1024) throw new ServiceError('KeyTooLongError', 400, 'Your key is too long', { Key: key });
+  if (!isValidKey(key)) {
+    throw new ServiceError(
+      'InvalidArgument',
+      400,
+      `The local cloud stores objects as files, so key segments cannot be empty, "." or "..", contain NUL, or exceed 255 bytes: ${key}`,
+      { Key: key },
+    );
+  }
+}
+
+/** Whether a key can be stored here at all (a key that cannot be stored cannot exist). */
+export function isStorableKey(key: string): boolean {
+  return key.length > 0 && Buffer.byteLength(key) <= 1024 && isValidKey(key);
+}
+
+function isValidKey(key: string): boolean {
+  const segments = key.split('/');
+  return segments.every((s, i) => (s !== '' || i === segments.length - 1) && s !== '.' && s !== '..' && !s.includes('\0') && Buffer.byteLength(s) <= 255) && segments[0] !== '';
+}
+
+function checkedBucket(bucket: string): string {
+  if (!isValidBucketName(bucket)) throw new ServiceError('InvalidBucketName', 400, 'The specified bucket is not valid.', { BucketName: bucket });
+  return bucket;
+}
+
+function statOrUndefined(file: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(file);
+  } catch (err) {
+    if (isFsError(err, 'ENOENT', 'ENOTDIR')) return undefined;
+    throw err;
+  }
+}
+
+/** rmdir that reports whether the directory is gone; a non-empty or missing one is left alone. */
+function removeEmptyDir(dir: string): boolean {
+  try {
+    fs.rmdirSync(dir);
+    return true;
+  } catch (err) {
+    if (isFsError(err, 'ENOENT')) return true;
+    if (isFsError(err, 'ENOTEMPTY', 'EEXIST', 'ENOTDIR')) return false;
+    throw err;
+  }
+}
+
+// Duck-typed: Node's errors are not `instanceof Error` across realms (Jest's sandbox, for one).
+export function isFsError(err: unknown, ...codes: string[]): boolean {
+  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' && codes.includes(err.code);
+}

@@ -1,0 +1,567 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import * as z from 'zod/mini';
+import type { BucketInfo, CloudContext, S3Internal } from '../core/context';
+import { ServiceError, type LocalRequest, type LocalResponse, type Service } from '../core/service';
+import { readPayload } from './s3-payload';
+import { ObjectStore, checkKey, compareKeys, isFsError, isStorableKey, isValidBucketName, type StoredObject } from './s3-store';
+import { S3_NAMESPACE, buildXml, child, list, malformedXml, parseXml, text } from './s3-xml';
+
+/**
+ * S3 (rest-xml, path-style addressing only: `/bucket` and `/bucket/key`). Objects are real files under
+ * `<dataDir>/s3/` (see s3-store.ts); each bucket's configuration is `<dataDir>/s3-buckets/<bucket>.json`,
+ * read back at startup so buckets, policies and recordings survive restarts.
+ *
+ * Two deliberate simplifications: a bucket has no default encryption or public access block until one is
+ * put (AWS has applied SSE-S3 and Block Public Access to new buckets since 2023), and re-creating an owned
+ * bucket is BucketAlreadyOwnedByYou in every region (us-east-1 answers 200 for legacy reasons).
+ */
+const Encryption = z.object({
+  algorithm: z.enum(['AES256', 'aws:kms', 'aws:kms:dsse']),
+  kmsKeyId: z.optional(z.string()),
+  bucketKeyEnabled: z.optional(z.boolean()),
+});
+type Encryption = z.infer<typeof Encryption>;
+
+const BucketRecord = z.object({
+  name: z.string(),
+  region: z.string(),
+  createdAt: z.number(),
+  policy: z.optional(z.string()),
+  encryption: z.optional(Encryption),
+  /** Lifecycle and public access block documents, kept as the XML the client sent. */
+  lifecycle: z.optional(z.string()),
+  publicAccessBlock: z.optional(z.string()),
+});
+type BucketRecord = z.infer<typeof BucketRecord>;
+
+const SSE_ALGORITHMS: readonly string[] = Encryption.shape.algorithm.options;
+const DEFAULT_CONTENT_TYPE = 'binary/octet-stream';
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$/;
+const MAX_POLICY_BYTES = 20 * 1024;
+
+/** Query parameters that never select an operation: the SDK's `x-id` hint and presigned-URL signing. */
+const NEUTRAL_PARAM = /^(x-id|X-Amz-[A-Za-z-]+)$/;
+const LIST_BUCKETS_PARAMS = new Set(['max-buckets', 'continuation-token', 'prefix', 'bucket-region']);
+const LIST_OBJECTS_PARAMS = new Set(['list-type', 'prefix', 'delimiter', 'max-keys', 'continuation-token', 'start-after', 'encoding-type', 'fetch-owner']);
+/** Bucket operations by subresource (the one query parameter naming it) and method. */
+const BUCKET_OPERATIONS = new Map<string, Record<string, string>>([
+  ['', { PUT: 'CreateBucket', HEAD: 'HeadBucket', DELETE: 'DeleteBucket' }],
+  ['location', { GET: 'GetBucketLocation' }],
+  ['policy', { GET: 'GetBucketPolicy', PUT: 'PutBucketPolicy', DELETE: 'DeleteBucketPolicy' }],
+  ['encryption', { GET: 'GetBucketEncryption', PUT: 'PutBucketEncryption', DELETE: 'DeleteBucketEncryption' }],
+  ['lifecycle', { GET: 'GetBucketLifecycleConfiguration', PUT: 'PutBucketLifecycleConfiguration', DELETE: 'DeleteBucketLifecycle' }],
+  ['publicAccessBlock', { GET: 'GetPublicAccessBlock', PUT: 'PutPublicAccessBlock', DELETE: 'DeletePublicAccessBlock' }],
+  ['delete', { POST: 'DeleteObjects' }],
+]);
+const OBJECT_OPERATIONS = new Map([
+  ['GET', 'GetObject'],
+  ['HEAD', 'HeadObject'],
+  ['PUT', 'PutObject'],
+  ['DELETE', 'DeleteObject'],
+]);
+/** Request headers PutObject keeps and GetObject/HeadObject return (besides content-type and x-amz-meta-*). */
+const KEPT_HEADERS = ['content-disposition', 'content-language', 'cache-control', 'expires'];
+const RESPONSE_OVERRIDES = ['content-type', 'content-disposition', 'content-language', 'content-encoding', 'cache-control', 'expires'];
+
+export class S3Service implements Service, S3Internal {
+  readonly name = 's3';
+  readonly signingNames = ['s3'] as const;
+  private readonly buckets = new Map<string, BucketRecord>();
+  private readonly store: ObjectStore;
+  private readonly bucketsDir: string;
+  private readonly ownerId: string;
+
+  constructor(private readonly ctx: CloudContext) {
+    this.store = new ObjectStore(ctx.dataDir);
+    this.bucketsDir = path.join(ctx.dataDir, 's3-buckets');
+    this.ownerId = createHash('sha256').update(`local-cloud:${ctx.account}`).digest('hex');
+    this.load();
+  }
+
+  operation(req: LocalRequest): string | undefined {
+    const { bucket, key } = target(req);
+    const params = [...new Set(req.query.keys())].filter((p) => !NEUTRAL_PARAM.test(p));
+    if (bucket === undefined) return req.method === 'GET' && params.every((p) => LIST_BUCKETS_PARAMS.has(p)) ? 'ListBuckets' : undefined;
+    if (key === undefined) {
+      if (req.query.get('list-type') === '2') return req.method === 'GET' && params.every((p) => LIST_OBJECTS_PARAMS.has(p)) ? 'ListObjectsV2' : undefined;
+      if (params.length > 1) return undefined;
+      return BUCKET_OPERATIONS.get(params[0] ?? '')?.[req.method];
+    }
+    // Copies, multipart uploads, ACLs, tagging and the like are not emulated: leave them unrouted, loudly.
+    const reading = req.method === 'GET' || req.method === 'HEAD';
+    if (params.some((p) => !(reading && p.startsWith('response-')))) return undefined;
+    if (req.method === 'PUT' && req.headers['x-amz-copy-source'] !== undefined) return undefined;
+    return OBJECT_OPERATIONS.get(req.method);
+  }
+
+  async handle(operation: string, req: LocalRequest): Promise<LocalResponse> {
+    const response = this.route(operation, req);
+    return { ...response, headers: { ...requestIdHeaders(newRequestId()), ...response.headers } };
+  }
+
+  errorResponse(err: ServiceError): LocalResponse {
+    const requestId = newRequestId();
+    const extra = Object.fromEntries(Object.entries(err.extra).map(([k, v]) => [k, String(v)]));
+    return {
+      status: err.status,
+      headers: { 'content-type': 'application/xml', ...requestIdHeaders(requestId) },
+      body: buildXml({ Error: { Code: err.code, Message: err.message, ...extra, RequestId: requestId } }),
+    };
+  }
+
+  // --- S3Internal -------------------------------------------------------------------------------
+
+  bucket(name: string): BucketInfo | undefined {
+    const record = this.buckets.get(name);
+    if (!record) return undefined;
+    const { algorithm, kmsKeyId } = record.encryption ?? {};
+    return { name, region: record.region, policy: record.policy, encryption: algorithm ? { algorithm, kmsKeyId } : undefined };
+  }
+
+  async putObject(bucket: string, key: string, body: Buffer | string, contentType?: string): Promise<void> {
+    const record = this.requireBucket(bucket);
+    const headers = { 'content-type': contentType ?? DEFAULT_CONTENT_TYPE, ...this.encryptionHeaders(record, {}) };
+    this.store.put(bucket, key, typeof body === 'string' ? Buffer.from(body) : body, headers, {}, this.ctx.clock.now());
+  }
+
+  async getObject(bucket: string, key: string): Promise<Buffer | undefined> {
+    return this.buckets.has(bucket) && isStorableKey(key) ? this.store.read(bucket, key) : undefined;
+  }
+
+  async listKeys(bucket: string, prefix: string): Promise<string[]> {
+    return this.buckets.has(bucket) ? this.store.keys(bucket, prefix) : [];
+  }
+
+  filePath(bucket: string, key: string): string {
+    return this.store.filePath(bucket, key);
+  }
+
+  // --- operations ---------------------------------------------------------------------------------
+
+  private route(operation: string, req: LocalRequest): LocalResponse {
+    const { bucket = '', key = '' } = target(req);
+    switch (operation) {
+      case 'ListBuckets':
+        return this.listBuckets(req.query);
+      case 'CreateBucket':
+        return this.createBucket(bucket, req);
+      case 'HeadBucket':
+        return { status: 200, headers: { 'x-amz-bucket-region': this.requireBucket(bucket).region } };
+      case 'DeleteBucket':
+        return this.deleteBucket(bucket);
+      case 'GetBucketLocation': {
+        const { region } = this.requireBucket(bucket);
+        // S3 reports us-east-1 as an empty constraint.
+        return xmlResponse('LocationConstraint', { '#text': region === 'us-east-1' ? '' : region });
+      }
+      case 'PutBucketPolicy':
+        return this.update(bucket, { policy: checkPolicy(readPayload(req).body.toString('utf8')) });
+      case 'GetBucketPolicy': {
+        const { policy } = this.requireBucket(bucket);
+        if (policy === undefined) throw new ServiceError('NoSuchBucketPolicy', 404, 'The bucket policy does not exist', { BucketName: bucket });
+        return { status: 200, headers: { 'content-type': 'application/json' }, body: policy };
+      }
+      case 'DeleteBucketPolicy':
+        return this.update(bucket, { policy: undefined });
+      case 'PutBucketEncryption':
+        return this.update(bucket, { encryption: parseEncryption(readPayload(req).body) }, 200);
+      case 'GetBucketEncryption':
+        return this.getEncryption(bucket);
+      case 'DeleteBucketEncryption':
+        return this.update(bucket, { encryption: undefined });
+      case 'PutBucketLifecycleConfiguration':
+        return this.update(bucket, { lifecycle: checkedDocument(readPayload(req).body, 'LifecycleConfiguration', 'Rule') }, 200);
+      case 'GetBucketLifecycleConfiguration':
+        return storedDocument(this.requireBucket(bucket).lifecycle, 'NoSuchLifecycleConfiguration', 'The lifecycle configuration does not exist', bucket);
+      case 'DeleteBucketLifecycle':
+        return this.update(bucket, { lifecycle: undefined });
+      case 'PutPublicAccessBlock':
+        return this.update(bucket, { publicAccessBlock: checkedDocument(readPayload(req).body, 'PublicAccessBlockConfiguration') }, 200);
+      case 'GetPublicAccessBlock':
+        return storedDocument(this.requireBucket(bucket).publicAccessBlock, 'NoSuchPublicAccessBlockConfiguration', 'The public access block configuration was not found', bucket);
+      case 'DeletePublicAccessBlock':
+        return this.update(bucket, { publicAccessBlock: undefined });
+      case 'ListObjectsV2':
+        return this.listObjects(bucket, req.query);
+      case 'DeleteObjects':
+        return this.deleteObjects(bucket, req);
+      case 'PutObject':
+        return this.putObjectRequest(bucket, key, req);
+      case 'GetObject':
+        return this.getObjectRequest(bucket, key, req, true);
+      case 'HeadObject':
+        return this.getObjectRequest(bucket, key, req, false);
+      case 'DeleteObject':
+        this.requireBucket(bucket);
+        if (isStorableKey(key)) this.store.delete(bucket, key);
+        return { status: 204 };
+      default:
+        throw new ServiceError('NotImplemented', 501, `The local cloud does not implement S3 ${operation}.`);
+    }
+  }
+
+  private listBuckets(query: URLSearchParams): LocalResponse {
+    const prefix = query.get('prefix') ?? '';
+    const region = query.get('bucket-region');
+    const max = intParam(query, 'max-buckets', 10_000, 1, 10_000);
+    const after = decodeToken(query.get('continuation-token'));
+    const matching = [...this.buckets.values()]
+      .filter((b) => b.name.startsWith(prefix) && (!region || b.region === region) && compareKeys(b.name, after) > 0)
+      .sort((a, b) => compareKeys(a.name, b.name));
+    const page = matching.slice(0, max);
+    const last = page.at(-1);
+    return xmlResponse('ListAllMyBucketsResult', {
+      Owner: { ID: this.ownerId },
+      Buckets: { Bucket: page.map((b) => ({ Name: b.name, CreationDate: iso(b.createdAt), BucketRegion: b.region })) },
+      ContinuationToken: matching.length > max && last ? encodeToken(last.name) : undefined,
+      Prefix: query.has('prefix') ? prefix : undefined,
+    });
+  }
+
+  private createBucket(name: string, req: LocalRequest): LocalResponse {
+    if (!isValidBucketName(name)) throw new ServiceError('InvalidBucketName', 400, 'The specified bucket is not valid.', { BucketName: name });
+    const body = readPayload(req).body;
+    const constraint = body.length > 0 ? text(child(parseXml(body, 'CreateBucketConfiguration'), 'LocationConstraint')) : undefined;
+    // S3 still accepts the legacy name EU for eu-west-1; us-east-1 is named by sending no constraint.
+    const region = !constraint ? 'us-east-1' : constraint === 'EU' ? 'eu-west-1' : constraint;
+    if (constraint === 'us-east-1' || !REGION.test(region)) {
+      throw new ServiceError('InvalidLocationConstraint', 400, 'The specified location-constraint is not valid', { LocationConstraint: constraint ?? '' });
+    }
+    if (this.buckets.has(name)) {
+      throw new ServiceError('BucketAlreadyOwnedByYou', 409, 'Your previous request to create the named bucket succeeded and you already own it.', { BucketName: name });
+    }
+    const record: BucketRecord = { name, region, createdAt: this.ctx.clock.now() };
+    this.store.createBucket(name);
+    this.save(record);
+    return { status: 200, headers: { location: `/${name}`, 'x-amz-bucket-arn': `arn:aws:s3:::${name}` } };
+  }
+
+  private deleteBucket(name: string): LocalResponse {
+    this.requireBucket(name);
+    if (this.store.hasObjects(name)) throw new ServiceError('BucketNotEmpty', 409, 'The bucket you tried to delete is not empty', { BucketName: name });
+    this.store.removeBucket(name);
+    fs.rmSync(this.recordPath(name), { force: true });
+    this.buckets.delete(name);
+    return { status: 204 };
+  }
+
+  private getEncryption(bucket: string): LocalResponse {
+    const { encryption } = this.requireBucket(bucket);
+    if (!encryption) {
+      throw new ServiceError('ServerSideEncryptionConfigurationNotFoundError', 404, 'The server side encryption configuration was not found', { BucketName: bucket });
+    }
+    return xmlResponse('ServerSideEncryptionConfiguration', {
+      Rule: {
+        ApplyServerSideEncryptionByDefault: { SSEAlgorithm: encryption.algorithm, KMSMasterKeyID: encryption.kmsKeyId },
+        BucketKeyEnabled: encryption.bucketKeyEnabled ?? false,
+      },
+    });
+  }
+
+  private listObjects(bucket: string, query: URLSearchParams): LocalResponse {
+    this.requireBucket(bucket);
+    const prefix = query.get('prefix') ?? '';
+    const delimiter = query.get('delimiter') ?? '';
+    const maxKeys = Math.min(intParam(query, 'max-keys', 1000, 0, 2 ** 31 - 1), 1000);
+    const encodingType = query.get('encoding-type');
+    if (encodingType !== null && encodingType !== 'url') throw new ServiceError('InvalidArgument', 400, 'Invalid Encoding Method specified in Request');
+    const token = query.get('continuation-token');
+    const startAfter = query.get('start-after');
+    const marker = token !== null ? decodeToken(token) : startAfter ?? '';
+    const enc = (s: string) => (encodingType === 'url' ? encodeURIComponent(s) : s);
+
+    // Keys and common prefixes share one ordered sequence; the token is the last name returned.
+    const entries: Array<{ key: string } | { commonPrefix: string }> = [];
+    let lastPrefix: string | undefined;
+    for (const key of this.store.keys(bucket, prefix)) {
+      const cut = delimiter ? key.indexOf(delimiter, prefix.length) : -1;
+      const name = cut >= 0 ? key.slice(0, cut + delimiter.length) : key;
+      if (compareKeys(name, marker) <= 0 || name === lastPrefix) continue;
+      if (entries.length === maxKeys) {
+        entries.push({ key: name });
+        break;
+      }
+      if (cut >= 0) {
+        lastPrefix = name;
+        entries.push({ commonPrefix: name });
+      } else {
+        entries.push({ key });
+      }
+    }
+    const truncated = entries.length > maxKeys;
+    const page = entries.slice(0, maxKeys);
+    const lastEntry = page.at(-1);
+    const objects = page.flatMap((e) => ('key' in e ? [this.store.head(bucket, e.key)].filter((o): o is StoredObject => o !== undefined) : []));
+    return xmlResponse('ListBucketResult', {
+      Name: bucket,
+      Prefix: enc(prefix),
+      Delimiter: delimiter ? enc(delimiter) : undefined,
+      MaxKeys: maxKeys,
+      EncodingType: encodingType ?? undefined,
+      KeyCount: page.length,
+      IsTruncated: truncated,
+      ContinuationToken: token ?? undefined,
+      NextContinuationToken: truncated && lastEntry ? encodeToken('key' in lastEntry ? lastEntry.key : lastEntry.commonPrefix) : undefined,
+      StartAfter: startAfter !== null ? enc(startAfter) : undefined,
+      Contents: objects.map((o) => ({
+        Key: enc(o.key),
+        LastModified: iso(o.lastModified),
+        ETag: o.etag,
+        ChecksumAlgorithm: Object.keys(o.checksums).map((h) => h.slice('x-amz-checksum-'.length).toUpperCase()),
+        ChecksumType: Object.keys(o.checksums).length > 0 ? 'FULL_OBJECT' : undefined,
+        Size: o.size,
+        StorageClass: 'STANDARD',
+        Owner: query.get('fetch-owner') === 'true' ? { ID: this.ownerId } : undefined,
+      })),
+      CommonPrefixes: page.flatMap((e) => ('commonPrefix' in e ? [{ Prefix: enc(e.commonPrefix) }] : [])),
+    });
+  }
+
+  private deleteObjects(bucket: string, req: LocalRequest): LocalResponse {
+    this.requireBucket(bucket);
+    const root = parseXml(readPayload(req).body, 'Delete');
+    const objects = list(child(root, 'Object'));
+    if (objects.length > 1000) throw malformedXml();
+    const quiet = text(child(root, 'Quiet')) === 'true';
+    const deleted: Array<{ Key: string }> = [];
+    const errors: Array<{ Key: string; Code: string; Message: string }> = [];
+    for (const object of objects) {
+      const key = text(child(object, 'Key'));
+      if (key === undefined) throw malformedXml();
+      try {
+        checkKey(key);
+        this.store.delete(bucket, key);
+        if (!quiet) deleted.push({ Key: key });
+      } catch (err) {
+        if (!(err instanceof ServiceError)) throw err;
+        errors.push({ Key: key, Code: err.code, Message: err.message });
+      }
+    }
+    return xmlResponse('DeleteResult', { Deleted: deleted, Error: errors });
+  }
+
+  private putObjectRequest(bucket: string, key: string, req: LocalRequest): LocalResponse {
+    const record = this.requireBucket(bucket);
+    checkKey(key);
+    const payload = readPayload(req);
+    const headers: Record<string, string> = { 'content-type': req.headers['content-type'] ?? DEFAULT_CONTENT_TYPE };
+    for (const name of KEPT_HEADERS) {
+      const value = req.headers[name];
+      if (value !== undefined) headers[name] = value;
+    }
+    if (payload.contentEncoding) headers['content-encoding'] = payload.contentEncoding;
+    for (const [name, value] of Object.entries(req.headers)) if (name.startsWith('x-amz-meta-')) headers[name] = value;
+    const encryption = this.encryptionHeaders(record, req.headers);
+    const stored = this.store.put(bucket, key, payload.body, { ...headers, ...encryption }, payload.checksums, this.ctx.clock.now());
+    return { status: 200, headers: { etag: stored.etag, ...encryption, ...stored.checksums } };
+  }
+
+  private getObjectRequest(bucket: string, key: string, req: LocalRequest, withBody: boolean): LocalResponse {
+    this.requireBucket(bucket);
+    const object = isStorableKey(key) ? this.store.head(bucket, key) : undefined;
+    // The HTTP front derives Content-Length from the body and never sends a body for HEAD, so HEAD gets a stand-in.
+    const body = object && (withBody ? this.store.read(bucket, key) : Buffer.alloc(object.size));
+    if (!object || !body) throw new ServiceError('NoSuchKey', 404, 'The specified key does not exist.', { Key: key });
+    const headers: Record<string, string> = {
+      ...object.headers,
+      etag: object.etag,
+      'last-modified': new Date(object.lastModified).toUTCString(),
+      'accept-ranges': 'bytes',
+    };
+    for (const name of RESPONSE_OVERRIDES) {
+      const value = req.query.get(`response-${name}`);
+      if (value !== null) headers[name] = value;
+    }
+    const range = parseRange(req.headers.range, object.size);
+    if (range) {
+      headers['content-range'] = `bytes ${range.start}-${range.end}/${object.size}`;
+      return { status: 206, headers, body: body.subarray(range.start, range.end + 1) };
+    }
+    if (req.headers['x-amz-checksum-mode'] === 'ENABLED' && Object.keys(object.checksums).length > 0) {
+      Object.assign(headers, object.checksums, { 'x-amz-checksum-type': 'FULL_OBJECT' });
+    }
+    return { status: 200, headers, body };
+  }
+
+  // --- state --------------------------------------------------------------------------------------
+
+  private requireBucket(name: string): BucketRecord {
+    const record = this.buckets.get(name);
+    if (!record) throw new ServiceError('NoSuchBucket', 404, 'The specified bucket does not exist', { BucketName: name });
+    return record;
+  }
+
+  private update(bucket: string, change: Partial<BucketRecord>, status = 204): LocalResponse {
+    this.save({ ...this.requireBucket(bucket), ...change });
+    return { status };
+  }
+
+  /** The SSE headers an object written now gets: the request's choice, else the bucket default. */
+  private encryptionHeaders(record: BucketRecord, requestHeaders: Record<string, string>): Record<string, string> {
+    const requested = requestHeaders['x-amz-server-side-encryption'];
+    if (requested !== undefined && !SSE_ALGORITHMS.includes(requested)) {
+      throw new ServiceError('InvalidArgument', 400, 'The encryption method specified is not supported', { ArgumentName: 'x-amz-server-side-encryption', ArgumentValue: requested });
+    }
+    const fromBucket = requested === undefined ? record.encryption : undefined;
+    const algorithm = requested ?? fromBucket?.algorithm;
+    if (!algorithm) return {};
+    const headers: Record<string, string> = { 'x-amz-server-side-encryption': algorithm };
+    if (algorithm !== 'AES256') {
+      headers['x-amz-server-side-encryption-aws-kms-key-id'] =
+        requestHeaders['x-amz-server-side-encryption-aws-kms-key-id'] ?? fromBucket?.kmsKeyId ?? `arn:aws:kms:${record.region}:${this.ctx.account}:alias/aws/s3`;
+    }
+    if (fromBucket?.bucketKeyEnabled) headers['x-amz-server-side-encryption-bucket-key-enabled'] = 'true';
+    return headers;
+  }
+
+  private load(): void {
+    let files: string[];
+    try {
+      files = fs.readdirSync(this.bucketsDir).filter((f) => f.endsWith('.json'));
+    } catch (err) {
+      if (isFsError(err, 'ENOENT')) return;
+      throw err;
+    }
+    for (const file of files) {
+      const full = path.join(this.bucketsDir, file);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(fs.readFileSync(full, 'utf8'));
+      } catch {
+        parsed = undefined;
+      }
+      const record = BucketRecord.safeParse(parsed);
+      if (!record.success || `${record.data.name}.json` !== file || !isValidBucketName(record.data.name)) {
+        throw new Error(`${full} is not a bucket record the local cloud can read; fix or delete it`);
+      }
+      this.buckets.set(record.data.name, record.data);
+    }
+  }
+
+  private save(record: BucketRecord): void {
+    fs.mkdirSync(this.bucketsDir, { recursive: true });
+    const file = this.recordPath(record.name);
+    const tmp = `${file}.${randomUUID()}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(record, null, 2));
+    fs.renameSync(tmp, file);
+    this.buckets.set(record.name, record);
+  }
+
+  private recordPath(name: string): string {
+    return path.join(this.bucketsDir, `${name}.json`);
+  }
+}
+
+/** Bucket and key from a path-style request path (`/bucket`, `/bucket/key...`). */
+function target(req: LocalRequest): { bucket?: string; key?: string } {
+  const raw = req.rawPath.slice(1);
+  if (!raw) return {};
+  const slash = raw.indexOf('/');
+  if (slash < 0 || slash === raw.length - 1) return { bucket: safeDecode(slash < 0 ? raw : raw.slice(0, slash)) };
+  return { bucket: safeDecode(raw.slice(0, slash)), key: safeDecode(raw.slice(slash + 1)) };
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+function xmlResponse(root: string, content: Record<string, unknown>): LocalResponse {
+  return { status: 200, headers: { 'content-type': 'application/xml' }, body: buildXml({ [root]: { '@_xmlns': S3_NAMESPACE, ...content } }) };
+}
+
+function checkPolicy(policy: string): string {
+  if (Buffer.byteLength(policy) > MAX_POLICY_BYTES) throw new ServiceError('MalformedPolicy', 400, 'Policy exceeds the maximum allowed document size.');
+  let doc: unknown;
+  try {
+    doc = JSON.parse(policy);
+  } catch {
+    doc = undefined;
+  }
+  if (!policy.trimStart().startsWith('{') || typeof doc !== 'object' || doc === null) {
+    throw new ServiceError('MalformedPolicy', 400, "Policies must be valid JSON and the first byte must be '{'");
+  }
+  const statement: unknown = 'Statement' in doc ? doc.Statement : undefined;
+  if (statement === undefined || (Array.isArray(statement) && statement.length === 0)) {
+    throw new ServiceError('MalformedPolicy', 400, 'Missing required field Statement');
+  }
+  return policy;
+}
+
+function parseEncryption(body: Buffer): Encryption {
+  const rules = list(child(parseXml(body, 'ServerSideEncryptionConfiguration'), 'Rule'));
+  const rule = rules[0];
+  if (rules.length !== 1 || rule === undefined) throw malformedXml();
+  const byDefault = child(rule, 'ApplyServerSideEncryptionByDefault');
+  const algorithm = Encryption.shape.algorithm.safeParse(text(child(byDefault, 'SSEAlgorithm')));
+  if (!algorithm.success) throw malformedXml();
+  const kmsKeyId = text(child(byDefault, 'KMSMasterKeyID')) || undefined;
+  if (kmsKeyId && algorithm.data === 'AES256') {
+    throw new ServiceError('InvalidArgument', 400, 'a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms or aws:kms:dsse');
+  }
+  return { algorithm: algorithm.data, kmsKeyId, bucketKeyEnabled: text(child(rule, 'BucketKeyEnabled')) === 'true' };
+}
+
+/** Checks a configuration document's root (and a required child) and returns it as sent. */
+function checkedDocument(body: Buffer, root: string, requiredChild?: string): string {
+  const doc = parseXml(body, root);
+  if (requiredChild && list(child(doc, requiredChild)).length === 0) throw malformedXml();
+  return body.toString('utf8');
+}
+
+function storedDocument(doc: string | undefined, missingCode: string, message: string, bucket: string): LocalResponse {
+  if (doc === undefined) throw new ServiceError(missingCode, 404, message, { BucketName: bucket });
+  return { status: 200, headers: { 'content-type': 'application/xml' }, body: doc };
+}
+
+/** A single `bytes=` range, or undefined to send the whole object (as S3 does for what it cannot parse). */
+function parseRange(header: string | undefined, size: number): { start: number; end: number } | undefined {
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header?.trim() ?? '');
+  if (!match || (match[1] === '' && match[2] === '')) return undefined;
+  const [first, last] = [match[1] ?? '', match[2] ?? ''];
+  const start = first === '' ? Math.max(0, size - Number(last)) : Number(first);
+  const end = first === '' || last === '' ? size - 1 : Math.min(Number(last), size - 1);
+  if (start >= size || start > end || (first === '' && Number(last) === 0)) {
+    throw new ServiceError('InvalidRange', 416, 'The requested range is not satisfiable', { RangeRequested: header ?? '', ActualObjectSize: size });
+  }
+  return { start, end };
+}
+
+function intParam(query: URLSearchParams, name: string, fallback: number, min: number, max: number): number {
+  const raw = query.get(name);
+  if (raw === null) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min || value > max) {
+    throw new ServiceError('InvalidArgument', 400, `Provided ${name} not an integer or within integer range`, { ArgumentName: name, ArgumentValue: raw });
+  }
+  return value;
+}
+
+/** Continuation tokens are opaque to clients; here they carry the last name returned. */
+function encodeToken(name: string): string {
+  return Buffer.from(name, 'utf8').toString('base64');
+}
+
+function decodeToken(token: string | null): string {
+  if (token === null) return '';
+  const name = Buffer.from(token, 'base64').toString('utf8');
+  if (encodeToken(name) !== token) throw new ServiceError('InvalidArgument', 400, 'The continuation token provided is incorrect', { ArgumentName: 'continuation-token' });
+  return name;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function newRequestId(): string {
+  return randomBytes(8).toString('hex').toUpperCase();
+}
+
+function requestIdHeaders(requestId: string): Record<string, string> {
+  return { 'x-amz-request-id': requestId, 'x-amz-id-2': randomBytes(24).toString('base64') };
+}

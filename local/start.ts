@@ -1,0 +1,233 @@
+import './quiet';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { FaultInjector } from './core/faults';
+import { LocalCloud } from './cloud';
+import type { HistoryEvent } from './sfn/history';
+import type { Execution } from './sfn/runner';
+import { simulateMeeting } from './simulate';
+
+/**
+ * `npm start`: one full recording on the embedded local cloud, shown live. It provisions what the stack
+ * would, starts an execution with the README's example input, simulates a short meeting whose attendees
+ * join and leave, and prints each state as it runs. `--json` prints one result object instead.
+ */
+const HELP = `usage: npm start -- [options]
+  --minutes N               simulated meeting length in minutes (default 2)
+  --attendees N             people who join and leave (default 2)
+  --json                    print one JSON result object instead of the live view
+  --inject Op:Error[:count] answer the next count (default 1, or "forever") calls of Op with Error; repeatable
+  --drop-event TYPE         drop the next event of TYPE (e.g. chime:MeetingEnded); repeatable
+  --duplicate-event TYPE    deliver the next event of TYPE three times; repeatable
+  --data-dir DIR            where state and S3 objects are kept (default .local)`;
+
+export interface StartResult {
+  status: string;
+  executionArn: string;
+  transitions: number;
+  lambdaInvocations: number;
+  artifacts: Array<{ uri: string; path: string; bytes: number }>;
+  orphans: { meetings: number; pipelines: number };
+  error: { error: string; cause: string } | null;
+}
+
+export interface StartOptions {
+  minutes: number;
+  attendees: number;
+  json: boolean;
+  inject: string[];
+  dropEvents: string[];
+  duplicateEvents: string[];
+  dataDir?: string;
+}
+
+export function parseStartArgs(argv: string[]): StartOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      minutes: { type: 'string', default: '2' },
+      attendees: { type: 'string', default: '2' },
+      json: { type: 'boolean', default: false },
+      inject: { type: 'string', multiple: true, default: [] },
+      'drop-event': { type: 'string', multiple: true, default: [] },
+      'duplicate-event': { type: 'string', multiple: true, default: [] },
+      'data-dir': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) throw new UsageError(HELP, 0);
+  const minutes = Number(values.minutes);
+  const attendees = Number(values.attendees);
+  if (!(minutes > 0 && minutes <= 24 * 60)) throw new UsageError(`--minutes must be a number of minutes between 0 and 1440; got "${values.minutes}"`);
+  if (!(Number.isInteger(attendees) && attendees >= 1 && attendees <= 250)) throw new UsageError(`--attendees must be a whole number from 1 to 250; got "${values.attendees}"`);
+  for (const spec of values.inject) FaultInjector.parse(spec);
+  return { minutes, attendees, json: values.json, inject: values.inject, dropEvents: values['drop-event'], duplicateEvents: values['duplicate-event'], dataDir: values['data-dir'] };
+}
+
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
+    super(message);
+  }
+}
+
+/** The README's first example input: record a new meeting into the stack's default buckets. */
+export const EXAMPLE_INPUT = { meeting: { externalMeetingId: 'weekly-standup', mediaRegion: 'us-east-1' } };
+
+export async function runDemo(opts: StartOptions, print: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<StartResult> {
+  const meetingMs = opts.minutes * 60_000;
+  // Compress time so the whole meeting plays in about three seconds, whatever its length.
+  const scale = Math.max(1, meetingMs / 3000);
+  const cloud = await LocalCloud.start({ port: 0, scale, dataDir: opts.dataDir });
+  const live = opts.json ? () => undefined : print;
+  try {
+    for (const spec of opts.inject) cloud.router.faults.add(FaultInjector.parse(spec));
+    for (const t of opts.dropEvents) cloud.bus.addFault({ eventType: t, action: 'drop' });
+    for (const t of opts.duplicateEvents) cloud.bus.addFault({ eventType: t, action: 'duplicate', times: 3 });
+    const deployment = await cloud.deploy();
+    live(`local cloud ${cloud.endpoint}  (time x${Math.round(scale)}: a ${opts.minutes}-minute meeting plays in ~3 s)`);
+    live(`deployed state machine ${deployment.stateMachineArn}`);
+
+    const sfn = new SFNClient(cloud.clientConfig());
+    const name = `recording-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    const view = new LiveView(cloud, live);
+    cloud.stepFunctions.runner.historyListeners.add((e, h) => view.onHistory(e, h));
+    live(`starting ${name} with input ${JSON.stringify(EXAMPLE_INPUT)}\n`);
+    const started = await sfn.send(new StartExecutionCommand({ stateMachineArn: deployment.stateMachineArn, name, input: JSON.stringify(EXAMPLE_INPUT) }));
+    const execution = cloud.stepFunctions.execution(started.executionArn ?? '');
+
+    const meeting = simulateMeeting(cloud, execution, { lengthMs: meetingMs, attendees: opts.attendees, onEvent: (l) => live(`  · ${l}`) });
+    await execution.done;
+    await meeting;
+    await cloud.bus.drain();
+    sfn.destroy();
+
+    const summary = execution.output ? (JSON.parse(execution.output) as { artifacts?: string[] }) : {};
+    const artifacts = (summary.artifacts ?? []).map((uri) => {
+      const [, bucket = '', key = ''] = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri) ?? [];
+      const file = cloud.s3.filePath(bucket, key);
+      return { uri, path: path.relative(process.cwd(), file), bytes: fs.existsSync(file) ? fs.statSync(file).size : 0 };
+    });
+    const result: StartResult = {
+      status: execution.status,
+      executionArn: execution.executionArn,
+      transitions: execution.transitions,
+      lambdaInvocations: cloud.lambda.count(),
+      artifacts,
+      orphans: cloud.orphans(),
+      error: execution.error ? { error: execution.error, cause: execution.cause ?? '' } : null,
+    };
+    view.finish(result, execution);
+    return result;
+  } finally {
+    await cloud.close();
+  }
+}
+
+class LiveView {
+  private readonly entered = new Map<string, { real: number; sim: number }>();
+  private readonly t0 = Date.now();
+
+  constructor(
+    private readonly cloud: LocalCloud,
+    private readonly print: (line: string) => void,
+  ) {}
+
+  onHistory(_execution: Execution, h: HistoryEvent): void {
+    const details = (h.stateEnteredEventDetails ?? h.stateExitedEventDetails) as { name: string; output?: string } | undefined;
+    if (h.type.endsWith('StateEntered') && details) {
+      this.entered.set(details.name, { real: Date.now(), sim: this.cloud.clock.now() });
+      this.print(`${this.stamp()} ▶ ${details.name}`);
+    } else if (h.type.endsWith('StateExited') && details) {
+      const since = this.entered.get(details.name);
+      const took = since ? `${Date.now() - since.real} ms${this.cloud.clock.scale > 1 ? ` (${formatSim(this.cloud.clock.now() - since.sim)} simulated)` : ''}` : '';
+      this.print(`${this.stamp()} ✓ ${details.name.padEnd(24)} ${took.padEnd(28)} ${describeStep(details.name, details.output)}`);
+    } else if (h.type === 'LambdaFunctionFailed' || h.type === 'TaskFailed' || h.type === 'TaskTimedOut') {
+      const d = (h.lambdaFunctionFailedEventDetails ?? h.taskFailedEventDetails ?? h.taskTimedOutEventDetails) as { error?: string };
+      this.print(`${this.stamp()}   ✗ ${d.error ?? 'error'}${d.error === 'States.Timeout' ? ' (safety net: re-checking the meeting)' : ' (the state machine decides: retry or clean up)'}`);
+    }
+  }
+
+  finish(result: StartResult, execution: Execution): void {
+    this.print('');
+    this.print(`${result.status === 'SUCCEEDED' ? '✔' : '✘'} ${result.status} in ${Date.now() - this.t0} ms: ${result.transitions} state transitions, ${result.lambdaInvocations} Lambda invocations (${this.cloud.lambda.count('meetingEvents')} of them event deliveries)`);
+    if (result.error) this.print(`  error: ${result.error.error}: ${result.error.cause}`);
+    for (const a of result.artifacts) this.print(`  artifact ${a.uri}\n           ${a.path} (${a.bytes} bytes)`);
+    const capture = execution.output ? (JSON.parse(execution.output) as { capturePipelineId?: string }) : {};
+    if (capture.capturePipelineId) this.print(`  raw 5-second chunks under ${path.relative(process.cwd(), path.join(this.cloud.ctx.dataDir, 's3'))}/`);
+    this.print(`  still running afterwards: ${result.orphans.meetings} meetings, ${result.orphans.pipelines} media pipelines`);
+  }
+
+  private stamp(): string {
+    return `${String(Date.now() - this.t0).padStart(6)} ms`;
+  }
+}
+
+const RESULT_OF: Record<string, string> = {
+  ValidateRequest: 'plan',
+  EnsureServiceLinkedRole: 'role',
+  VerifyBuckets: 'buckets',
+  CreateMeeting: 'chimeMeeting',
+  StartCapture: 'capturePipeline',
+  StartConcatenation: 'concatenationPipeline',
+  AwaitConcatenation: 'concatenationStatus',
+};
+
+function describeStep(name: string, output: string | undefined): string {
+  const state = output ? (JSON.parse(output) as Record<string, any>) : {};
+  const resultKey = RESULT_OF[name];
+  if (state.error && resultKey && state[resultKey] === undefined) return `failed: ${state.error.Error}`;
+  switch (name) {
+    case 'ValidateRequest':
+      return `plan: ${state.plan?.mode} meeting, capture s3://${state.plan?.capture?.bucket}/${state.plan?.capture?.prefix}/`;
+    case 'EnsureServiceLinkedRole':
+      return state.role?.fresh ? 'created the media pipelines service-linked role' : 'service-linked role already present';
+    case 'VerifyBuckets':
+      return `buckets ${state.buckets?.buckets?.join(', ')} ready in ${state.buckets?.mediaRegion}`;
+    case 'CreateMeeting':
+      return `${state.chimeMeeting?.created ? 'created' : 'adopted'} meeting ${state.chimeMeeting?.meetingId}`;
+    case 'StartCapture':
+      return `capture pipeline ${state.capturePipeline?.mediaPipelineId}`;
+    case 'AwaitMeetingEnd':
+      return state.meetingEnd ? `meeting ended (${state.meetingEnd.reason})` : 'waiting';
+    case 'StartConcatenation':
+      return `concatenation pipeline ${state.concatenationPipeline?.mediaPipelineId}`;
+    case 'AwaitConcatenation':
+      return `concatenation ${state.concatenationStatus?.status} after ${state.concatenationStatus?.polls} poll(s)`;
+    case 'Cleanup':
+      return state.cleanup?.deleted?.length ? `deleted ${state.cleanup.deleted.join(', ')}` : 'nothing left to delete';
+    default:
+      return '';
+  }
+}
+
+function formatSim(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${(ms / 60_000).toFixed(1)} min`;
+}
+
+if (require.main === module) {
+  let opts: StartOptions;
+  try {
+    opts = parseStartArgs(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(err instanceof UsageError ? err.exitCode : 2);
+  }
+  runDemo(opts).then(
+    (result) => {
+      if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+      process.exit(result.status === 'SUCCEEDED' ? 0 : 1);
+    },
+    (err: unknown) => {
+      process.stderr.write(`npm start failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
+

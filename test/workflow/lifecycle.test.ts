@@ -1,0 +1,148 @@
+import fs from 'node:fs';
+import { ChimeSDKMeetingsClient, CreateMeetingCommand, DeleteMeetingCommand } from '@aws-sdk/client-chime-sdk-meetings';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { joinAttendees, meetingIdOf } from '../../local/simulate';
+import { output, record, start, startHarness, statesEntered, waitForCapture, waitForState, type Harness } from './harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(() => h.close());
+afterEach(() => {
+  h.cloud.router.faults.clear();
+  h.cloud.bus.clearFaults();
+});
+
+interface Summary {
+  status: string;
+  meetingId: string;
+  capturePipelineId: string;
+  concatenationPipelineId: string;
+  artifacts: string[];
+  deleted: string[];
+}
+
+function fileOf(uri: string): string {
+  const [, bucket = '', key = ''] = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri) ?? [];
+  return h.cloud.s3.filePath(bucket, key);
+}
+
+describe('recording lifecycle on the local cloud', () => {
+  it('records a new meeting end to end and leaves nothing running', async () => {
+    const e = await record(h, { meeting: { externalMeetingId: 'standup' } });
+    expect(e.error).toBeUndefined();
+    expect(e.status).toBe('SUCCEEDED');
+    expect(statesEntered(e)).toEqual([
+      'ValidateRequest', 'EnsureServiceLinkedRole', 'VerifyBuckets', 'CreateMeeting', 'StartCapture', 'AwaitMeetingEnd',
+      'StartConcatenation', 'WaitForConcatenation', 'AwaitConcatenation', 'ConcatenationDone', 'Cleanup', 'RecordingOutcome', 'RecordingSucceeded',
+    ]);
+    const summary = output<Summary>(e);
+    expect(summary.status).toBe('SUCCEEDED');
+    expect(summary.artifacts.length).toBeGreaterThan(0);
+    for (const uri of summary.artifacts) {
+      expect(uri).toContain(`/${summary.concatenationPipelineId}.`);
+      expect(fs.statSync(fileOf(uri)).size).toBeGreaterThan(0);
+    }
+    // Raw chunks are kept by default, under the per-execution capture prefix.
+    const chunks = await h.cloud.s3.listKeys(h.deployment.captureBucket, `captures/${e.name}/`);
+    expect(chunks.some((k) => /\/(audio|composited-video)\/\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-\d{3}\.mp4$/.test(k))).toBe(true);
+    expect(h.cloud.orphans()).toEqual({ meetings: 0, pipelines: 0 });
+    expect(e.transitions).toBeLessThanOrEqual(15);
+  });
+
+  it('records a meeting the application created (adopt): people already in it count, only our capture stops', async () => {
+    const chime = new ChimeSDKMeetingsClient(h.cloud.clientConfig());
+    const created = await chime.send(new CreateMeetingCommand({ ClientRequestToken: `app-${Date.now()}`, MediaRegion: 'us-east-1', ExternalMeetingId: 'app-owned' }));
+    const meetingId = created.Meeting!.MeetingId!;
+    // Both join before the recording starts, so the workflow never sees their join events.
+    const [first, second] = await joinAttendees(h.cloud, meetingId, 2);
+    const deletesBefore = h.cloud.router.calls.get('meetings:DeleteMeeting') ?? 0;
+    const e = await start(h, { meetingId });
+    await waitForState(e, 'AwaitMeetingEnd');
+    h.cloud.meetings.leave(meetingId, first!, 'left');
+    await h.cloud.bus.drain();
+    // One person is still there: the recording goes on.
+    expect(e.status).toBe('RUNNING');
+    expect(h.cloud.pipelines.activePipelines()).toHaveLength(1);
+    h.cloud.meetings.leave(meetingId, second!, 'left');
+    await e.done;
+    await h.cloud.bus.drain();
+    expect(e.error).toBeUndefined();
+    expect(e.status).toBe('SUCCEEDED');
+    expect(e.history.some((ev) => ev.type === 'TaskTimedOut')).toBe(false);
+    expect(output<Summary>(e).deleted).toEqual([]);
+    // The application's meeting was never deleted by the workflow; nothing of ours runs.
+    expect(h.cloud.router.calls.get('meetings:DeleteMeeting') ?? 0).toBe(deletesBefore);
+    expect(h.cloud.pipelines.activePipelines()).toEqual([]);
+    h.cloud.meetings.end(meetingId);
+    chime.destroy();
+  });
+
+  it('fails a bucket without the media pipelines grant before creating anything, with the policy to apply', async () => {
+    const s3 = new S3Client(h.cloud.clientConfig());
+    await s3.send(new CreateBucketCommand({ Bucket: 'no-grant-bucket' }));
+    s3.destroy();
+    const creates = h.cloud.router.calls.get('meetings:CreateMeeting') ?? 0;
+    const e = await record(h, { meeting: {}, capture: { bucket: 'no-grant-bucket' } });
+    expect(e.status).toBe('FAILED');
+    expect(e.error).toBe('BucketNotReady');
+    const cause = JSON.parse(e.cause ?? '{}') as { errorMessage: string };
+    const policy = JSON.parse(/Apply this bucket policy: (\{.*\}\]\})/.exec(cause.errorMessage)![1]!);
+    expect(policy.Statement[0]).toMatchObject({ Principal: { Service: 'mediapipelines.chime.amazonaws.com' }, Action: ['s3:PutObject', 's3:PutObjectAcl', 's3:GetObject', 's3:ListBucket'] });
+    expect(statesEntered(e)).not.toContain('CreateMeeting');
+    expect(h.cloud.router.calls.get('meetings:CreateMeeting') ?? 0).toBe(creates);
+    expect(h.cloud.pipelines.activePipelines()).toEqual([]);
+  });
+
+  it('rejects an invalid request at the first state, naming the fields', async () => {
+    const e = await record(h, { meeting: { mediaRegion: 'moon-1' }, captureBucket: 'x' });
+    expect(e.status).toBe('FAILED');
+    expect(e.error).toBe('InvalidRequest');
+    expect(e.cause).toContain('meeting.mediaRegion');
+    expect(e.cause).toContain('unknown field \\"captureBucket\\"');
+    expect(statesEntered(e)).toEqual(['ValidateRequest', 'RecordingFailed']);
+  });
+
+  it.each(['delivered', 'lost'])('finishes when the meeting ends before the token is stored (end event %s)', async (fate) => {
+    if (fate === 'lost') h.cloud.bus.addFault({ eventType: 'chime:MeetingEnded', action: 'drop' });
+    const e = await start(h, { meeting: {} });
+    await waitForState(e, 'StartCapture');
+    // Hold AwaitMeetingEnd's token write (the next UpdateItem) while the meeting captures and ends.
+    h.cloud.router.faults.add({ operation: 'UpdateItem', latencyMs: 400 });
+    await waitForCapture(h, e);
+    h.cloud.meetings.end((await meetingIdOf(e))!);
+    await e.done;
+    expect([e.status, e.error]).toEqual(['SUCCEEDED', undefined]);
+    // Resumed by the step's own check, not by the one-hour safety net.
+    expect(e.history.some((ev) => ev.type === 'TaskTimedOut')).toBe(false);
+    expect(h.cloud.orphans()).toEqual({ meetings: 0, pipelines: 0 });
+  });
+
+  it('treats duplicate meeting-end events as one', async () => {
+    h.cloud.bus.addFault({ eventType: 'chime:MeetingEnded', action: 'duplicate', times: 3 });
+    const e = await record(h);
+    expect(e.status).toBe('SUCCEEDED');
+    const ended = h.cloud.bus.deliveries.filter((d) => d.eventType === 'chime:MeetingEnded' && d.ok);
+    expect(ended.length).toBeGreaterThanOrEqual(3);
+    expect(statesEntered(e).filter((s) => s === 'StartConcatenation')).toHaveLength(1);
+    expect(h.cloud.orphans()).toEqual({ meetings: 0, pipelines: 0 });
+  });
+
+  it('resumes through the safety net when the meeting ends and its end event is lost', async () => {
+    h.cloud.bus.addFault({ eventType: 'chime:MeetingEnded', action: 'drop', count: Infinity });
+    const e = await start(h, { meeting: {} });
+    const meetingId = await meetingIdOf(e);
+    // The application ends the meeting while the workflow waits; EventBridge never delivers the end.
+    await waitForState(e, 'AwaitMeetingEnd');
+    await waitForCapture(h, e);
+    h.cloud.meetings.end(meetingId!);
+    // Fast-forward through the hour the safety net waits before re-checking the meeting.
+    h.cloud.clock.setScale(100_000);
+    await e.done;
+    h.cloud.clock.setScale(300);
+    expect(e.status).toBe('SUCCEEDED');
+    expect(e.history.some((ev) => ev.type === 'TaskTimedOut')).toBe(true);
+    expect(h.cloud.orphans()).toEqual({ meetings: 0, pipelines: 0 });
+  });
+});
