@@ -199,6 +199,33 @@ export class LocalCloud {
     }
   }
 
+  /** True when no request and no Lambda invocation is in flight. */
+  idle(): boolean {
+    return this.router.inFlight === 0 && this.lambda.inFlight === 0;
+  }
+
+  /**
+   * Waits for `until`, skipping simulated time whenever the cloud is idle: after `quietMs` real ms with
+   * nothing in flight, the clock jumps to its next timer (a safety-net timeout, a pipeline finishing,
+   * Chime's idle end). Work in flight always runs at the normal pace, so skipping never distorts it.
+   */
+  async fastForward<T>(until: Promise<T>, quietMs = 3): Promise<T> {
+    let settled = false;
+    const done = until.finally(() => {
+      settled = true;
+    });
+    let quiet = 0;
+    while (!settled) {
+      await new Promise((r) => setTimeout(r, 1));
+      quiet = this.idle() ? quiet + 1 : 0;
+      if (quiet >= quietMs) {
+        quiet = 0;
+        this.clock.jumpToNext();
+      }
+    }
+    return done;
+  }
+
   /** Meetings the workflow created that are still active, and pipelines still active (leak check). */
   orphans(): { meetings: number; pipelines: number } {
     return { meetings: this.meetings.activeMeetings().length, pipelines: this.pipelines.activePipelines().length };

@@ -69,6 +69,8 @@ export class LambdaRuntime {
   readonly specs: Map<string, FunctionSpec>;
   readonly invocations: Invocation[] = [];
   readonly listeners = new Set<(inv: Invocation) => void>();
+  /** Invocations running right now. */
+  inFlight = 0;
   private readonly loaded = new Map<string, Handler>();
 
   constructor(
@@ -116,6 +118,7 @@ export class LambdaRuntime {
     };
     // Events pass through JSON as they would over the wire, so handlers cannot share object identity.
     const payload: unknown = JSON.parse(JSON.stringify(event ?? null));
+    this.inFlight += 1;
     try {
       const result = await handler(payload, context);
       this.record({ functionName: name, startedAt, durationMs: Date.now() - startedAt, ok: true });
@@ -125,6 +128,8 @@ export class LambdaRuntime {
       const message = err instanceof Error ? err.message : String(err);
       this.record({ functionName: name, startedAt, durationMs: Date.now() - startedAt, ok: false, errorType });
       throw new LambdaFunctionError(errorType, message);
+    } finally {
+      this.inFlight -= 1;
     }
   }
 

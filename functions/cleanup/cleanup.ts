@@ -12,6 +12,8 @@ export interface CleanupInput {
   concatenationPipeline?: PipelineRef;
   concatenationStatus?: { artifacts: string[] };
   error?: { Error: string; Cause?: string };
+  /** How the meeting ended, when AwaitMeetingEnd completed. */
+  meetingEnd?: { reason: string };
 }
 
 export interface RecordingSummary {
@@ -37,13 +39,24 @@ export async function cleanup(
   input: CleanupInput,
 ): Promise<RecordingSummary> {
   const { plan, chimeMeeting, capturePipeline, error } = input;
-  const deleted: string[] = [];
-  if (capturePipeline?.mediaPipelineId && (await deleteIfExists(deps.pipelines.send(new DeleteMediaPipelineCommand({ MediaPipelineId: capturePipeline.mediaPipelineId }))))) {
-    deleted.push(`capture-pipeline:${capturePipeline.mediaPipelineId}`);
+  // Every deletion is attempted even when another fails: a stopped capture alone lets Chime end an
+  // empty meeting after five minutes, so one throttled call must not keep the rest from running.
+  // Once the meeting's end was observed the capture has stopped (pipelines stop with their meeting, or we
+  // stopped it), and a meeting we ended is gone; deleting them again could only fail.
+  const ended = input.meetingEnd?.reason;
+  const captureGone = ended !== undefined;
+  const meetingGone = ended === 'MeetingEnded' || (ended === 'OnlyPipelineAttendeesRemain' && chimeMeeting?.created === true);
+  const targets: Array<[string, () => Promise<unknown>]> = [];
+  if (capturePipeline?.mediaPipelineId && !captureGone) {
+    targets.push([`capture-pipeline:${capturePipeline.mediaPipelineId}`, () => deps.pipelines.send(new DeleteMediaPipelineCommand({ MediaPipelineId: capturePipeline.mediaPipelineId }))]);
   }
-  if (chimeMeeting?.created && (await deleteIfExists(deps.meetings.send(new DeleteMeetingCommand({ MeetingId: chimeMeeting.meetingId }))))) {
-    deleted.push(`meeting:${chimeMeeting.meetingId}`);
+  if (chimeMeeting?.created && !meetingGone) {
+    targets.push([`meeting:${chimeMeeting.meetingId}`, () => deps.meetings.send(new DeleteMeetingCommand({ MeetingId: chimeMeeting.meetingId }))]);
   }
+  const outcomes = await Promise.allSettled(targets.map(([, del]) => deleteIfExists(del())));
+  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failed) throw failed.reason;
+  const deleted = targets.filter((_, i) => (outcomes[i] as PromiseFulfilledResult<boolean>).value).map(([name]) => name);
   const artifacts = error ? [] : (input.concatenationStatus?.artifacts ?? []);
   const rawChunksDeleted = !plan.keepRawChunks && artifacts.length > 0 ? await deletePrefix(deps.s3, plan.capture.bucket, plan.capture.prefix) : 0;
   const summary: RecordingSummary = {

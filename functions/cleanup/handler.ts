@@ -14,6 +14,7 @@ const Input = z.object({
   concatenationPipeline: z.optional(PipelineRef),
   concatenationStatus: z.optional(z.object({ artifacts: z.array(z.string()) })),
   error: z.optional(z.object({ Error: z.string(), Cause: z.optional(z.string()) })),
+  meetingEnd: z.optional(z.object({ reason: z.string() })),
 });
 
 export const handler = stepHandler('Cleanup', Input, (input) => cleanup({ meetings, pipelines: mediaPipelines, s3, store }, input));

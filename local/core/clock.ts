@@ -71,6 +71,20 @@ export class SimClock {
     return new Promise((resolve) => this.setTimeout(simMs, resolve));
   }
 
+  /**
+   * Jumps simulated time to the earliest pending timer and fires it (discrete-event style), so an idle
+   * system skips straight to its next event. Returns false when no timer is pending.
+   */
+  jumpToNext(): boolean {
+    while (this.queue[0]?.cancelled) this.pop();
+    const next = this.queue[0];
+    if (!next) return false;
+    const ahead = next.due - this.now();
+    if (ahead > 0) this.simStart += ahead;
+    this.fire();
+    return true;
+  }
+
   /** Number of live timers (for tests and leak checks). */
   pending(): number {
     return this.queue.filter((t) => !t.cancelled).length;

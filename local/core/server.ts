@@ -19,6 +19,8 @@ export class Router {
   readonly faults = new FaultInjector();
   readonly calls = new Map<string, number>();
   readonly listeners = new Set<(call: CallRecord) => void>();
+  /** Requests being answered right now (the cloud is idle when none are). */
+  inFlight = 0;
   private readonly services: Service[] = [];
   private readonly limits = new Map<string, { limiter: RateLimiter; error: string }>();
 
@@ -53,6 +55,7 @@ export class Router {
     const key = `${service.name}:${operation}`;
     this.calls.set(key, (this.calls.get(key) ?? 0) + 1);
     let response: LocalResponse;
+    this.inFlight += 1;
     try {
       const limit = this.limits.get(service.name);
       if (limit && !limit.limiter.tryTake()) throw new ServiceError(limit.error, 429, 'Rate exceeded');
@@ -61,6 +64,8 @@ export class Router {
     } catch (err) {
       const serviceError = err instanceof ServiceError ? err : internalError(err);
       response = service.errorResponse(serviceError, req);
+    } finally {
+      this.inFlight -= 1;
     }
     for (const listen of this.listeners) listen({ service: service.name, operation, status: response.status });
     return response;

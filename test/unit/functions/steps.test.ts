@@ -307,6 +307,21 @@ describe('StartConcatenation, AwaitConcatenation, Cleanup', () => {
     expect(update.ConditionExpression).toBe('#executionId = :me');
   });
 
+  it('on success, does not delete what the meeting end already stopped', async () => {
+    db.on(UpdateItemCommand).resolves({ Attributes: record() });
+    const out = await cleanup({ plan: plan(), chimeMeeting: meetingRef, capturePipeline, meetingEnd: { reason: 'MeetingEnded' }, concatenationStatus: { artifacts: ['s3://b/k'] } }, ctx);
+    expect(out).toMatchObject({ status: 'SUCCEEDED', deleted: [], artifacts: ['s3://b/k'] });
+    expect(pipelines.calls()).toHaveLength(0);
+    expect(meetings.calls()).toHaveLength(0);
+  });
+
+  it('attempts every deletion even when one fails, then fails for a retry', async () => {
+    pipelines.on(DeleteMediaPipelineCommand).resolves({});
+    meetings.on(DeleteMeetingCommand).rejects(Object.assign(new Error('slow'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 429 } }));
+    expect((await failure(cleanup({ plan: plan(), chimeMeeting: meetingRef, capturePipeline, error: { Error: 'X' } }, ctx))).name).toBe('ServiceBusy');
+    expect(pipelines.commandCalls(DeleteMediaPipelineCommand)).toHaveLength(1);
+  });
+
   it('runs with nothing created (compensation before the meeting exists)', async () => {
     const out = await cleanup({ plan: plan(), error: { Error: 'BucketNotReady' } }, ctx);
     expect(out).toMatchObject({ status: 'FAILED', deleted: [] });
