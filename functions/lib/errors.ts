@@ -127,7 +127,9 @@ export function toWorkflowError(err: unknown, what: string): unknown {
   const { $metadata, $fault } = err as { $metadata?: { httpStatusCode?: number }; $fault?: string };
   const status = $metadata?.httpStatusCode ?? 0;
   const detail = `${what}: ${name}: ${err.message}`;
-  if (THROTTLING.has(name) || NETWORK.has(name) || NETWORK.has((err as { code?: string }).code ?? '') || status >= 500 || $fault === 'server') {
+  // A call that never got an HTTP answer (reset socket, timeout) is as transient as a 5xx.
+  const transport = NETWORK.has(name) || NETWORK.has((err as { code?: string }).code ?? '') || /\b(socket hang up|ECONNRESET|ETIMEDOUT|EPIPE|ECONNREFUSED)\b/.test(err.message);
+  if (THROTTLING.has(name) || transport || status >= 500 || $fault === 'server') {
     return new ServiceBusy(detail);
   }
   if (FORBIDDEN.has(name) || status === 401 || status === 403) return new AccessDenied(detail);

@@ -135,8 +135,10 @@ export async function listen(router: Router, port: number, defaultRegion: string
         res.end(String(err));
       });
   });
-  // Many concurrent SDK clients keep sockets alive; do not let idle ones hold shutdown.
-  server.keepAliveTimeout = 5_000;
+  // SDK clients reuse idle sockets; a server that closes them first races with that reuse ("socket hang
+  // up"). Keep them longer than clients idle, as AWS endpoints do; close() ends them explicitly.
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 125_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve());

@@ -7,7 +7,7 @@ import { joinAttendees, meetingIdOf, simulateMeeting } from '../../local/simulat
 import type { Execution } from '../../local/sfn/runner';
 import { ROLE_NAME } from '../../functions/lib/service-linked-role';
 import { waitFor } from '../fixtures/async';
-import { start, startHarness, waitForCapture, waitForState, type Harness } from './harness';
+import { start, startHarness, statesEntered, waitForCapture, waitForState, type Harness } from './harness';
 
 /**
  * The reliability matrix: every mutating AWS operation the workflow calls, under throttling that recovers,
@@ -142,9 +142,12 @@ afterAll(() => h.close());
 describe('reliability matrix', () => {
   it.each(CASES.map((c) => [c.name, c]))('%s', async (_name, c) => {
     const e = await c.run(h);
+    const diagnostics = () => ({ hits: h.cloud.router.faults.hits(), states: statesEntered(e), failures: e.history.filter((x) => x.type.endsWith('Failed')).map((x) => JSON.stringify(x.lambdaFunctionFailedEventDetails ?? x.taskFailedEventDetails ?? x.executionFailedEventDetails)), calls: Object.fromEntries(h.cloud.router.calls) });
     // Skip idle time: retries' backoff, the one-hour safety net, and Chime's five-minute idle end.
+    let seen: ReturnType<typeof diagnostics> | undefined;
     try {
       await h.cloud.fastForward(e.done);
+      seen = diagnostics();
       h.cloud.router.faults.clear();
       h.cloud.bus.clearFaults();
       await h.cloud.fastForward(h.cloud.clock.sleep(6 * 60_000));
@@ -156,6 +159,7 @@ describe('reliability matrix', () => {
     const outcome = e.status === 'SUCCEEDED' ? 'SUCCEEDED' : `${e.status} ${e.error}`;
     const orphans = h.cloud.orphans();
     rows.push(`| ${c.name} | ${c.fault} | ${outcome} | ${orphans.meetings} | ${orphans.pipelines} |`);
+    if (outcome !== c.expected) console.error(c.name, JSON.stringify(seen));
     expect({ outcome, orphans }).toEqual({ outcome: c.expected, orphans: { meetings: 0, pipelines: 0 } });
   });
 

@@ -91,6 +91,14 @@ describe('CreateMeeting', () => {
     expect(meetings.commandCalls(DeleteMeetingCommand)).toHaveLength(0);
   });
 
+  it('treats a call that never got an answer as transient', async () => {
+    meetings.on(CreateMeetingCommand).rejects(new Error('AWS SDK error wrapper for TimeoutError: socket hang up'));
+    expect((await failure(createMeeting({ plan: plan() }, ctx))).name).toBe('ServiceBusy');
+    // Words that merely contain an error code ("CapturePipeline" has "ePipe") are not transport failures.
+    pipelines.on(CreateMediaCapturePipelineCommand).rejects(Object.assign(new Error('limit on CreateMediaCapturePipeline'), { name: 'ResourceLimitExceededException', $metadata: { httpStatusCode: 400 } }));
+    expect((await failure(startCapture({ plan: plan(), chimeMeeting: meetingRef, role: { roleArn: 'r', fresh: false } }, ctx))).name).toBe('LimitReached');
+  });
+
   it('maps throttling to ServiceBusy (retried) and rejects a malformed state with InvalidRequest', async () => {
     meetings.on(CreateMeetingCommand).rejects(Object.assign(new Error('slow down'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 429 } }));
     expect((await failure(createMeeting({ plan: plan() }, ctx))).name).toBe('ServiceBusy');

@@ -7,6 +7,7 @@ import { LambdaRuntime } from '../../../local/lambda';
 import { StepFunctionsService } from '../../../local/services/stepfunctions';
 import { ExecutionRunner } from '../../../local/sfn/runner';
 import { failNext, parked } from '../../fixtures/sfn-app/fns/handlers';
+import { closeServer } from '../../fixtures/async';
 
 const root = path.resolve(__dirname, '../../fixtures/sfn-app');
 const fn = (name: string) => ({ 'Fn::GetAtt': [`${name[0]!.toUpperCase()}${name.slice(1)}LambdaFunction`, 'Arn'] });
@@ -48,9 +49,9 @@ beforeAll(async () => {
   client = new SFNClient({ endpoint: `http://127.0.0.1:${started.port}`, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 });
   machineArn = sfn.createStateMachine('fixture', JSON.stringify(definition), '').stateMachineArn;
 });
-afterAll(() => {
+afterAll(async () => {
   client.destroy();
-  server.close();
+  await closeServer(server);
 });
 
 async function waitFor<T>(probe: () => T | undefined, ms = 5000): Promise<T> {
