@@ -1,6 +1,9 @@
 import * as z from 'zod/mini';
 import { InvalidRequest } from './errors';
 
+// zod/mini ships without messages; English ones say what was expected ("expected boolean, received string").
+z.config(z.locales.en());
+
 /**
  * The workflow input (what a user pastes in the console or POSTs to the API) and the normalized plan the
  * ValidateRequest step derives from it. zod/mini keeps each Lambda bundle close to its SDK-only size.
@@ -20,9 +23,12 @@ const keyPrefix = z.string().check(
   z.maxLength(512, 'must be at most 512 characters'),
   z.regex(/^[A-Za-z0-9!_.*'()/-]*$/, 'may contain only letters, digits and ! _ . * \' ( ) / -'),
 );
-const tagMap = z.record(
-  z.string().check(z.minLength(1), z.maxLength(128), z.refine((k) => !k.startsWith('aws:'), 'tag keys starting with "aws:" are reserved')),
-  z.string().check(z.maxLength(256)),
+const tagMap = z.record(z.string(), z.string().check(z.maxLength(256, 'tag values must be at most 256 characters'))).check(
+  z.refine((tags) => Object.keys(tags).length <= 50, 'at most 50 tags'),
+  z.refine(
+    (tags) => Object.keys(tags).every((k) => k.length >= 1 && k.length <= 128 && !k.toLowerCase().startsWith('aws:')),
+    'tag keys must be 1-128 characters and must not start with "aws:" (reserved by AWS)',
+  ),
 );
 
 const compositedVideo = z.strictObject({

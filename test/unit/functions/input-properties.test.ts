@@ -1,0 +1,94 @@
+import fc from 'fast-check';
+import { s3Arn } from '../../../functions/lib/arns';
+import { InvalidRequest } from '../../../functions/lib/errors';
+import { MEDIA_REGIONS } from '../../../functions/lib/schemas';
+import { clientRequestToken } from '../../../functions/lib/tokens';
+import { artifactsConfiguration } from '../../../functions/start-capture/start-capture';
+import { buildPlan } from '../../../functions/validate-request/validate';
+
+/**
+ * Property: any JSON value is either accepted, and then every request the workflow derives from it is
+ * well formed per the Chime API constraints, or rejected with InvalidRequest naming fields. buildPlan is
+ * pure (it receives no clients), so a rejection never follows an AWS call.
+ */
+const EXEC = 'arn:aws:states:us-east-1:123456789012:execution:m:run-1';
+const TOKEN = /^[-_a-zA-Z0-9]{2,64}$/;
+const ARN = /^arn[/:\-_.a-zA-Z0-9]+$/;
+
+const text = fc.oneof(fc.string(), fc.constantFrom('', 'a', 'aws:x', 'AWS:Y', 'x'.repeat(65), 'ok-bucket', 'Bad_Bucket', 'raw/prefix', '../up', 'us-east-1', 'mars-1'));
+const maybe = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
+// Near-valid requests reach the accepting branch often; fc.anything() covers arbitrary shapes.
+const nearValid = fc.record(
+  {
+    meetingId: maybe(fc.oneof(fc.uuid(), text)),
+    meeting: maybe(fc.record({ externalMeetingId: maybe(text), mediaRegion: maybe(fc.oneof(fc.constantFrom(...MEDIA_REGIONS), text)) }, { requiredKeys: [] })),
+    capture: maybe(
+      fc.record(
+        {
+          bucket: maybe(fc.oneof(fc.stringMatching(/^[a-z0-9][a-z0-9.-]{1,20}[a-z0-9]$/), text)),
+          prefix: maybe(fc.oneof(fc.stringMatching(/^[a-z0-9/]{0,40}$/), text)),
+          audio: maybe(fc.constantFrom('AudioOnly', 'AudioWithActiveSpeakerVideo', 'AudioWithCompositedVideo', 'Loud')),
+          video: maybe(fc.oneof(fc.boolean(), text)),
+          compositedVideo: maybe(fc.record({ resolution: maybe(fc.constantFrom('HD', 'FHD', '4K')) }, { requiredKeys: [] })),
+        },
+        { requiredKeys: [] },
+      ),
+    ),
+    concatenation: maybe(fc.record({ timeoutMinutes: maybe(fc.oneof(fc.integer({ min: -5, max: 1000 }), fc.double())) }, { requiredKeys: [] })),
+    keepRawChunks: maybe(fc.oneof(fc.boolean(), text)),
+    tags: maybe(fc.dictionary(text, text, { maxKeys: 3 })),
+  },
+  { requiredKeys: [] },
+);
+
+function check(input: unknown): 'accepted' | 'rejected' {
+  let plan;
+  try {
+    plan = buildPlan(input, EXEC, 'run-1', { captureBucket: 'default-bucket', region: 'us-east-1' });
+  } catch (err) {
+    expect(err).toBeInstanceOf(InvalidRequest);
+    const problems = (err as InvalidRequest).problems;
+    expect(problems.length).toBeGreaterThan(0);
+    for (const p of problems) expect(p).toMatch(/^\S.*?: \S/);
+    expect(problems.join(' ')).not.toMatch(/: Invalid input$/m);
+    return 'rejected';
+  }
+  // Every derived request is well formed.
+  for (const step of ['CreateMeeting', 'StartCapture', 'StartConcatenation']) expect(clientRequestToken(plan.executionId, step)).toMatch(TOKEN);
+  expect(plan.mode === 'adopt' ? plan.meetingId : plan.externalMeetingId).toBeDefined();
+  if (plan.mode === 'create') {
+    expect(plan.externalMeetingId!.length).toBeGreaterThanOrEqual(2);
+    expect(plan.externalMeetingId!.length).toBeLessThanOrEqual(64);
+    expect(plan.externalMeetingId!.toLowerCase().startsWith('aws:')).toBe(false);
+    expect(MEDIA_REGIONS).toContain(plan.mediaRegion);
+  }
+  for (const arn of [s3Arn(plan.capture.bucket, plan.capture.prefix), s3Arn(plan.concatenation.bucket, plan.concatenation.prefix)]) {
+    expect(arn).toMatch(ARN);
+    expect(arn.length).toBeLessThanOrEqual(1024);
+  }
+  const artifacts = artifactsConfiguration(plan);
+  expect(['AudioOnly', 'AudioWithActiveSpeakerVideo', 'AudioWithCompositedVideo']).toContain(artifacts.Audio?.MuxType);
+  if (artifacts.Audio?.MuxType === 'AudioWithCompositedVideo') expect(artifacts.CompositedVideo?.Layout).toBe('GridView');
+  else expect(artifacts.CompositedVideo).toBeUndefined();
+  expect(plan.concatenation.maxPolls).toBeGreaterThanOrEqual(2);
+  expect(plan.tags.length).toBeLessThanOrEqual(50);
+  return 'accepted';
+}
+
+describe('workflow input properties', () => {
+  it('accepts or rejects any JSON value with a named error', () => {
+    fc.assert(fc.property(fc.jsonValue(), (v) => void check(v)), { numRuns: 500 });
+  });
+
+  it('derives well-formed API requests from every near-valid request it accepts (and accepts many)', () => {
+    const outcomes = { accepted: 0, rejected: 0 };
+    fc.assert(
+      fc.property(nearValid, (v) => {
+        outcomes[check(JSON.parse(JSON.stringify(v)))] += 1;
+      }),
+      { numRuns: 1000 },
+    );
+    expect(outcomes.accepted).toBeGreaterThan(20);
+    expect(outcomes.rejected).toBeGreaterThan(50);
+  });
+});
