@@ -63,13 +63,16 @@ export class RecordingStore {
         new PutItemCommand({
           TableName: this.table,
           Item: marshall(item, { removeUndefinedValues: true }),
-          ConditionExpression: 'attribute_not_exists(meetingId) OR executionId = :me OR NOT (#status IN (:a, :b))',
+          ConditionExpression: 'attribute_not_exists(meetingId) OR NOT (#status IN (:a, :b))',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: marshall({ ':me': rec.executionId, ':a': ACTIVE[0], ':b': ACTIVE[1] }),
+          ExpressionAttributeValues: marshall({ ':a': ACTIVE[0], ':b': ACTIVE[1] }),
         }),
       );
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException) {
+        // Our own claim from an earlier attempt stands as it is: writing it again would erase the task
+        // token and presence recorded since.
+        if ((await this.get(rec.meetingId))?.executionId === rec.executionId) return;
         throw new RecordingAlreadyActive(`Meeting ${rec.meetingId} is already being recorded by another execution; stop that recording first or wait for it to finish.`);
       }
       throw err;

@@ -87,8 +87,13 @@ describe('CreateMeeting', () => {
 
     meetings.on(GetMeetingCommand).resolves({ Meeting: { MeetingId: MEETING_ID, MeetingArn: meetingRef.meetingArn } });
     db.on(PutItemCommand).rejects(new ConditionalCheckFailedException({ message: 'no', ...meta }));
+    db.on(GetItemCommand).resolves({ Item: marshall({ meetingId: MEETING_ID, executionId: 'arn:other-execution', status: 'RECORDING' }) });
     expect((await failure(createMeeting({ plan: adopt }, ctx))).name).toBe('RecordingAlreadyActive');
     expect(meetings.commandCalls(DeleteMeetingCommand)).toHaveLength(0);
+
+    // A retried CreateMeeting finds its own claim and leaves it (and the token stored since) alone.
+    db.on(GetItemCommand).resolves({ Item: marshall({ meetingId: MEETING_ID, executionId: EXECUTION_ID, status: 'RECORDING', taskToken: 't' }) });
+    expect(await createMeeting({ plan: adopt }, ctx)).toMatchObject({ meetingId: MEETING_ID, created: false });
   });
 
   it('treats a call that never got an answer as transient', async () => {
