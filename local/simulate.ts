@@ -32,12 +32,11 @@ export function meetingIdOf(execution: Execution): Promise<string | undefined> {
 }
 
 export async function joinAttendees(cloud: LocalCloud, meetingId: string, count: number, onEvent?: (line: string) => void): Promise<string[]> {
-  const chime = new ChimeSDKMeetingsClient({ ...cloud.clientConfig(), maxAttempts: 8 });
+  const chime = new ChimeSDKMeetingsClient(cloud.clientConfig());
   try {
     const ids: string[] = [];
     for (let i = 1; i <= count; i += 1) {
-      const out = await chime.send(new CreateAttendeeCommand({ MeetingId: meetingId, ExternalUserId: `attendee-${i}` }));
-      const attendeeId = out.Attendee?.AttendeeId ?? '';
+      const attendeeId = await createAttendee(cloud, chime, meetingId, `attendee-${i}`);
       cloud.meetings.join(meetingId, attendeeId, { video: i === 1 });
       ids.push(attendeeId);
       onEvent?.(`attendee-${i} joined`);
@@ -45,6 +44,24 @@ export async function joinAttendees(cloud: LocalCloud, meetingId: string, count:
     return ids;
   } finally {
     chime.destroy();
+  }
+}
+
+/**
+ * The application shares the account's Chime rate limit with the workflow, so it retries throttled calls
+ * with full-jitter backoff, like the SDK does. The backoff runs on the cloud's clock, not the SDK's real
+ * timers: with time compressed, real-time backoff would let a meeting idle out before anyone joined.
+ */
+async function createAttendee(cloud: LocalCloud, chime: ChimeSDKMeetingsClient, meetingId: string, externalUserId: string): Promise<string> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const out = await chime.send(new CreateAttendeeCommand({ MeetingId: meetingId, ExternalUserId: externalUserId }));
+      return out.Attendee?.AttendeeId ?? '';
+    } catch (err) {
+      const throttled = err instanceof Error && err.name === 'ThrottlingException';
+      if (!throttled || attempt >= 10) throw err;
+      await cloud.clock.sleep(Math.random() * Math.min(20_000, 100 * 2 ** attempt));
+    }
   }
 }
 
