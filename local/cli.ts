@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   if (!(scale >= 1)) throw new Error(`--scale must be >= 1 (simulated ms per real ms); got "${values.scale}"`);
   const cloud = await LocalCloud.start({ port, scale, dataDir: values['data-dir'], persistTables: true });
   const deployment = await cloud.deploy();
-  process.stdout.write(`state machine ${deployment.stateMachineArn}\nbuckets ${deployment.captureBucket}\nready ${cloud.endpoint}\n`);
+  process.stdout.write(`state machine ${deployment.stateMachineArn}\nbuckets ${deployment.captureBucket}\napi ${deployment.apiUrl}/recordings\nready ${cloud.endpoint}\n`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -11,6 +11,7 @@ import type { CloudContext } from './core/context';
 import { RateLimiter } from './core/faults';
 import { Router, listen } from './core/server';
 import { LambdaRuntime } from './lambda';
+import { ApiGatewayService } from './services/apigateway';
 import { DynamoDbService } from './services/dynamodb';
 import { EventsService } from './services/events';
 import { IamService } from './services/iam';
@@ -49,6 +50,8 @@ export interface Deployment {
   tableName: string;
   captureBucket: string;
   concatenationBucket: string;
+  /** Base URL of the recordings API (SigV4-signed for execute-api). */
+  apiUrl: string;
 }
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
@@ -63,6 +66,7 @@ export class LocalCloud {
   readonly dynamodb: DynamoDbService;
   readonly stepFunctions: StepFunctionsService;
   readonly lambda: LambdaRuntime;
+  readonly api: ApiGatewayService;
   private server?: http.Server;
   port = 0;
 
@@ -81,9 +85,12 @@ export class LocalCloud {
     this.dynamodb = new DynamoDbService({ path: options.persistTables ? path.join(dataDir, 'dynamodb') : undefined });
     this.lambda = new LambdaRuntime(REPO_ROOT, account, region);
     this.stepFunctions = new StepFunctionsService(this.ctx, new ExecutionRunner(clock, this.lambda));
+    this.api = new ApiGatewayService(this.ctx, this.lambda);
     for (const service of [this.s3, this.iam, this.meetings, this.pipelines, this.dynamodb, this.stepFunctions, new EventsService(this.ctx.bus)]) {
       this.router.register(service);
     }
+    // Last: it also answers unsigned requests under the stage path (with API Gateway's 403).
+    this.router.register(this.api);
     const limit = options.chimeRateLimit ?? { rate: 10, burst: 20 };
     if (limit) {
       this.router.limit('meetings', new RateLimiter(clock, limit.rate, limit.burst), 'ThrottlingException');
@@ -127,6 +134,7 @@ export class LocalCloud {
     const captureBucket = opts.captureBucket ?? 'chime-recording-local-capture';
     const concatenationBucket = opts.concatenationBucket ?? captureBucket;
     const tableName = `chime-recording-${stage}-recordings`;
+    const machineName = `chime-recording-${stage}-recording`;
 
     await this.createTable(tableName, doc);
     for (const bucket of new Set([captureBucket, concatenationBucket])) {
@@ -144,6 +152,8 @@ export class LocalCloud {
       ACCOUNT_ID: this.ctx.account,
       CAPTURE_BUCKET: captureBucket,
       CONCATENATION_BUCKET: concatenationBucket,
+      // A CloudFormation Ref in serverless.yml (the API function's); known before the machine exists.
+      STATE_MACHINE_ARN: `arn:aws:states:${this.ctx.region}:${this.ctx.account}:stateMachine:${machineName}`,
     };
     for (const fn of Object.values(doc.functions ?? {})) {
       for (const [k, v] of Object.entries(fn.environment ?? {})) if (typeof v === 'string') env[k] = v;
@@ -161,8 +171,9 @@ export class LocalCloud {
     const file = /\$\{file\((.+)\)\}/.exec(String(machine?.definition ?? ''))?.[1];
     if (!file) throw new Error('serverless.yml: stepFunctions.stateMachines.recording.definition must be ${file(...)}');
     const definition = fs.readFileSync(path.join(REPO_ROOT, file), 'utf8');
-    const { stateMachineArn } = this.stepFunctions.createStateMachine(`chime-recording-${stage}-recording`, definition, '');
-    return { stateMachineArn, tableName, captureBucket, concatenationBucket };
+    const { stateMachineArn } = this.stepFunctions.createStateMachine(machineName, definition, '');
+    this.api.deploy(stage);
+    return { stateMachineArn, tableName, captureBucket, concatenationBucket, apiUrl: `${this.endpoint}/${stage}` };
   }
 
   /** Creates a bucket granting the media pipelines service what its roles need (as a user would set it up). */
@@ -190,6 +201,7 @@ export class LocalCloud {
           BillingMode: props.BillingMode,
           AttributeDefinitions: props.AttributeDefinitions,
           KeySchema: props.KeySchema,
+          GlobalSecondaryIndexes: props.GlobalSecondaryIndexes,
         } as CreateTableCommandInput),
       );
     } catch (err) {
@@ -199,9 +211,9 @@ export class LocalCloud {
     }
   }
 
-  /** True when no request and no Lambda invocation is in flight. */
+  /** True when no request, no Lambda invocation and no Wait state is in flight. */
   idle(): boolean {
-    return this.router.inFlight === 0 && this.lambda.inFlight === 0;
+    return this.router.inFlight === 0 && this.lambda.inFlight === 0 && this.stepFunctions.runner.waiting === 0;
   }
 
   /**
@@ -246,5 +258,5 @@ export class LocalCloud {
 interface ServerlessDoc {
   functions?: Record<string, { environment?: Record<string, unknown> }>;
   stepFunctions?: { stateMachines?: Record<string, { definition?: unknown }> };
-  resources?: { Resources?: Record<string, { Properties?: Record<string, unknown> & { BillingMode?: string; AttributeDefinitions?: unknown; KeySchema?: unknown } }> };
+  resources?: { Resources?: Record<string, { Properties?: Record<string, unknown> & { BillingMode?: string; AttributeDefinitions?: unknown; KeySchema?: unknown; GlobalSecondaryIndexes?: unknown } }> };
 }

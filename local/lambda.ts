@@ -18,6 +18,8 @@ export interface FunctionSpec {
   exportName: string;
   timeoutSeconds: number;
   eventRules: Array<{ pattern: Pattern; retryAttempts: number }>;
+  /** API Gateway (REST) routes: `http` events, e.g. { method: 'GET', path: 'recordings/{id}' }. */
+  httpRoutes: Array<{ method: string; path: string }>;
 }
 
 export interface Invocation {
@@ -54,12 +56,17 @@ export function loadFunctionSpecs(root: string): Map<string, FunctionSpec> {
       .filter((e): e is { pattern: Pattern; retryPolicy?: { maximumRetryAttempts?: number } } => Boolean(e?.pattern))
       // Locally a few retries show the behaviour without the 24 h EventBridge default.
       .map((e) => ({ pattern: e.pattern, retryAttempts: Math.min(e.retryPolicy?.maximumRetryAttempts ?? 2, 2) }));
+    const httpRoutes = (fn.events ?? [])
+      .map((e) => e.http as { method?: string; path?: string } | undefined)
+      .filter((e): e is { method: string; path: string } => typeof e?.method === 'string' && typeof e.path === 'string')
+      .map((e) => ({ method: e.method.toUpperCase(), path: e.path.replace(/^\/+/, '') }));
     specs.set(name, {
       name,
       module: fn.handler.slice(0, dot),
       exportName: fn.handler.slice(dot + 1),
       timeoutSeconds: fn.timeout ?? doc.provider?.timeout ?? 6,
       eventRules: rules,
+      httpRoutes,
     });
   }
   return specs;

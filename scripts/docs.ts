@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BEGIN, END, diagramBlock, replaceBlock } from './diagram';
 import { SIZES_BEGIN, SIZES_END, buildBundles, sizesTable } from './bundles';
+import { INPUT_SCHEMA_FILE, inputSchemaText } from './input-schema';
 
-/** `npm run docs`: regenerates the README's lifecycle diagram and bundle-size table. */
+/** `npm run docs`: regenerates the README's lifecycle diagram and bundle-size table, and the input JSON Schema. */
 async function main(): Promise<void> {
   const root = path.resolve(__dirname, '..');
   const readme = path.join(root, 'README.md');
@@ -11,7 +12,8 @@ async function main(): Promise<void> {
   text = replaceBlock(text, BEGIN, END, diagramBlock(root));
   text = replaceBlock(text, SIZES_BEGIN, SIZES_END, sizesTable(await buildBundles(root)));
   fs.writeFileSync(readme, text);
-  process.stdout.write('README.md: diagram and bundle sizes updated\n');
+  fs.writeFileSync(path.join(root, INPUT_SCHEMA_FILE), inputSchemaText());
+  process.stdout.write(`README.md: diagram and bundle sizes updated; ${INPUT_SCHEMA_FILE} regenerated\n`);
 }
 
 main().catch((err: unknown) => {

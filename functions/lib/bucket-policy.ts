@@ -119,14 +119,19 @@ export function wildcardMatch(pattern: string, value: string): boolean {
 
 /**
  * Whether the statement's conditions can hold for a request the service makes on behalf of this account.
- * Only the two keys the service sets are understood; any other condition key is assumed to hold (we cannot
- * know its value), which errs on the side of reporting the bucket ready.
+ * Understood: the two keys the service sets, and aws:SecureTransport (the service calls S3 over TLS, so the
+ * usual TLS-only Deny never applies to it). Any other condition key is assumed to hold (we cannot know its
+ * value), which errs on the side of reporting the bucket ready.
  */
 function conditionsAllow(condition: Statement['Condition'], account: string): boolean {
   if (!condition) return true;
   for (const [operator, entries] of Object.entries(condition)) {
     for (const [key, expected] of Object.entries(entries)) {
       const values = list(expected);
+      if (key.toLowerCase() === 'aws:securetransport' && /^Bool/i.test(operator)) {
+        // Policies written as JSON may hold a boolean here rather than the string IAM documents.
+        if (!values.some((v) => String(v).toLowerCase() === 'true')) return false;
+      }
       if (key.toLowerCase() === 'aws:sourceaccount' && /StringEquals|StringLike/i.test(operator)) {
         if (!values.some((v) => wildcardMatch(v, account))) return false;
       }

@@ -46,17 +46,21 @@ export async function meetingEnded(deps: MeetingEndDeps, meetingId: string, reas
 }
 
 /**
- * Ends the recording when only media pipeline attendees remain (a capture pipeline counts as an
- * attendee, so such a meeting never ends by itself). A meeting this workflow created is deleted; an
- * adopted meeting belongs to the application, so only our capture pipeline is stopped.
+ * Ends the recording: when only media pipeline attendees remain (a capture pipeline counts as an
+ * attendee, so such a meeting never ends by itself), or when asked to through the API. A meeting this
+ * workflow created is deleted; an adopted meeting belongs to the application, so only our capture
+ * pipeline is stopped. Either way the execution resumes at once, without waiting for the event.
  */
-export async function endRecordingMeeting(deps: MeetingEndDeps, rec: RecordingRecord, at: string): Promise<void> {
+export async function endRecordingMeeting(deps: MeetingEndDeps, rec: RecordingRecord, at: string, reason = 'OnlyPipelineAttendeesRemain'): Promise<void> {
+  // End first, record after: a failed deletion must leave the recording unmarked, so the event's retry
+  // or the AwaitMeetingEnd re-check tries again, instead of concatenating while the capture still runs.
+  // (The deletion's own MeetingEnded event may be recorded first; its reason then stands.)
   if (rec.createdMeeting) {
     await ignoreNotFound(deps.meetings.send(new DeleteMeetingCommand({ MeetingId: rec.meetingId })));
   } else if (rec.capturePipelineId) {
     await ignoreNotFound(deps.pipelines.send(new DeleteMediaPipelineCommand({ MediaPipelineId: rec.capturePipelineId })));
   }
-  await meetingEnded(deps, rec.meetingId, 'OnlyPipelineAttendeesRemain', at);
+  await meetingEnded(deps, rec.meetingId, reason, at);
 }
 
 async function ignoreNotFound(p: Promise<unknown>): Promise<void> {

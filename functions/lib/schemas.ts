@@ -1,8 +1,10 @@
 import * as z from 'zod/mini';
+import { en } from 'zod/locales';
 import { InvalidRequest } from './errors';
 
 // zod/mini ships without messages; English ones say what was expected ("expected boolean, received string").
-z.config(z.locales.en());
+// Imported by name: `z.locales.en` would make esbuild keep the whole locales namespace (~270 KB, 40+ languages).
+z.config(en());
 
 /**
  * The workflow input (what a user pastes in the console or POSTs to the API) and the normalized plan the
@@ -21,7 +23,8 @@ const bucketName = z.string().check(
 // The sink ARN is at most 1024 characters; keep prefixes well inside that and free of characters S3 keys reject.
 const keyPrefix = z.string().check(
   z.maxLength(512, 'must be at most 512 characters'),
-  z.regex(/^[A-Za-z0-9!_.*'()/-]*$/, 'may contain only letters, digits and ! _ . * \' ( ) / -'),
+  // The pipeline sink is `arn:aws:s3:::bucket/prefix`, and media pipeline ARNs allow only these characters.
+  z.regex(/^[A-Za-z0-9_./-]*$/, 'may contain only letters, digits and _ . / -'),
 );
 const tagMap = z.record(z.string(), z.string().check(z.maxLength(256, 'tag values must be at most 256 characters'))).check(
   z.refine((tags) => Object.keys(tags).length <= 50, 'at most 50 tags'),

@@ -2,6 +2,7 @@ import {
   ConditionalCheckFailedException,
   GetItemCommand,
   PutItemCommand,
+  QueryCommand,
   UpdateItemCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
@@ -25,6 +26,8 @@ export interface RecordingRecord {
   mediaRegion: string;
   capturePipelineId?: string;
   concatenationPipelineId?: string;
+  /** The live connector pipeline streaming the meeting, when the request asked for a live stream. */
+  livePipelineId?: string;
   taskToken?: string;
   meetingEndedAt?: string;
   endReason?: string;
@@ -39,6 +42,8 @@ export interface RecordingRecord {
 }
 
 const ACTIVE = ['RECORDING', 'CONCATENATING'];
+/** The table's global secondary index on executionName (serverless.yml declares it). */
+export const BY_EXECUTION_NAME = 'byExecutionName';
 
 export class RecordingStore {
   constructor(
@@ -49,6 +54,25 @@ export class RecordingStore {
   async get(meetingId: string): Promise<RecordingRecord | undefined> {
     const out = await this.db.send(new GetItemCommand({ TableName: this.table, Key: marshall({ meetingId }), ConsistentRead: true }));
     return out.Item ? (unmarshall(out.Item) as RecordingRecord) : undefined;
+  }
+
+  /**
+   * The item of the recording an execution (by name) is making, through the `byExecutionName` index;
+   * undefined before the execution has claimed its meeting, or after another recording of the same
+   * meeting replaced the item.
+   */
+  async findByExecution(executionName: string): Promise<RecordingRecord | undefined> {
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: BY_EXECUTION_NAME,
+        KeyConditionExpression: 'executionName = :name',
+        ExpressionAttributeValues: marshall({ ':name': executionName }),
+        Limit: 1,
+      }),
+    );
+    const item = out.Items?.[0];
+    return item ? (unmarshall(item) as RecordingRecord) : undefined;
   }
 
   /**

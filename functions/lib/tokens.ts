@@ -8,3 +8,11 @@ import { createHash } from 'node:crypto';
 export function clientRequestToken(executionId: string, step: string): string {
   return createHash('sha256').update(`${executionId}\u0000${step}`).digest('base64url');
 }
+
+/**
+ * The execution name for an API caller's Idempotency-Key: hashed, because a key may hold any characters
+ * and execution names allow only a few (and stay visible in the console for 90 days).
+ */
+export function idempotencyName(key: string): string {
+  return `key-${createHash('sha256').update(key).digest('base64url')}`;
+}

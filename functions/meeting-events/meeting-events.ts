@@ -4,7 +4,8 @@ import { presentHumans } from '../lib/store';
 /**
  * EventBridge target for Chime meeting and media pipeline state changes. It keeps the attendee presence
  * of recorded meetings, resumes the waiting execution when the meeting ends, ends a meeting once only
- * media pipeline attendees remain, and fails the wait when the capture pipeline fails for good.
+ * media pipeline attendees remain, fails the wait when the capture pipeline fails for good, and moves on
+ * to concatenation when the capture pipeline is deleted while the meeting goes on.
  * Events for meetings this stack does not record are ignored; duplicates and reordering are harmless
  * (conditional writes by event timestamp, idempotent token completion).
  */
@@ -53,6 +54,14 @@ export async function handleChimeEvent(deps: MeetingEndDeps, event: ChimeEvent):
       if (!rec || rec.capturePipelineId !== mediaPipelineId || !rec.taskToken || rec.meetingEndedAt) return { action: 'ignored: not a waiting capture' };
       await failToken(deps.sfn, rec.taskToken, 'PipelineFailed', `capture pipeline ${mediaPipelineId} failed permanently`);
       return { action: 'failed-wait' };
+    }
+    case 'chime:MediaPipelineDeleted': {
+      // Someone (the API's stop, an operator, the application) deleted our capture while the meeting
+      // goes on: what was captured is the recording, so it goes on to concatenation.
+      const rec = await deps.store.get(meetingId);
+      if (!rec || rec.capturePipelineId !== mediaPipelineId || rec.status !== 'RECORDING' || rec.meetingEndedAt) return { action: 'ignored: not a running capture' };
+      await meetingEnded(deps, meetingId, 'CapturePipelineDeleted', iso);
+      return { action: 'capture-deleted' };
     }
     default:
       return { action: `ignored: ${eventType}` };

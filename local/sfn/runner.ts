@@ -52,7 +52,20 @@ type StateDef = Record<string, unknown> & { Type: string };
 
 export class ExecutionRunner {
   readonly tokens = new Map<string, TokenWaiter>();
+  /**
+   * Wait states running now. They sleep on real timers (the library's), invisible to the simulated
+   * clock, so LocalCloud.fastForward must not skip simulated time while one is pending.
+   */
+  get waiting(): number {
+    return this.inWait.size;
+  }
+  private readonly inWait = new Set<Execution>();
   readonly historyListeners = new Set<(execution: Execution, event: HistoryEvent) => void>();
+  /**
+   * One library StateMachine per definition text: its constructor validates the definition with a
+   * freshly compiled JSON schema (tens of ms), while run() keeps no state between executions.
+   */
+  private readonly machines = new Map<string, StateMachine>();
 
   constructor(
     private readonly clock: SimClock,
@@ -88,7 +101,7 @@ export class ExecutionRunner {
       done: Promise.resolve(),
       abort: () => undefined,
     };
-    const machine = new StateMachine(definition, { validationOptions: { checkArn: false } });
+    const machine = this.machine(definition);
     const attempts = new Map<string, number>();
     const overrides = {
       taskResourceLocalHandlers: Object.fromEntries(
@@ -133,6 +146,16 @@ export class ExecutionRunner {
       .then(() => logDone)
       .finally(() => this.closeTokens(execution.executionArn));
     return execution;
+  }
+
+  private machine(definition: StateMachineDefinition): StateMachine {
+    const key = JSON.stringify(definition);
+    let machine = this.machines.get(key);
+    if (!machine) {
+      machine = new StateMachine(definition, { validationOptions: { checkArn: false } });
+      this.machines.set(key, machine);
+    }
+    return machine;
   }
 
   sendSuccess(token: string, output: string): void {
@@ -261,6 +284,9 @@ export class ExecutionRunner {
   private async consumeLog(execution: Execution, log: AsyncGenerator<LibraryEvent>, states: Map<string, StateDef>): Promise<void> {
     for await (const event of log) {
       if (event.type === 'StateEntered' || event.type === 'StateRetried') execution.transitions += 1;
+      // The event after a Wait state's StateEntered ends the wait, whatever it is (exit, abort, failure).
+      if (event.type === 'StateEntered' && states.get(event.state?.name ?? '')?.Type === 'Wait') this.inWait.add(execution);
+      else this.inWait.delete(execution);
       for (const h of historyFromLog(event, states, execution, this.clock.now())) this.append(execution, h);
     }
   }
@@ -273,6 +299,7 @@ export class ExecutionRunner {
   }
 
   private finish(execution: Execution, status: ExecutionStatus, result: { output?: string; error?: string; cause?: string }): void {
+    this.inWait.delete(execution);
     if (execution.status !== 'RUNNING') return;
     execution.status = status;
     execution.stopDate = this.clock.now();

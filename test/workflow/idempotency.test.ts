@@ -2,8 +2,8 @@ import { ChimeSDKMeetingsClient, DeleteMeetingCommand } from '@aws-sdk/client-ch
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { ListExecutionsCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { failure } from '../fixtures/async';
-import { output, start, startHarness, waitForCapture, type Harness } from './harness';
+import { failure, waitFor } from '../fixtures/async';
+import { output, start, startHarness, waitForCapture, waitForState, type Harness } from './harness';
 
 /**
  * A Lambda whose response is lost is invoked again by the state machine's retrier with the same input.
@@ -40,6 +40,9 @@ describe('idempotency on the local cloud', () => {
   it('creates one role, one meeting and one capture pipeline when each create step runs twice', async () => {
     const e = await start(h, { meeting: { externalMeetingId: 'invoked-twice' } });
     await waitForCapture(h, e, 5_000);
+    // The capture can run before StartCapture's answer reaches the state machine; wait for the token too.
+    await waitForState(e, 'AwaitMeetingEnd');
+    await waitFor('the task token to be stored', async () => Boolean((await recordOf(String((stateEntering(e, 'AwaitMeetingEnd').chimeMeeting as { meetingId: string }).meetingId)))?.taskToken), 20_000);
     const { plan, role, chimeMeeting, capturePipeline } = stateEntering(e, 'AwaitMeetingEnd') as State & {
       role: { roleArn: string };
       chimeMeeting: { meetingId: string };
@@ -98,6 +101,7 @@ describe('idempotency on the local cloud', () => {
 
     const e = h.cloud.stepFunctions.execution(first.executionArn ?? '');
     await waitForCapture(h, e, 1_000);
+    await waitForState(e, 'AwaitMeetingEnd');
     const meetingId = stateEntering(e, 'AwaitMeetingEnd') as State & { chimeMeeting: { meetingId: string } };
     const chime = new ChimeSDKMeetingsClient(h.cloud.clientConfig());
     await chime.send(new DeleteMeetingCommand({ MeetingId: meetingId.chimeMeeting.meetingId }));

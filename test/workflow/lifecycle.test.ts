@@ -129,8 +129,10 @@ describe('recording lifecycle on the local cloud', () => {
     expect(h.cloud.orphans()).toEqual({ meetings: 0, pipelines: 0 });
   });
 
-  it('resumes through the safety net when the meeting ends and its end event is lost', async () => {
+  it('resumes through the safety net when the meeting ends and its end events are lost', async () => {
+    // Both signals of the end: the meeting's, and our capture pipeline's deletion that follows it.
     h.cloud.bus.addFault({ eventType: 'chime:MeetingEnded', action: 'drop', count: Infinity });
+    h.cloud.bus.addFault({ eventType: 'chime:MediaPipelineDeleted', action: 'drop', count: Infinity });
     const e = await start(h, { meeting: {} });
     const meetingId = await meetingIdOf(e);
     // The application ends the meeting while the workflow waits; EventBridge never delivers the end.

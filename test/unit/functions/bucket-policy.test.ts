@@ -29,6 +29,16 @@ describe('bucket policy evaluation', () => {
     expect(evaluatePolicy(JSON.stringify({ Statement: [otherAccount] }), grants, account).missing).toHaveLength(4);
   });
 
+  it('accepts a bucket whose policy also denies requests without TLS (the service always uses TLS)', () => {
+    const tlsOnly = { Sid: 'TLS', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: ['arn:aws:s3:::b', 'arn:aws:s3:::b/*'], Condition: { Bool: { 'aws:SecureTransport': 'false' } } };
+    const apply = policyToApply(JSON.stringify({ Statement: [tlsOnly] }), 'b', grants, account);
+    expect(evaluatePolicy(JSON.stringify(apply), grants, account)).toEqual({ missing: [], unconditioned: [] });
+    const booleanForm = { ...tlsOnly, Condition: { Bool: { 'aws:SecureTransport': false } } };
+    expect(evaluatePolicy(JSON.stringify({ Statement: [booleanForm, ...apply.Statement.slice(1)] }), grants, account).missing).toEqual([]);
+    const denyOverTls = { ...tlsOnly, Condition: { Bool: { 'aws:SecureTransport': 'true' } } };
+    expect(evaluatePolicy(JSON.stringify({ Statement: [denyOverTls, ...apply.Statement.slice(1)] }), grants, account).missing).toHaveLength(4);
+  });
+
   it('keeps existing statements and replaces an older copy of its own', () => {
     const existing = { Version: '2012-10-17', Statement: [{ Sid: 'TLS', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: 'arn:aws:s3:::b/*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }, { Sid: 'AWSChimeMediaPipelinesAccess', Effect: 'Allow' }] };
     const out = policyToApply(JSON.stringify(existing), 'b', grants, account);

@@ -277,6 +277,22 @@ describe('MeetingEvents', () => {
     expect(out).toEqual({ action: 'failed-wait' });
     expect(sfn.commandCalls(SendTaskFailureCommand)[0]!.args[0].input).toMatchObject({ taskToken: 'tok', error: 'PipelineFailed' });
   });
+
+  it('moves on to concatenation when our capture pipeline is deleted while the meeting goes on', async () => {
+    const deleted = { 'detail-type': 'Chime Media Pipeline State Change', detail: { eventType: 'chime:MediaPipelineDeleted', meetingId: MEETING_ID, mediaPipelineId: 'cap-1', timestamp: 1_000 } };
+    db.on(GetItemCommand).resolves({ Item: record({ taskToken: 'tok' }) });
+    db.on(UpdateItemCommand).resolves({ Attributes: record({ taskToken: 'tok', meetingEndedAt: 'then', endReason: 'CapturePipelineDeleted' }) });
+    sfn.on(SendTaskSuccessCommand).resolves({});
+    expect(await meetingEvents(deleted, ctx)).toEqual({ action: 'capture-deleted' });
+    expect(JSON.parse(sfn.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input.output ?? '{}')).toMatchObject({ reason: 'CapturePipelineDeleted' });
+
+    // Another pipeline (a concatenation finishing), or a recording already ending: nothing to do.
+    sfn.reset();
+    expect(await meetingEvents({ ...deleted, detail: { ...deleted.detail, mediaPipelineId: 'cat-1' } }, ctx)).toEqual({ action: 'ignored: not a running capture' });
+    db.on(GetItemCommand).resolves({ Item: record({ taskToken: 'tok', meetingEndedAt: 'then' }) });
+    expect(await meetingEvents(deleted, ctx)).toEqual({ action: 'ignored: not a running capture' });
+    expect(sfn.calls()).toHaveLength(0);
+  });
 });
 
 describe('StartConcatenation, AwaitConcatenation, Cleanup', () => {

@@ -1,0 +1,144 @@
+import { randomUUID } from 'node:crypto';
+import type { ChimeSDKMeetingsClient } from '@aws-sdk/client-chime-sdk-meetings';
+import type { ChimeSDKMediaPipelinesClient } from '@aws-sdk/client-chime-sdk-media-pipelines';
+import { DescribeExecutionCommand, StartExecutionCommand, type DescribeExecutionCommandOutput, type SFNClient } from '@aws-sdk/client-sfn';
+import { InvalidRequest } from '../lib/errors';
+import { endRecordingMeeting } from '../lib/meeting-end';
+import type { RecordingRecord, RecordingStore } from '../lib/store';
+import { idempotencyName } from '../lib/tokens';
+import { buildPlan, type Defaults } from '../validate-request/validate';
+
+/**
+ * The recordings API behind API Gateway: start a recording (one execution per idempotency key), read
+ * its state, stop it early. Every answer is a status code and a JSON body; the OpenAPI document in
+ * api/openapi.yaml describes them and a test holds the two together.
+ */
+export interface ApiDeps {
+  sfn: SFNClient;
+  meetings: ChimeSDKMeetingsClient;
+  pipelines: ChimeSDKMediaPipelinesClient;
+  store: RecordingStore;
+  stateMachineArn: string;
+  /** The stack's defaults ValidateRequest applies (buckets, region). */
+  defaults: Defaults;
+  now: () => string;
+}
+
+export interface ApiResult {
+  statusCode: number;
+  body: Record<string, unknown>;
+}
+
+export interface RecordingView {
+  id: string;
+  executionArn: string;
+  status: string;
+  /** What the recording is doing: RECORDING, CONCATENATING, SUCCEEDED, FAILED (from the recordings table). */
+  phase?: string;
+  startedAt?: string;
+  stoppedAt?: string;
+  meetingId?: string;
+  capturePipelineId?: string;
+  concatenationPipelineId?: string;
+  livePipelineId?: string;
+  meetingEndedAt?: string;
+  endReason?: string;
+  artifacts: string[];
+  error?: { error: string; cause: string };
+}
+
+// Execution names: 1..80 characters; ours are `key-<hash>` or a UUID, and nothing else is looked up.
+const RECORDING_ID = /^[A-Za-z0-9_-]{1,80}$/;
+
+const notFound = (id: string): ApiResult => ({ statusCode: 404, body: { message: `No recording ${id}.` } });
+
+export async function startRecording(deps: ApiDeps, rawBody: string | undefined, idempotencyKey: string | undefined): Promise<ApiResult> {
+  let request: unknown;
+  try {
+    request = JSON.parse(rawBody ?? '');
+  } catch {
+    return { statusCode: 400, body: { message: 'body: must be a JSON object (the recording request; see the README\'s input reference)', problems: ['body: not JSON'] } };
+  }
+  try {
+    // The very checks ValidateRequest makes, so a request the API accepts does not fail at the first state.
+    buildPlan(request, 'api-validation', 'api-validation', deps.defaults);
+  } catch (err) {
+    if (err instanceof InvalidRequest) return { statusCode: 400, body: { message: err.message, problems: err.problems } };
+    throw err;
+  }
+  if (idempotencyKey !== undefined && (idempotencyKey.length < 1 || idempotencyKey.length > 255)) {
+    return { statusCode: 400, body: { message: 'Idempotency-Key: must be 1-255 characters', problems: ['Idempotency-Key: must be 1-255 characters'] } };
+  }
+  // The execution's input is the request as parsed, so the same body always makes the same input.
+  const input = JSON.stringify(request);
+  const name = idempotencyKey === undefined ? randomUUID() : idempotencyName(idempotencyKey);
+  try {
+    const out = await deps.sfn.send(new StartExecutionCommand({ stateMachineArn: deps.stateMachineArn, name, input }));
+    return { statusCode: 202, body: { id: name, executionArn: out.executionArn, status: 'RUNNING' } };
+  } catch (err) {
+    if (!(err instanceof Error && err.name === 'ExecutionAlreadyExists')) throw err;
+  }
+  // The name exists: the same request again (a retried POST, even after the recording finished) gets
+  // the same recording; another request under the same key is a conflict.
+  const existing = await describe(deps, name);
+  if (!existing || existing.input !== input) {
+    return { statusCode: 409, body: { message: 'Idempotency-Key: this key was already used for a different request; use a new key for a new recording.' } };
+  }
+  return { statusCode: 202, body: { id: name, executionArn: existing.executionArn, status: existing.status } };
+}
+
+export async function getRecording(deps: ApiDeps, id: string): Promise<ApiResult> {
+  if (!RECORDING_ID.test(id)) return notFound(id);
+  const execution = await describe(deps, id);
+  if (!execution) return notFound(id);
+  const rec = await deps.store.findByExecution(id);
+  return { statusCode: 200, body: { ...view(id, execution, rec) } };
+}
+
+export async function stopRecording(deps: ApiDeps, id: string): Promise<ApiResult> {
+  if (!RECORDING_ID.test(id)) return notFound(id);
+  const execution = await describe(deps, id);
+  if (!execution) return notFound(id);
+  if (execution.status !== 'RUNNING') return { statusCode: 409, body: { message: `Recording ${id} has already finished (${execution.status}).` } };
+  const rec = await deps.store.findByExecution(id);
+  if (!rec || rec.executionId !== execution.executionArn) {
+    return { statusCode: 409, body: { message: `Recording ${id} has not started capturing yet; try again in a few seconds.` } };
+  }
+  if (rec.status !== 'RECORDING' || rec.meetingEndedAt) {
+    return { statusCode: 202, body: { id, status: 'STOPPING', message: 'The recording is already stopping; it goes on to concatenation.' } };
+  }
+  await endRecordingMeeting(deps, rec, deps.now(), 'StoppedByRequest');
+  return { statusCode: 202, body: { id, status: 'STOPPING', message: rec.createdMeeting ? 'The meeting was ended; the recording goes on to concatenation.' : 'The capture was stopped (the meeting is yours and goes on); the recording goes on to concatenation.' } };
+}
+
+async function describe(deps: ApiDeps, name: string): Promise<DescribeExecutionCommandOutput | undefined> {
+  const executionArn = `${deps.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+  try {
+    return await deps.sfn.send(new DescribeExecutionCommand({ executionArn }));
+  } catch (err) {
+    if (err instanceof Error && err.name === 'ExecutionDoesNotExist') return undefined;
+    throw err;
+  }
+}
+
+function view(id: string, e: DescribeExecutionCommandOutput, rec: RecordingRecord | undefined): RecordingView {
+  // Another recording of the same meeting may have replaced the item; only this execution's counts.
+  const own = rec?.executionId === e.executionArn ? rec : undefined;
+  const summary = e.status === 'SUCCEEDED' ? (JSON.parse(e.output ?? '{}') as Partial<RecordingView>) : {};
+  return {
+    id,
+    executionArn: e.executionArn ?? '',
+    status: e.status ?? 'RUNNING',
+    phase: own?.status,
+    startedAt: e.startDate?.toISOString(),
+    stoppedAt: e.stopDate?.toISOString(),
+    meetingId: own?.meetingId ?? summary.meetingId,
+    capturePipelineId: own?.capturePipelineId ?? summary.capturePipelineId,
+    concatenationPipelineId: own?.concatenationPipelineId ?? summary.concatenationPipelineId,
+    livePipelineId: (own as { livePipelineId?: string } | undefined)?.livePipelineId,
+    meetingEndedAt: own?.meetingEndedAt,
+    endReason: own?.endReason,
+    artifacts: own?.artifacts ?? summary.artifacts ?? [],
+    error: e.status === 'SUCCEEDED' || e.status === 'RUNNING' ? undefined : (own?.error ?? { error: e.error ?? e.status ?? 'FAILED', cause: e.cause ?? '' }),
+  };
+}

@@ -1,0 +1,10 @@
+import type { Defaults } from './validate';
+
+/** The stack's defaults, from the environment serverless.yml gives every function. */
+export function defaultsFromEnv(env: NodeJS.ProcessEnv = process.env): Defaults {
+  return {
+    captureBucket: env.CAPTURE_BUCKET || undefined,
+    concatenationBucket: env.CONCATENATION_BUCKET || undefined,
+    region: env.AWS_REGION ?? 'us-east-1',
+  };
+}

@@ -1,0 +1,212 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Ajv2020 from 'ajv/dist/2020';
+import YAML from 'yaml';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { ChimeSDKMeetingsClient, DeleteMeetingCommand } from '@aws-sdk/client-chime-sdk-meetings';
+import { ChimeSDKMediaPipelinesClient, DeleteMediaPipelineCommand } from '@aws-sdk/client-chime-sdk-media-pipelines';
+import { DynamoDBClient, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { route } from '../../functions/api/handler';
+import type { ApiDeps } from '../../functions/api/recordings';
+import { RecordingStore } from '../../functions/lib/store';
+import { idempotencyName } from '../../functions/lib/tokens';
+import { buildPlan } from '../../functions/validate-request/validate';
+import { INPUT_SCHEMA_FILE, inputSchemaText } from '../../scripts/input-schema';
+
+/**
+ * The API's contract: api/openapi.yaml against serverless.yml's routes and against what the handler
+ * answers (every status it returns is documented for that operation, with a body matching the
+ * documented schema); the input JSON Schema against the zod schema it is generated from; the example
+ * inputs against both.
+ */
+const root = path.resolve(__dirname, '../..');
+const doc = YAML.parse(fs.readFileSync(path.join(root, 'api/openapi.yaml'), 'utf8')) as OpenApi;
+const inputSchema = JSON.parse(fs.readFileSync(path.join(root, INPUT_SCHEMA_FILE), 'utf8')) as Record<string, unknown>;
+
+interface OpenApi {
+  paths: Record<string, Record<string, { operationId: string; responses: Record<string, { $ref?: string; content?: { 'application/json': { schema: unknown } } }> }>>;
+  components: { responses: Record<string, { content: { 'application/json': { schema: unknown } } }>; schemas: Record<string, unknown> };
+}
+
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+ajv.addFormat('date-time', true);
+ajv.addSchema({ ...inputSchema, $id: 'input.json' });
+// Local $refs resolve against the document's components.
+ajv.addSchema({ $id: 'openapi.json', components: doc.components });
+
+function responseSchema(method: string, resource: string, status: number): unknown {
+  const op = doc.paths[resource]?.[method.toLowerCase()];
+  const response = op?.responses[String(status)];
+  if (!response) throw new Error(`${method} ${resource} answered ${status}, which api/openapi.yaml does not document for it`);
+  const resolved = response.$ref ? doc.components.responses[response.$ref.split('/').pop() ?? ''] : response;
+  return rewriteRefs(resolved?.content?.['application/json'].schema);
+}
+
+function rewriteRefs(schema: unknown): unknown {
+  return JSON.parse(JSON.stringify(schema).replace(/"#\/components\//g, '"openapi.json#/components/'));
+}
+
+const sfn = mockClient(SFNClient);
+const db = mockClient(DynamoDBClient);
+const meetings = mockClient(ChimeSDKMeetingsClient);
+const pipelines = mockClient(ChimeSDKMediaPipelinesClient);
+const STATE_MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:chime-recording-dev-recording';
+const executionArn = (name: string) => `arn:aws:states:us-east-1:123456789012:execution:chime-recording-dev-recording:${name}`;
+const deps: ApiDeps = {
+  sfn: new SFNClient({}),
+  meetings: new ChimeSDKMeetingsClient({}),
+  pipelines: new ChimeSDKMediaPipelinesClient({}),
+  store: new RecordingStore(new DynamoDBClient({}), 'recordings'),
+  stateMachineArn: STATE_MACHINE,
+  defaults: { captureBucket: 'capture-bucket', region: 'us-east-1' },
+  now: () => '2026-11-23T10:00:00.000Z',
+};
+
+function event(method: string, resource: string, opts: { id?: string; body?: string; headers?: Record<string, string> } = {}): APIGatewayProxyEvent {
+  return {
+    httpMethod: method,
+    resource,
+    path: resource.replace('{id}', opts.id ?? ''),
+    pathParameters: opts.id === undefined ? null : { id: opts.id },
+    headers: opts.headers ?? {},
+    body: opts.body ?? null,
+    isBase64Encoded: false,
+  } as unknown as APIGatewayProxyEvent;
+}
+
+/** Calls the handler's router and checks the answer against the document. */
+async function call(method: string, resource: string, opts: Parameters<typeof event>[2] = {}) {
+  const result = await route(event(method, resource, opts), deps);
+  const validate = ajv.compile(responseSchema(method, resource, result.statusCode) as object);
+  if (!validate(result.body)) throw new Error(`${method} ${resource} ${result.statusCode}: body does not match api/openapi.yaml: ${ajv.errorsText(validate.errors)}`);
+  return result;
+}
+
+const meta = { $metadata: {} };
+const item = (over: Record<string, unknown> = {}) =>
+  marshall({ meetingId: 'm-1', executionId: executionArn('rec-1'), executionName: 'rec-1', status: 'RECORDING', createdMeeting: true, mediaRegion: 'us-east-1', presence: {}, checks: 1, capturePipelineId: 'cap-1', taskToken: 'tok', createdAt: 'x', updatedAt: 'x', ...over });
+
+beforeEach(() => {
+  for (const m of [sfn, db, meetings, pipelines]) m.reset();
+});
+
+describe('api/openapi.yaml', () => {
+  it('documents exactly the routes serverless.yml deploys, all behind AWS_IAM', () => {
+    const sls = YAML.parse(fs.readFileSync(path.join(root, 'serverless.yml'), 'utf8').replace(/\$\{[^}]*\}/g, 'x')) as { functions: Record<string, { events?: Array<{ http?: { method: string; path: string; authorizer?: string } }> }> };
+    const deployed = Object.values(sls.functions).flatMap((f) => (f.events ?? []).flatMap((e) => (e.http ? [e.http] : [])));
+    expect(deployed.every((h) => h.authorizer === 'aws_iam')).toBe(true);
+    const documented = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`));
+    expect(deployed.map((h) => `${h.method.toUpperCase()} /${h.path}`).sort()).toEqual(documented.sort());
+  });
+
+  it('takes as POST /recordings body the input JSON Schema, which is generated from the zod schema (run `npm run docs`)', () => {
+    expect((doc.paths['/recordings']?.post as unknown as { requestBody: { content: { 'application/json': { schema: { $ref: string } } } } }).requestBody.content['application/json'].schema.$ref).toBe(`../${INPUT_SCHEMA_FILE}`);
+    expect(fs.readFileSync(path.join(root, INPUT_SCHEMA_FILE), 'utf8')).toBe(inputSchemaText());
+  });
+
+  it('holds example inputs that both the JSON Schema and ValidateRequest accept', () => {
+    const dir = path.join(root, 'statemachines/examples');
+    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
+    expect(files.length).toBeGreaterThanOrEqual(2);
+    const validate = ajv.getSchema('input.json');
+    for (const f of files) {
+      const input: unknown = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
+      expect({ file: f, valid: validate?.(input), errors: ajv.errorsText(validate?.errors) }).toEqual({ file: f, valid: true, errors: 'No errors' });
+      expect(() => buildPlan(input, 'arn:x', 'example', { captureBucket: 'capture-bucket', region: 'us-east-1' })).not.toThrow();
+    }
+  });
+});
+
+describe('POST /recordings', () => {
+  it('starts an execution named after the Idempotency-Key, with the body as its input', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: executionArn('k'), startDate: new Date() });
+    const body = '{"meeting":{"externalMeetingId":"standup"}}';
+    const res = await call('POST', '/recordings', { body, headers: { 'idempotency-key': 'abc' } });
+    expect(res.statusCode).toBe(202);
+    expect(res.body.id).toBe(idempotencyName('abc'));
+    expect(sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input).toEqual({ stateMachineArn: STATE_MACHINE, name: idempotencyName('abc'), input: body });
+    expect(idempotencyName('any key: with spaces/and#symbols')).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
+  });
+
+  it('answers a repeated key with the same recording, and another body under that key with 409', async () => {
+    const body = '{"meeting":{}}';
+    sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', ...meta }));
+    sfn.on(DescribeExecutionCommand).resolves({ executionArn: executionArn('k'), input: body, status: 'SUCCEEDED', stateMachineArn: STATE_MACHINE, startDate: new Date() });
+    expect((await call('POST', '/recordings', { body, headers: { 'Idempotency-Key': 'k' } })).body).toMatchObject({ status: 'SUCCEEDED' });
+    const conflict = await call('POST', '/recordings', { body: '{"meeting":{"externalMeetingId":"other"}}', headers: { 'Idempotency-Key': 'k' } });
+    expect(conflict.statusCode).toBe(409);
+  });
+
+  it('answers 400 naming the fields, before any AWS call', async () => {
+    const res = await call('POST', '/recordings', { body: '{"meetingId":"nope","meeting":{}}' });
+    expect(res.statusCode).toBe(400);
+    expect((res.body.problems as string[]).join('\n')).toMatch(/meetingId: must be a Chime meeting id/);
+    expect((await call('POST', '/recordings', { body: '{}' })).body.problems).toEqual([expect.stringMatching(/^meetingId or meeting:/)]);
+    expect((await call('POST', '/recordings', { body: '[1' })).statusCode).toBe(400);
+    expect((await call('POST', '/recordings', { body: '{"meeting":{}}', headers: { 'Idempotency-Key': 'x'.repeat(256) } })).statusCode).toBe(400);
+    expect(sfn.calls()).toHaveLength(0);
+  });
+
+  it('answers 429 when AWS throttles and 502 when it fails, without details', async () => {
+    sfn.on(StartExecutionCommand).rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' })).rejectsOnce(new Error('boom'));
+    const handler = (await import('../../functions/api/handler')).handler;
+    const ev = event('POST', '/recordings', { body: '{"meeting":{},"capture":{"bucket":"capture-bucket"}}' });
+    // Through the full handler (middy), so the status and the JSON body are what API Gateway returns.
+    const ctx = { awsRequestId: 'r', functionName: 'api', getRemainingTimeInMillis: () => 1000 } as never;
+    const throttled = await handler(ev, ctx);
+    expect(throttled.statusCode).toBe(429);
+    const failed = await handler(ev, ctx);
+    expect(failed.statusCode).toBe(502);
+    expect(failed.body).not.toContain('boom');
+  });
+});
+
+describe('GET /recordings/{id}', () => {
+  it('joins the execution and the recordings table item', async () => {
+    sfn.on(DescribeExecutionCommand).resolves({ executionArn: executionArn('rec-1'), status: 'RUNNING', stateMachineArn: STATE_MACHINE, startDate: new Date('2026-11-23T09:00:00Z') });
+    db.on(QueryCommand).resolves({ Items: [item()] });
+    const res = await call('GET', '/recordings/{id}', { id: 'rec-1' });
+    expect(res.body).toEqual({ id: 'rec-1', executionArn: executionArn('rec-1'), status: 'RUNNING', phase: 'RECORDING', startedAt: '2026-11-23T09:00:00.000Z', meetingId: 'm-1', capturePipelineId: 'cap-1', artifacts: [] });
+    expect(db.commandCalls(QueryCommand)[0]!.args[0].input).toMatchObject({ IndexName: 'byExecutionName', ExpressionAttributeValues: { ':name': { S: 'rec-1' } } });
+  });
+
+  it('answers 404 for an unknown or malformed id', async () => {
+    sfn.on(DescribeExecutionCommand).rejects(new ExecutionDoesNotExist({ message: 'no', ...meta }));
+    expect((await call('GET', '/recordings/{id}', { id: 'missing' })).statusCode).toBe(404);
+    expect((await call('GET', '/recordings/{id}', { id: 'bad id' })).statusCode).toBe(404);
+  });
+});
+
+describe('POST /recordings/{id}/stop', () => {
+  beforeEach(() => {
+    sfn.on(DescribeExecutionCommand).resolves({ executionArn: executionArn('rec-1'), status: 'RUNNING', stateMachineArn: STATE_MACHINE, startDate: new Date() });
+  });
+
+  it('ends a meeting the workflow created and resumes the execution at once', async () => {
+    db.on(QueryCommand).resolves({ Items: [item()] });
+    db.on(UpdateItemCommand).resolves({ Attributes: item({ meetingEndedAt: 'now', endReason: 'StoppedByRequest' }) });
+    expect((await call('POST', '/recordings/{id}/stop', { id: 'rec-1' })).statusCode).toBe(202);
+    expect(meetings.commandCalls(DeleteMeetingCommand)[0]!.args[0].input).toEqual({ MeetingId: 'm-1' });
+    expect(pipelines.commandCalls(DeleteMediaPipelineCommand)).toHaveLength(0);
+    expect(JSON.parse(sfn.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input.output ?? '{}')).toMatchObject({ reason: 'StoppedByRequest' });
+  });
+
+  it('stops only the capture of an adopted meeting', async () => {
+    db.on(QueryCommand).resolves({ Items: [item({ createdMeeting: false })] });
+    db.on(UpdateItemCommand).resolves({ Attributes: item({ createdMeeting: false, meetingEndedAt: 'now', endReason: 'StoppedByRequest' }) });
+    expect((await call('POST', '/recordings/{id}/stop', { id: 'rec-1' })).statusCode).toBe(202);
+    expect(meetings.commandCalls(DeleteMeetingCommand)).toHaveLength(0);
+    expect(pipelines.commandCalls(DeleteMediaPipelineCommand)[0]!.args[0].input).toEqual({ MediaPipelineId: 'cap-1' });
+  });
+
+  it('answers 409 before the capture started and after the recording finished', async () => {
+    db.on(QueryCommand).resolves({ Items: [] });
+    expect((await call('POST', '/recordings/{id}/stop', { id: 'rec-1' })).statusCode).toBe(409);
+    sfn.on(DescribeExecutionCommand).resolves({ executionArn: executionArn('rec-1'), status: 'SUCCEEDED', stateMachineArn: STATE_MACHINE, startDate: new Date() });
+    expect((await call('POST', '/recordings/{id}/stop', { id: 'rec-1' })).statusCode).toBe(409);
+    expect(meetings.calls()).toHaveLength(0);
+  });
+});

@@ -1,0 +1,511 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { evaluatePolicy, grantStatement, requiredGrants } from '../../functions/lib/bucket-policy';
+import { buildPlan } from '../../functions/validate-request/validate';
+import { PACKAGE_TIMEOUT_MS, ROOT, cfnLint, cfnLintInstalled, effectiveTemplate, isObject, packageStack, type CfnResource, type PackagedStack, type Template } from '../fixtures/stack';
+
+/**
+ * The security of the CloudFormation template a deploy would create, in both bucket modes: using existing
+ * buckets (the default) and creating them (--param="createBuckets=true", also with SSE-KMS). Each function
+ * has its own role with exactly the actions its code sends; no Allow grants a wildcard action; "*" as a
+ * resource only for actions that have no resource-level permissions; the state machine may invoke only
+ * this stack's functions; created buckets are private, TLS-only, encrypted and grant media pipelines
+ * exactly what VerifyBuckets requires; logs and traces carry no execution data; API methods need SigV4.
+ */
+
+/**
+ * What each function's code sends (functions/<name>/ and the functions/lib/ helpers it calls), as IAM
+ * actions. Every function also gets BASE_ACTIONS. A function missing here fails the test: add its row.
+ */
+const EXPECTED_ACTIONS: Record<string, string[]> = {
+  validateRequest: [],
+  ensureServiceLinkedRole: ['iam:GetRole', 'iam:CreateServiceLinkedRole'],
+  verifyBuckets: ['s3:GetBucketLocation', 's3:GetBucketPolicy', 's3:GetEncryptionConfiguration', 'chime:GetMeeting'],
+  createMeeting: ['chime:CreateMeeting', 'chime:TagResource', 'chime:GetMeeting', 'chime:ListAttendees', 'chime:DeleteMeeting', 'dynamodb:PutItem', 'dynamodb:GetItem'],
+  startCapture: ['chime:CreateMediaCapturePipeline', 'chime:TagResource', 's3:GetBucketPolicy', 'dynamodb:UpdateItem'],
+  awaitMeetingEnd: ['chime:GetMeeting', 'chime:DeleteMeeting', 'chime:GetMediaPipeline', 'chime:DeleteMediaPipeline', 'dynamodb:UpdateItem', 'states:SendTaskSuccess', 'states:SendTaskFailure'],
+  meetingEvents: ['chime:DeleteMeeting', 'chime:DeleteMediaPipeline', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'states:SendTaskSuccess', 'states:SendTaskFailure'],
+  startConcatenation: ['chime:CreateMediaConcatenationPipeline', 'chime:TagResource', 's3:GetBucketPolicy', 'dynamodb:UpdateItem'],
+  awaitConcatenation: ['chime:GetMediaPipeline', 's3:ListBucket'],
+  cleanup: ['chime:DeleteMeeting', 'chime:DeleteMediaPipeline', 's3:ListBucket', 's3:DeleteObject', 'dynamodb:UpdateItem'],
+  api: ['states:StartExecution', 'states:DescribeExecution', 'states:SendTaskSuccess', 'dynamodb:Query', 'dynamodb:UpdateItem', 'chime:DeleteMeeting', 'chime:DeleteMediaPipeline'],
+};
+
+/** Writing its own logs (serverless-iam-roles-per-function) and traces (active tracing). */
+const BASE_ACTIONS = ['logs:CreateLogStream', 'logs:CreateLogGroup', 'logs:PutLogEvents', 'xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
+
+/**
+ * Actions AWS documents with no resource-level permissions (no resource type in the Service Authorization
+ * Reference): "*" is the only resource they take. Checked against cfn-lint's copy of the reference below.
+ */
+const NO_RESOURCE_LEVEL = new Set([
+  'chime:CreateMeeting',
+  'chime:CreateMediaCapturePipeline',
+  'chime:CreateMediaConcatenationPipeline',
+  'chime:CreateMediaLiveConnectorPipeline',
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords',
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
+  'logs:CreateLogDelivery',
+  'logs:GetLogDelivery',
+  'logs:UpdateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:DescribeResourcePolicies',
+  'logs:DescribeLogGroups',
+]);
+
+/** Actions AWS checks on the caller for a call the code sends, beyond the call's own action. */
+const IMPLIED_BY: Record<string, string[]> = {
+  // Tags given on create are authorized as chime:TagResource on the new resource.
+  'chime:CreateMeeting': ['chime:TagResource'],
+  // Media pipelines read the sink bucket's policy with the caller's credentials.
+  'chime:CreateMediaCapturePipeline': ['chime:TagResource', 's3:GetBucketPolicy'],
+  'chime:CreateMediaConcatenationPipeline': ['chime:TagResource', 's3:GetBucketPolicy'],
+  'chime:CreateMediaLiveConnectorPipeline': ['chime:TagResource'],
+};
+
+/** The state machine's role (serverless-step-functions): invoke, deliver logs, write traces. */
+const STATE_MACHINE_ACTIONS = [
+  'lambda:InvokeFunction',
+  ...[...NO_RESOURCE_LEVEL].filter((a) => a.startsWith('logs:')),
+  ...['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'],
+];
+
+const ACCOUNT = '123456789012';
+
+interface Statement {
+  Sid?: string;
+  Effect: string;
+  Principal?: unknown;
+  Action?: string | string[];
+  NotAction?: unknown;
+  Resource?: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+
+const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+const sorted = (xs: Iterable<string>) => [...new Set(xs)].sort();
+const resourcesOf = (t: Template, type: string) => Object.entries(t.Resources).filter(([, r]) => r.Type === type);
+const functionKey = (logicalId: string) => logicalId.replace(/LambdaFunction$/, '').replace(/^./, (c) => c.toLowerCase());
+const roleStatements = (role: CfnResource): Statement[] => list(role.Properties.Policies).flatMap((p: any) => list(p.PolicyDocument.Statement));
+const allowedActions = (statements: Statement[]) => sorted(statements.filter((s) => s.Effect === 'Allow').flatMap((s) => list(s.Action)));
+
+/** Every policy document in the template, with where it is. */
+function policyDocuments(t: Template): Array<{ where: string; kind: 'identity' | 'key' | 'resource'; statements: Statement[] }> {
+  const docs: Array<{ where: string; kind: 'identity' | 'key' | 'resource'; statements: Statement[] }> = [];
+  for (const [id, r] of Object.entries(t.Resources)) {
+    if (r.Type === 'AWS::IAM::Role') docs.push({ where: id, kind: 'identity', statements: roleStatements(r) });
+    if (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') docs.push({ where: id, kind: 'identity', statements: list(r.Properties.PolicyDocument.Statement) });
+    if (r.Type === 'AWS::KMS::Key') docs.push({ where: id, kind: 'key', statements: list(r.Properties.KeyPolicy.Statement) });
+    if (r.Type === 'AWS::S3::BucketPolicy' || r.Type === 'AWS::SQS::QueuePolicy' || r.Type === 'AWS::SNS::TopicPolicy') {
+      docs.push({ where: id, kind: 'resource', statements: list(r.Properties.PolicyDocument.Statement) });
+    }
+  }
+  return docs;
+}
+
+/** Problems with the functions' roles: one own role each, with exactly the expected actions. */
+function functionRoleProblems(t: Template): string[] {
+  const problems: string[] = [];
+  const users = new Map<string, string[]>();
+  for (const [id, fn] of resourcesOf(t, 'AWS::Lambda::Function')) {
+    const name = functionKey(id);
+    const roleId = fn.Properties.Role?.['Fn::GetAtt']?.[0] as string | undefined;
+    const role = roleId ? t.Resources[roleId] : undefined;
+    if (!roleId || role?.Type !== 'AWS::IAM::Role') {
+      problems.push(`function "${name}" (${id}) does not use a role of this template`);
+      continue;
+    }
+    users.set(roleId, [...(users.get(roleId) ?? []), name]);
+    if (list(role.Properties.ManagedPolicyArns).length > 0) problems.push(`function "${name}": its role ${roleId} has managed policies`);
+    const expected = EXPECTED_ACTIONS[name];
+    if (!expected) {
+      problems.push(`function "${name}" (${id}) has no row in EXPECTED_ACTIONS (test/unit/template.test.ts): add the IAM actions its code sends`);
+      continue;
+    }
+    const actual = allowedActions(roleStatements(role));
+    const want = sorted([...BASE_ACTIONS, ...expected]);
+    if (JSON.stringify(actual) !== JSON.stringify(want)) {
+      const extra = actual.filter((a) => !want.includes(a));
+      const missing = want.filter((a) => !actual.includes(a));
+      const parts = [extra.length ? `grants unexpected [${extra}]` : '', missing.length ? `lacks [${missing}]` : ''].filter(Boolean);
+      problems.push(`function "${name}": role ${roleId} ${parts.join(' and ')}`);
+    }
+  }
+  for (const [roleId, names] of users) if (names.length > 1) problems.push(`functions ${names.join(', ')} share the role ${roleId}`);
+  for (const name of Object.keys(EXPECTED_ACTIONS)) {
+    if (!resourcesOf(t, 'AWS::Lambda::Function').some(([id]) => functionKey(id) === name)) problems.push(`EXPECTED_ACTIONS has a row for "${name}", which the template does not hold`);
+  }
+  return problems;
+}
+
+/** Allow statements that grant a wildcard or NotAction (the KMS key's account-root statement aside). */
+function wildcardActionProblems(t: Template): string[] {
+  const problems: string[] = [];
+  for (const doc of policyDocuments(t)) {
+    for (const s of doc.statements.filter((x) => x.Effect === 'Allow')) {
+      if (s.NotAction !== undefined) problems.push(`${doc.where}: Allow with NotAction`);
+      // AWS's default key policy statement delegates the key to the account's IAM policies; it grants nothing itself.
+      if (doc.kind === 'key' && isAccountRoot(s.Principal)) continue;
+      for (const a of list(s.Action)) if (a.includes('*')) problems.push(`${doc.where}: Allow grants the wildcard action ${a}`);
+    }
+  }
+  return problems;
+}
+
+function isAccountRoot(principal: unknown): boolean {
+  return isObject(principal) && JSON.stringify(principal.AWS) === JSON.stringify({ 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root' });
+}
+
+/**
+ * Problems with identity policies' resources: "*" only for NO_RESOURCE_LEVEL actions; anything else names
+ * a resource of this stack or this account (S3 ARNs carry no account: they need s3:ResourceAccount).
+ */
+function resourceScopeProblems(t: Template): string[] {
+  const problems: string[] = [];
+  const scoped = (r: unknown, s: Statement): boolean => {
+    if (isObject(r) && Array.isArray(r['Fn::GetAtt'])) return (r['Fn::GetAtt'] as string[])[0]! in t.Resources;
+    if (isObject(r) && typeof r.Ref === 'string') return r.Ref in t.Resources;
+    const [text, vars] = isObject(r) && r['Fn::Sub'] !== undefined ? list(r['Fn::Sub'] as unknown) : [r];
+    if (typeof text !== 'string') return false;
+    if (isObject(vars)) return Object.values(vars).every((v) => scoped(v, s));
+    const names = [...text.matchAll(/\$\{([^}]+)\}/g)].map((m) => m[1]!.split('.')[0]!);
+    if (names.includes('AWS::AccountId') || names.some((n) => n in t.Resources)) return true;
+    const inThisAccount = JSON.stringify(s.Condition?.StringEquals?.['s3:ResourceAccount']) === JSON.stringify({ Ref: 'AWS::AccountId' });
+    return /^arn:(\$\{AWS::Partition\}|aws):s3:::/.test(text) && inThisAccount;
+  };
+  for (const doc of policyDocuments(t).filter((d) => d.kind === 'identity')) {
+    for (const s of doc.statements.filter((x) => x.Effect === 'Allow')) {
+      for (const r of list(s.Resource)) {
+        if (r === '*') {
+          const bad = list(s.Action).filter((a) => !NO_RESOURCE_LEVEL.has(a));
+          if (bad.length) problems.push(`${doc.where}: Resource "*" for [${bad}], which support resource-level permissions`);
+        } else if (!scoped(r, s)) {
+          problems.push(`${doc.where}: [${list(s.Action)}] on ${JSON.stringify(r)} is not scoped to this stack or account`);
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+/** API methods must require SigV4 (AWS_IAM) and there must be no unauthenticated OPTIONS (CORS) methods. */
+function apiProblems(t: Template): string[] {
+  const problems: string[] = [];
+  for (const [id, m] of resourcesOf(t, 'AWS::ApiGateway::Method')) {
+    if (m.Properties.AuthorizationType !== 'AWS_IAM') problems.push(`${id}: AuthorizationType ${m.Properties.AuthorizationType ?? '(none)'}, not AWS_IAM`);
+    if (m.Properties.HttpMethod === 'OPTIONS') problems.push(`${id}: an OPTIONS method (CORS preflight) answers without authorization`);
+  }
+  for (const [id, r] of resourcesOf(t, 'AWS::ApiGatewayV2::Route')) {
+    if (r.Properties.AuthorizationType !== 'AWS_IAM') problems.push(`${id}: AuthorizationType ${r.Properties.AuthorizationType ?? '(none)'}, not AWS_IAM`);
+  }
+  return problems;
+}
+
+/**
+ * IAM actions the function's code can send: `new XCommand(` in the modules its handler imports, mapped to
+ * the action IAM checks, plus what AWS checks alongside them (IMPLIED_BY).
+ */
+function reachableActions(handler: string): Set<string> {
+  const prefixes: Record<string, string> = {
+    'client-chime-sdk-meetings': 'chime',
+    'client-chime-sdk-media-pipelines': 'chime',
+    'client-dynamodb': 'dynamodb',
+    'client-iam': 'iam',
+    'client-s3': 's3',
+    'client-sfn': 'states',
+    'client-secrets-manager': 'secretsmanager',
+  };
+  const renamed: Record<string, string> = { 's3:ListObjectsV2': 's3:ListBucket', 's3:DeleteObjects': 's3:DeleteObject', 's3:GetBucketEncryption': 's3:GetEncryptionConfiguration' };
+  const actions = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const source = fs.readFileSync(file, 'utf8');
+    for (const m of source.matchAll(/import\s+(?:type\s+)?\{([^}]*)\}\s+from\s+'@aws-sdk\/([^']+)'/g)) {
+      const prefix = prefixes[m[2]!];
+      for (const name of m[1]!.split(',').map((n) => n.trim().replace(/^type\s+/, ''))) {
+        const command = /^(\w+)Command$/.exec(name)?.[1];
+        if (!prefix || !command || !new RegExp(`new ${name}\\(`).test(source)) continue;
+        const action = renamed[`${prefix}:${command}`] ?? `${prefix}:${command}`;
+        for (const a of [action, ...(IMPLIED_BY[action] ?? [])]) actions.add(a);
+      }
+    }
+    for (const m of source.matchAll(/from\s+'(\.{1,2}\/[^']+)'/g)) visit(`${path.resolve(path.dirname(file), m[1]!)}.ts`);
+  };
+  visit(path.join(ROOT, `${handler.slice(0, handler.lastIndexOf('.'))}.ts`));
+  return actions;
+}
+
+/** Intrinsic functions replaced by concrete names, to compare a policy with what the code computes. */
+function materialize(v: unknown, names: Record<string, string>): unknown {
+  const name = (k: string) => {
+    if (!(k in names)) throw new Error(`no value for ${k}`);
+    return names[k]!;
+  };
+  if (Array.isArray(v)) return v.map((x) => materialize(x, names));
+  if (!isObject(v)) return v;
+  if (typeof v.Ref === 'string') return name(v.Ref);
+  if (Array.isArray(v['Fn::GetAtt'])) return name((v['Fn::GetAtt'] as string[]).join('.'));
+  if (typeof v['Fn::Sub'] === 'string') return (v['Fn::Sub'] as string).replace(/\$\{([^}]+)\}/g, (_, k: string) => name(k));
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, materialize(x, names)]));
+}
+
+const NAMES: Record<string, string> = {
+  'AWS::AccountId': ACCOUNT,
+  'AWS::Partition': 'aws',
+  'AWS::Region': 'us-east-1',
+  CaptureBucket: 'capture-bucket',
+  'CaptureBucket.Arn': 'arn:aws:s3:::capture-bucket',
+  ConcatenationBucket: 'concatenation-bucket',
+  'ConcatenationBucket.Arn': 'arn:aws:s3:::concatenation-bucket',
+};
+
+/** cfn-lint's copy of the Service Authorization Reference, when cfn-lint is installed. */
+function serviceReference(): Record<string, { Actions: Record<string, { Resources?: string[] }> }> | undefined {
+  const where = spawnSync('python3', ['-c', 'import cfnlint, os; print(os.path.dirname(cfnlint.__file__))'], { encoding: 'utf8' });
+  const file = path.join(where.stdout.trim(), 'data/AdditionalSpecs/Policies.json');
+  return where.status === 0 && fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : undefined;
+}
+
+let existing: PackagedStack;
+let created: PackagedStack;
+const modes = () => ({
+  default: effectiveTemplate(existing.template),
+  createBuckets: effectiveTemplate(created.template),
+  'createBuckets, SSE-KMS': effectiveTemplate(created.template, { BucketEncryption: 'SSE-KMS' }),
+});
+
+beforeAll(() => {
+  existing = packageStack();
+  created = packageStack({ createBuckets: 'true' });
+}, PACKAGE_TIMEOUT_MS);
+afterAll(() => {
+  existing?.remove();
+  created?.remove();
+});
+
+describe('packaged template', () => {
+  (cfnLintInstalled ? it : it.skip)('passes cfn-lint in both bucket modes', () => {
+    expect(cfnLint(existing.templateFile, created.templateFile)).toBe('');
+  }, 60_000);
+
+  it('gives each function its own role with exactly the actions its code sends', () => {
+    for (const t of Object.values(modes())) expect(functionRoleProblems(t)).toEqual([]);
+  });
+
+  it('grants no action a function cannot send', () => {
+    for (const [id, fn] of resourcesOf(existing.template, 'AWS::Lambda::Function')) {
+      const name = functionKey(id);
+      const reachable = reachableActions(fn.Properties.Handler);
+      expect({ name, unreachable: (EXPECTED_ACTIONS[name] ?? []).filter((a) => !reachable.has(a)) }).toEqual({ name, unreachable: [] });
+    }
+  });
+
+  it('grants no wildcard action, and "*" resources only where AWS has no resource-level permissions', () => {
+    for (const t of Object.values(modes())) {
+      expect(wildcardActionProblems(t)).toEqual([]);
+      expect(resourceScopeProblems(t)).toEqual([]);
+    }
+  });
+
+  it('keeps the role serverless creates as a template unused, and harmless', () => {
+    const used = new Set([
+      ...resourcesOf(existing.template, 'AWS::Lambda::Function').map(([, f]) => f.Properties.Role['Fn::GetAtt'][0]),
+      ...resourcesOf(existing.template, 'AWS::StepFunctions::StateMachine').map(([, m]) => m.Properties.RoleArn['Fn::GetAtt'][0]),
+    ]);
+    for (const [id, role] of resourcesOf(existing.template, 'AWS::IAM::Role').filter(([id]) => !used.has(id))) {
+      expect({ id, actions: allowedActions(roleStatements(role)).filter((a) => ![...BASE_ACTIONS, 'logs:TagResource'].includes(a)) }).toEqual({ id, actions: [] });
+    }
+  });
+
+  it('lets the state machine invoke only this stack\'s functions', () => {
+    const t = existing.template;
+    const [[, machine]] = resourcesOf(t, 'AWS::StepFunctions::StateMachine') as [[string, CfnResource]];
+    const role = t.Resources[machine.Properties.RoleArn['Fn::GetAtt'][0]]!;
+    expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument.Statement)).toBe(JSON.stringify([{ Effect: 'Allow', Principal: { Service: { 'Fn::Sub': 'states.${AWS::Region}.amazonaws.com' } }, Action: 'sts:AssumeRole' }]));
+    const statements = roleStatements(role);
+    expect(allowedActions(statements)).toEqual(sorted(STATE_MACHINE_ACTIONS));
+    const functions = new Set(resourcesOf(t, 'AWS::Lambda::Function').map(([id]) => id));
+    const invoked = statements.filter((s) => list(s.Action).includes('lambda:InvokeFunction'));
+    expect(invoked.every((s) => list(s.Action).length === 1)).toBe(true);
+    for (const r of invoked.flatMap((s) => list(s.Resource as unknown))) {
+      const getAtt = isObject(r) ? ((r['Fn::GetAtt'] ?? (r['Fn::Sub'] as any)?.[1]?.functionArn?.['Fn::GetAtt']) as string[] | undefined) : undefined;
+      if (isObject(r) && r['Fn::Sub']) expect((r['Fn::Sub'] as unknown[])[0]).toBe('${functionArn}:*');
+      expect(functions.has(getAtt?.[0] ?? '')).toBe(true);
+    }
+  });
+
+  it('matches its "*" allow-list and its actions against the Service Authorization Reference (cfn-lint\'s copy)', () => {
+    const reference = serviceReference();
+    if (!reference) return;
+    const lookup = (action: string) => reference[action.split(':')[0]!]?.Actions[action.split(':')[1]!.toLowerCase()];
+    for (const a of NO_RESOURCE_LEVEL) expect({ a, resources: lookup(a)?.Resources ?? [] }).toEqual({ a, resources: [] });
+    for (const t of Object.values(modes())) {
+      for (const doc of policyDocuments(t).filter((d) => d.kind === 'identity')) {
+        for (const a of allowedActions(doc.statements)) expect({ a, known: lookup(a) !== undefined }).toEqual({ a, known: true });
+      }
+    }
+  });
+
+  it('requires SigV4 (AWS_IAM) on every API method, with no OPTIONS methods', () => {
+    for (const t of Object.values(modes())) expect(apiProblems(t)).toEqual([]);
+  });
+});
+
+describe('buckets', () => {
+  it('creates none by default: the functions use the buckets given as params', () => {
+    const t = modes().default;
+    expect(existing.template.Parameters?.CreateBuckets?.Default).toBe('false');
+    expect(resourcesOf(t, 'AWS::S3::Bucket').map(([id]) => id)).toEqual(['ServerlessDeploymentBucket']);
+    expect(resourcesOf(t, 'AWS::KMS::Key')).toEqual([]);
+    for (const [, fn] of resourcesOf(t, 'AWS::Lambda::Function')) {
+      expect(fn.Properties.Environment.Variables).toMatchObject({ CAPTURE_BUCKET: '', CONCATENATION_BUCKET: '' });
+    }
+  });
+
+  it('creates private, TLS-only, retained buckets and points the functions at them', () => {
+    for (const [mode, t] of Object.entries(modes()).filter(([m]) => m !== 'default')) {
+      for (const id of ['CaptureBucket', 'ConcatenationBucket']) {
+        const bucket = t.Resources[id]!;
+        expect({ mode, id, retained: [bucket.DeletionPolicy, bucket.UpdateReplacePolicy] }).toEqual({ mode, id, retained: ['Retain', 'Retain'] });
+        expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+        // ACLs stay enabled because media pipelines set one (they need s3:PutObjectAcl); public ones are blocked above.
+        expect(bucket.Properties.OwnershipControls).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerPreferred' }] });
+        const [policy] = resourcesOf(t, 'AWS::S3::BucketPolicy').filter(([, p]) => p.Properties.Bucket.Ref === id).map(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]);
+        expect(policy!.find((s) => s.Effect === 'Deny')).toEqual({
+          Sid: 'DenyInsecureTransport',
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 's3:*',
+          Resource: [{ 'Fn::GetAtt': [id, 'Arn'] }, { 'Fn::Sub': `\${${id}.Arn}/*` }],
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        });
+      }
+      for (const [, fn] of resourcesOf(t, 'AWS::Lambda::Function')) {
+        expect(fn.Properties.Environment.Variables).toMatchObject({ CAPTURE_BUCKET: { Ref: 'CaptureBucket' }, CONCATENATION_BUCKET: { Ref: 'ConcatenationBucket' } });
+      }
+    }
+  });
+
+  it('grants media pipelines exactly what VerifyBuckets requires (functions/lib/bucket-policy.ts), under SourceAccount/SourceArn', () => {
+    const t = modes().createBuckets;
+    const cases = [
+      { id: 'CaptureBucket', bucket: 'capture-bucket', roles: { captureSink: true, concatenationSink: false } },
+      { id: 'ConcatenationBucket', bucket: 'concatenation-bucket', roles: { captureSink: false, concatenationSink: true } },
+    ];
+    for (const { id, bucket, roles } of cases) {
+      const [[, policy]] = resourcesOf(t, 'AWS::S3::BucketPolicy').filter(([, p]) => p.Properties.Bucket.Ref === id) as [[string, CfnResource]];
+      const document = materialize(policy.Properties.PolicyDocument, NAMES) as { Statement: Statement[] };
+      const grants = requiredGrants(bucket, roles);
+      expect(document.Statement.filter((s) => s.Effect === 'Allow')).toEqual([grantStatement(bucket, grants, ACCOUNT)]);
+      expect(evaluatePolicy(JSON.stringify(document), grants, ACCOUNT)).toEqual({ missing: [], unconditioned: [] });
+    }
+  });
+
+  it('documents in the README exactly the statements a bucket brought by the user needs', () => {
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const block = (marker: string) => JSON.parse(/```json\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf(`<!-- security:${marker} -->`)))?.[1] ?? 'null');
+    const account = '111122223333';
+    expect(block('capture-statement')).toEqual(grantStatement('my-capture-bucket', requiredGrants('my-capture-bucket', { captureSink: true, concatenationSink: false }), account));
+    expect(block('concatenation-statement')).toEqual(grantStatement('my-recordings-bucket', requiredGrants('my-recordings-bucket', { captureSink: false, concatenationSink: true }), account));
+  });
+
+  it('encrypts with SSE-S3, or with a retained, rotated customer managed key media pipelines may use under the same conditions', () => {
+    const sseS3 = modes().createBuckets;
+    const kms = modes()['createBuckets, SSE-KMS'];
+    expect(resourcesOf(sseS3, 'AWS::KMS::Key')).toEqual([]);
+    for (const id of ['CaptureBucket', 'ConcatenationBucket']) {
+      expect(sseS3.Resources[id]!.Properties.BucketEncryption).toEqual({ ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] });
+      expect(kms.Resources[id]!.Properties.BucketEncryption).toEqual({
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': ['RecordingsKey', 'Arn'] } } }],
+      });
+    }
+    const key = kms.Resources.RecordingsKey!;
+    expect([key.DeletionPolicy, key.UpdateReplacePolicy, key.Properties.EnableKeyRotation]).toEqual(['Retain', 'Retain', true]);
+    const [root, service, ...others] = key.Properties.KeyPolicy.Statement as Statement[];
+    expect(others).toEqual([]);
+    expect(isAccountRoot(root!.Principal)).toBe(true);
+    expect(root!.Condition).toBeUndefined();
+    const expected = grantStatement('capture-bucket', requiredGrants('capture-bucket', { captureSink: true, concatenationSink: false }), ACCOUNT);
+    expect(materialize(service, NAMES)).toEqual({
+      Sid: 'AWSChimeMediaPipelinesUseTheKey',
+      Effect: 'Allow',
+      Principal: expected.Principal,
+      Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      Resource: '*',
+      Condition: expected.Condition,
+    });
+  });
+
+  it('expires raw capture chunks, and only them, after rawChunkExpirationDays', () => {
+    const t = modes().createBuckets;
+    const plan = buildPlan({ meeting: {} }, 'execution-id', 'rec-1', { captureBucket: 'c', region: 'us-east-1' });
+    const rawRoot = `${plan.capture.prefix.split('/')[0]}/`;
+    expect(plan.concatenation.prefix.startsWith(rawRoot)).toBe(false);
+    const expiring = (id: string) => (t.Resources[id]!.Properties.LifecycleConfiguration.Rules as Array<Record<string, any>>).filter((r) => r.ExpirationInDays !== undefined || r.ExpirationDate !== undefined);
+    expect(expiring('CaptureBucket')).toEqual([{ Id: 'ExpireRawCaptureChunks', Status: 'Enabled', Prefix: rawRoot, ExpirationInDays: { Ref: 'RawChunkExpirationDays' } }]);
+    expect(expiring('ConcatenationBucket')).toEqual([]);
+    expect(created.template.Parameters?.RawChunkExpirationDays).toMatchObject({ Type: 'Number', Default: 30, MinValue: 1 });
+  });
+});
+
+describe('logs and traces', () => {
+  it('logs state machine errors without execution data to a vended log group, and traces', () => {
+    for (const t of Object.values(modes())) {
+      const [[, machine]] = resourcesOf(t, 'AWS::StepFunctions::StateMachine') as [[string, CfnResource]];
+      expect(machine.Properties.TracingConfiguration).toEqual({ Enabled: true });
+      const logging = machine.Properties.LoggingConfiguration;
+      expect(logging).toMatchObject({ Level: 'ERROR', IncludeExecutionData: false });
+      const [destination] = logging.Destinations;
+      const group = t.Resources[destination.CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0]]!;
+      expect(group.Type).toBe('AWS::Logs::LogGroup');
+      expect(group.Properties.LogGroupName).toMatch(/^\/aws\/vendedlogs\/states\//);
+    }
+  });
+
+  it('traces every function, never logs invocation events, and keeps every log group for a limited time', () => {
+    for (const t of Object.values(modes())) {
+      for (const [, fn] of resourcesOf(t, 'AWS::Lambda::Function')) {
+        expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
+        expect(fn.Properties.Environment.Variables.POWERTOOLS_LOGGER_LOG_EVENT).toBe('false');
+      }
+      for (const [id, group] of resourcesOf(t, 'AWS::Logs::LogGroup')) expect({ id, days: group.Properties.RetentionInDays > 0 }).toEqual({ id, days: true });
+    }
+  });
+});
+
+describe('the checks themselves', () => {
+  const template = (resources: Record<string, CfnResource>): Template => ({ Resources: resources });
+  const role = (statements: Statement[]): CfnResource => ({ Type: 'AWS::IAM::Role', Properties: { Policies: [{ PolicyDocument: { Statement: statements } }] } });
+
+  it('name a function that has no row, and roles with too much or too little', () => {
+    const t = template({
+      LiveLambdaFunction: { Type: 'AWS::Lambda::Function', Properties: { Role: { 'Fn::GetAtt': ['LiveRole', 'Arn'] } } },
+      LiveRole: role([]),
+      CleanupLambdaFunction: { Type: 'AWS::Lambda::Function', Properties: { Role: { 'Fn::GetAtt': ['CleanupRole', 'Arn'] } } },
+      CleanupRole: role([{ Effect: 'Allow', Action: [...BASE_ACTIONS, 's3:PutObject'], Resource: '*' }]),
+    });
+    const problems = functionRoleProblems(t).join('\n');
+    expect(problems).toContain('function "live" (LiveLambdaFunction) has no row in EXPECTED_ACTIONS');
+    expect(problems).toContain('function "cleanup": role CleanupRole grants unexpected [s3:PutObject] and lacks');
+  });
+
+  it('catch wildcard actions, unscoped resources and unauthenticated API methods', () => {
+    const t = template({
+      R: role([
+        { Effect: 'Allow', Action: ['s3:*'], Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::*' } },
+        { Effect: 'Allow', Action: ['chime:GetMeeting'], Resource: '*' },
+      ]),
+      M: { Type: 'AWS::ApiGateway::Method', Properties: { HttpMethod: 'OPTIONS', AuthorizationType: 'NONE' } },
+    });
+    expect(wildcardActionProblems(t)).toEqual(['R: Allow grants the wildcard action s3:*']);
+    expect(resourceScopeProblems(t)).toHaveLength(2);
+    expect(apiProblems(t)).toHaveLength(2);
+  });
+});
