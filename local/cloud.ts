@@ -18,6 +18,7 @@ import { IamService } from './services/iam';
 import { MediaPipelinesService, type MediaPipelineOptions } from './services/media-pipelines';
 import { MeetingsService } from './services/meetings';
 import { S3Service } from './services/s3';
+import { SecretsManagerService } from './services/secretsmanager';
 import { StepFunctionsService } from './services/stepfunctions';
 import { ExecutionRunner } from './sfn/runner';
 
@@ -67,6 +68,7 @@ export class LocalCloud {
   readonly stepFunctions: StepFunctionsService;
   readonly lambda: LambdaRuntime;
   readonly api: ApiGatewayService;
+  readonly secrets: SecretsManagerService;
   private server?: http.Server;
   port = 0;
 
@@ -86,7 +88,8 @@ export class LocalCloud {
     this.lambda = new LambdaRuntime(REPO_ROOT, account, region);
     this.stepFunctions = new StepFunctionsService(this.ctx, new ExecutionRunner(clock, this.lambda));
     this.api = new ApiGatewayService(this.ctx, this.lambda);
-    for (const service of [this.s3, this.iam, this.meetings, this.pipelines, this.dynamodb, this.stepFunctions, new EventsService(this.ctx.bus)]) {
+    this.secrets = new SecretsManagerService(this.ctx);
+    for (const service of [this.s3, this.iam, this.meetings, this.pipelines, this.dynamodb, this.stepFunctions, this.secrets, new EventsService(this.ctx.bus)]) {
       this.router.register(service);
     }
     // Last: it also answers unsigned requests under the stage path (with API Gateway's 403).
@@ -152,6 +155,7 @@ export class LocalCloud {
       ACCOUNT_ID: this.ctx.account,
       CAPTURE_BUCKET: captureBucket,
       CONCATENATION_BUCKET: concatenationBucket,
+      LIVE_STREAM_SECRET_PREFIX: doc.params?.default?.liveStreamSecretPrefix ?? '',
       // A CloudFormation Ref in serverless.yml (the API function's); known before the machine exists.
       STATE_MACHINE_ARN: `arn:aws:states:${this.ctx.region}:${this.ctx.account}:stateMachine:${machineName}`,
     };
@@ -256,6 +260,7 @@ export class LocalCloud {
 }
 
 interface ServerlessDoc {
+  params?: { default?: Record<string, string> };
   functions?: Record<string, { environment?: Record<string, unknown> }>;
   stepFunctions?: { stateMachines?: Record<string, { definition?: unknown }> };
   resources?: { Resources?: Record<string, { Properties?: Record<string, unknown> & { BillingMode?: string; AttributeDefinitions?: unknown; KeySchema?: unknown; GlobalSecondaryIndexes?: unknown } }> };

@@ -135,7 +135,7 @@ function view(id: string, e: DescribeExecutionCommandOutput, rec: RecordingRecor
     meetingId: own?.meetingId ?? summary.meetingId,
     capturePipelineId: own?.capturePipelineId ?? summary.capturePipelineId,
     concatenationPipelineId: own?.concatenationPipelineId ?? summary.concatenationPipelineId,
-    livePipelineId: (own as { livePipelineId?: string } | undefined)?.livePipelineId,
+    livePipelineId: own?.livePipelineId,
     meetingEndedAt: own?.meetingEndedAt,
     endReason: own?.endReason,
     artifacts: own?.artifacts ?? summary.artifacts ?? [],

@@ -9,6 +9,7 @@ export interface CleanupInput {
   plan: Plan;
   chimeMeeting?: MeetingRef;
   capturePipeline?: PipelineRef;
+  livePipeline?: PipelineRef;
   concatenationPipeline?: PipelineRef;
   concatenationStatus?: { artifacts: string[] };
   error?: { Error: string; Cause?: string };
@@ -21,6 +22,7 @@ export interface RecordingSummary {
   executionName: string;
   meetingId?: string;
   capturePipelineId?: string;
+  livePipelineId?: string;
   concatenationPipelineId?: string;
   artifacts: string[];
   /** What cleanup stopped or deleted, e.g. "capture-pipeline:<id>" (already-gone resources are not listed). */
@@ -38,18 +40,19 @@ export async function cleanup(
   deps: { meetings: ChimeSDKMeetingsClient; pipelines: ChimeSDKMediaPipelinesClient; s3: S3Client; store: RecordingStore },
   input: CleanupInput,
 ): Promise<RecordingSummary> {
-  const { plan, chimeMeeting, capturePipeline, error } = input;
+  const { plan, chimeMeeting, capturePipeline, livePipeline, error } = input;
   // Every deletion is attempted even when another fails: a stopped capture alone lets Chime end an
   // empty meeting after five minutes, so one throttled call must not keep the rest from running.
   // Once the meeting's end was observed the capture has stopped (pipelines stop with their meeting, or we
-  // stopped it), and a meeting we ended is gone; deleting them again could only fail.
+  // stopped it), and a meeting we ended is gone; deleting them again could only fail. The live stream
+  // outlasts the capture when only the capture stopped (an adopted meeting goes on): it stops here.
   const ended = input.meetingEnd?.reason;
   const captureGone = ended !== undefined;
   const meetingGone = ended === 'MeetingEnded' || (ended === 'OnlyPipelineAttendeesRemain' && chimeMeeting?.created === true);
   const targets: Array<[string, () => Promise<unknown>]> = [];
-  if (capturePipeline?.mediaPipelineId && !captureGone) {
-    targets.push([`capture-pipeline:${capturePipeline.mediaPipelineId}`, () => deps.pipelines.send(new DeleteMediaPipelineCommand({ MediaPipelineId: capturePipeline.mediaPipelineId }))]);
-  }
+  const pipeline = (kind: string, id: string): [string, () => Promise<unknown>] => [`${kind}:${id}`, () => deps.pipelines.send(new DeleteMediaPipelineCommand({ MediaPipelineId: id }))];
+  if (capturePipeline?.mediaPipelineId && !captureGone) targets.push(pipeline('capture-pipeline', capturePipeline.mediaPipelineId));
+  if (livePipeline?.mediaPipelineId && !meetingGone) targets.push(pipeline('live-pipeline', livePipeline.mediaPipelineId));
   if (chimeMeeting?.created && !meetingGone) {
     targets.push([`meeting:${chimeMeeting.meetingId}`, () => deps.meetings.send(new DeleteMeetingCommand({ MeetingId: chimeMeeting.meetingId }))]);
   }
@@ -64,6 +67,7 @@ export async function cleanup(
     executionName: plan.executionName,
     meetingId: chimeMeeting?.meetingId,
     capturePipelineId: capturePipeline?.mediaPipelineId,
+    livePipelineId: livePipeline?.mediaPipelineId,
     concatenationPipelineId: input.concatenationPipeline?.mediaPipelineId,
     artifacts,
     deleted,

@@ -11,6 +11,7 @@ const Input = z.object({
   plan: Plan,
   chimeMeeting: z.optional(MeetingRef),
   capturePipeline: z.optional(PipelineRef),
+  livePipeline: z.optional(PipelineRef),
   concatenationPipeline: z.optional(PipelineRef),
   concatenationStatus: z.optional(z.object({ artifacts: z.array(z.string()) })),
   error: z.optional(z.object({ Error: z.string(), Cause: z.optional(z.string()) })),

@@ -21,3 +21,18 @@ export function accountOf(arn: string): string | undefined {
 export function executionNameOf(executionArn: string): string {
   return executionArn.split(':').slice(7).join(':') || executionArn;
 }
+
+/**
+ * A full Secrets Manager secret ARN (`arn:aws:secretsmanager:region:account:secret:name-AbCdEf`). The
+ * 6-character suffix is the one Secrets Manager appends; a partial ARN without it could match a different
+ * secret whose name merely starts the same way.
+ */
+export const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:([a-z]{2}(?:-[a-z]+)+-\d):(\d{12}):secret:([A-Za-z0-9/_+=.@-]{1,512})-[A-Za-z0-9]{6}$/;
+
+/** The parts of a full secret ARN, or undefined when `arn` is not one. */
+export function parseSecretArn(arn: string): { region: string; account: string; name: string } | undefined {
+  const m = SECRET_ARN.exec(arn);
+  if (!m) return undefined;
+  const [, region = '', account = '', name = ''] = m;
+  return { region, account, name };
+}

@@ -76,6 +76,19 @@ export class MeetingNeverEnded extends TerminalError {
   override readonly name = 'MeetingNeverEnded';
 }
 
+/**
+ * The live stream's secret cannot be read: it does not exist, is scheduled for deletion, cannot be
+ * decrypted, or holds binary data. The message names the secret ARN and the fix, never its value.
+ */
+export class LiveStreamSecretUnavailable extends TerminalError {
+  override readonly name = 'LiveStreamSecretUnavailable';
+}
+
+/** The live stream's secret does not hold a usable rtmp:// or rtmps:// URL; the message says which rule it broke, never the URL. */
+export class InvalidLiveStreamUrl extends TerminalError {
+  override readonly name = 'InvalidLiveStreamUrl';
+}
+
 /** Names the state machine's retriers list as transient. */
 export const TRANSIENT_ERRORS = ['ServiceBusy', 'RoleNotReady'] as const;
 /** Every error name this file defines. */
@@ -90,6 +103,8 @@ export const ERROR_NAMES = [
   'PipelineFailed',
   'ConcatenationTimedOut',
   'MeetingNeverEnded',
+  'LiveStreamSecretUnavailable',
+  'InvalidLiveStreamUrl',
 ] as const;
 
 const THROTTLING = new Set([
@@ -105,6 +120,8 @@ const THROTTLING = new Set([
 ]);
 const FORBIDDEN = new Set(['ForbiddenException', 'AccessDenied', 'AccessDeniedException', 'UnauthorizedClientException', 'UnauthorizedException']);
 const LIMITS = new Set(['ResourceLimitExceededException', 'LimitExceededException', 'ServiceQuotaExceededException']);
+// Server-side faults by name, for errors that arrive without an HTTP status (Secrets Manager's is InternalServiceError).
+const SERVER_FAULTS = new Set(['InternalServiceError', 'InternalServerError', 'InternalFailure', 'ServiceUnavailable', 'ServiceUnavailableException', 'ServiceFailureException']);
 const NETWORK = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT']);
 
 /** The AWS error name (`error.name`) of an SDK error, or '' for anything else. */
@@ -129,7 +146,7 @@ export function toWorkflowError(err: unknown, what: string): unknown {
   const detail = `${what}: ${name}: ${err.message}`;
   // A call that never got an HTTP answer (reset socket, timeout) is as transient as a 5xx.
   const transport = NETWORK.has(name) || NETWORK.has((err as { code?: string }).code ?? '') || /\b(socket hang up|ECONNRESET|ETIMEDOUT|EPIPE|ECONNREFUSED)\b/.test(err.message);
-  if (THROTTLING.has(name) || transport || status >= 500 || $fault === 'server') {
+  if (THROTTLING.has(name) || SERVER_FAULTS.has(name) || transport || status >= 500 || $fault === 'server') {
     return new ServiceBusy(detail);
   }
   if (FORBIDDEN.has(name) || status === 401 || status === 403) return new AccessDenied(detail);

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { en } from 'zod/locales';
+import { SECRET_ARN } from './arns';
 import { InvalidRequest } from './errors';
 
 // zod/mini ships without messages; English ones say what was expected ("expected boolean, received string").
@@ -39,6 +40,20 @@ const compositedVideo = z.strictObject({
   resolution: z.optional(z.enum(['HD', 'FHD'])),
   contentShareLayout: z.optional(z.enum(['PresenterOnly', 'Horizontal', 'Vertical', 'ActiveSpeakerOnly'])),
   presenterPosition: z.optional(z.enum(['TopLeft', 'TopRight', 'BottomLeft', 'BottomRight'])),
+});
+
+export const LIVE_MUX_TYPES = ['AudioWithCompositedVideo', 'AudioWithActiveSpeakerVideo'] as const;
+export const LIVE_AUDIO_CHANNELS = ['Stereo', 'Mono'] as const;
+export const LIVE_AUDIO_SAMPLE_RATES = ['44100', '48000'] as const;
+
+/** Only the secret's ARN: the RTMP(S) URL holds the stream key, and the input stays in the execution history for 90 days. */
+const liveStream = z.strictObject({
+  secretArn: z.string().check(
+    z.regex(SECRET_ARN, 'must be the full ARN of a Secrets Manager secret, as create-secret prints it (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>)'),
+  ),
+  muxType: z.optional(z.enum(LIVE_MUX_TYPES, `must be one of ${LIVE_MUX_TYPES.join(', ')}`)),
+  audioChannels: z.optional(z.enum(LIVE_AUDIO_CHANNELS, `must be one of ${LIVE_AUDIO_CHANNELS.join(', ')}`)),
+  audioSampleRate: z.optional(z.enum(LIVE_AUDIO_SAMPLE_RATES, `must be one of "${LIVE_AUDIO_SAMPLE_RATES.join('", "')}" (a string)`)),
 });
 
 export const RecordingRequest = z.strictObject({
@@ -83,11 +98,22 @@ export const RecordingRequest = z.strictObject({
   ),
   /** false deletes the 5-second chunks once the concatenated files are confirmed in S3. */
   keepRawChunks: z.optional(z.boolean()),
+  /** Also stream the meeting to an RTMP(S) endpoint whose URL is kept in a Secrets Manager secret. */
+  liveStream: z.optional(liveStream),
   tags: z.optional(tagMap),
 });
 export type RecordingRequest = z.infer<typeof RecordingRequest>;
 
 const Tag = z.object({ Key: z.string(), Value: z.string() });
+
+/** The live stream settings with defaults applied; the URL stays in the secret. */
+export const LiveStreamPlan = z.object({
+  secretArn: z.string(),
+  muxType: z.enum(LIVE_MUX_TYPES),
+  audioChannels: z.enum(LIVE_AUDIO_CHANNELS),
+  audioSampleRate: z.enum(LIVE_AUDIO_SAMPLE_RATES),
+});
+export type LiveStreamPlan = z.infer<typeof LiveStreamPlan>;
 
 /** The normalized plan every later step reads from `$.request`. */
 export const Plan = z.object({
@@ -110,6 +136,7 @@ export const Plan = z.object({
   }),
   concatenation: z.object({ bucket: z.string(), prefix: z.string(), maxPolls: z.number() }),
   keepRawChunks: z.boolean(),
+  liveStream: z.optional(LiveStreamPlan),
   tags: z.array(Tag),
 });
 export type Plan = z.infer<typeof Plan>;

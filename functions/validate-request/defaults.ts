@@ -6,5 +6,7 @@ export function defaultsFromEnv(env: NodeJS.ProcessEnv = process.env): Defaults 
     captureBucket: env.CAPTURE_BUCKET || undefined,
     concatenationBucket: env.CONCATENATION_BUCKET || undefined,
     region: env.AWS_REGION ?? 'us-east-1',
+    account: env.ACCOUNT_ID || undefined,
+    liveStreamSecretPrefix: env.LIVE_STREAM_SECRET_PREFIX || undefined,
   };
 }

@@ -1,3 +1,4 @@
+import { parseSecretArn } from '../lib/arns';
 import { InvalidRequest } from '../lib/errors';
 import { RecordingRequest, parseOrThrow, type Plan } from '../lib/schemas';
 
@@ -5,6 +6,10 @@ export interface Defaults {
   captureBucket?: string;
   concatenationBucket?: string;
   region: string;
+  /** The stack's account, when known: a live stream secret must belong to it. */
+  account?: string;
+  /** Live stream secrets must be named with this prefix (the only ones the live connector function may read). */
+  liveStreamSecretPrefix?: string;
 }
 
 /** Seconds the state machine's WaitForConcatenation state waits between polls (keep in step with the ASL). */
@@ -26,6 +31,7 @@ export function buildPlan(input: unknown, executionId: string, executionName: st
   if (audio !== 'AudioWithCompositedVideo' && req.capture?.compositedVideo) {
     problems.push(`capture.compositedVideo: only used with capture.audio "AudioWithCompositedVideo" (got "${audio}"); remove it or change capture.audio`);
   }
+  if (req.liveStream) problems.push(...liveStreamSecretProblems(req.liveStream.secretArn, defaults));
   if (problems.length > 0 || !captureBucket || !concatenationBucket) throw new InvalidRequest(problems);
 
   const composited = req.capture?.compositedVideo;
@@ -60,8 +66,35 @@ export function buildPlan(input: unknown, executionId: string, executionName: st
       maxPolls: Math.ceil((timeoutMinutes * 60) / CONCATENATION_POLL_SECONDS),
     },
     keepRawChunks: req.keepRawChunks ?? true,
+    liveStream: req.liveStream && {
+      secretArn: req.liveStream.secretArn,
+      muxType: req.liveStream.muxType ?? 'AudioWithCompositedVideo',
+      audioChannels: req.liveStream.audioChannels ?? 'Stereo',
+      audioSampleRate: req.liveStream.audioSampleRate ?? '48000',
+    },
     tags: Object.entries(req.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
   };
+}
+
+/**
+ * The StartLiveConnector function reads the secret in the stack's region and account, and its role may
+ * read only secrets named with the stack's prefix: say so now rather than fail after the meeting exists.
+ */
+function liveStreamSecretProblems(secretArn: string, defaults: Defaults): string[] {
+  const secret = parseSecretArn(secretArn);
+  if (!secret) return [];
+  const problems: string[] = [];
+  if (secret.region !== defaults.region) {
+    problems.push(`liveStream.secretArn: the secret is in ${secret.region}, but the stack reads it in ${defaults.region}; create the secret in ${defaults.region}`);
+  }
+  if (defaults.account && secret.account !== defaults.account) {
+    problems.push(`liveStream.secretArn: the secret belongs to account ${secret.account}, not to this stack's account ${defaults.account}; create the secret in ${defaults.account}`);
+  }
+  const prefix = defaults.liveStreamSecretPrefix;
+  if (prefix && !secret.name.startsWith(prefix)) {
+    problems.push(`liveStream.secretArn: the secret's name must start with "${prefix}" (the stack parameter liveStreamSecretPrefix; the stack may read no other secrets); name it ${prefix}${secret.name}`);
+  }
+  return problems;
 }
 
 /** ExternalMeetingId must be 2..64 characters and must not start with "aws:". */

@@ -24,6 +24,7 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   verifyBuckets: ['s3:GetBucketLocation', 's3:GetBucketPolicy', 's3:GetEncryptionConfiguration', 'chime:GetMeeting'],
   createMeeting: ['chime:CreateMeeting', 'chime:TagResource', 'chime:GetMeeting', 'chime:ListAttendees', 'chime:DeleteMeeting', 'dynamodb:PutItem', 'dynamodb:GetItem'],
   startCapture: ['chime:CreateMediaCapturePipeline', 'chime:TagResource', 's3:GetBucketPolicy', 'dynamodb:UpdateItem'],
+  startLiveConnector: ['chime:CreateMediaLiveConnectorPipeline', 'chime:TagResource', 'secretsmanager:GetSecretValue', 'dynamodb:UpdateItem'],
   awaitMeetingEnd: ['chime:GetMeeting', 'chime:DeleteMeeting', 'chime:GetMediaPipeline', 'chime:DeleteMediaPipeline', 'dynamodb:UpdateItem', 'states:SendTaskSuccess', 'states:SendTaskFailure'],
   meetingEvents: ['chime:DeleteMeeting', 'chime:DeleteMediaPipeline', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'states:SendTaskSuccess', 'states:SendTaskFailure'],
   startConcatenation: ['chime:CreateMediaConcatenationPipeline', 'chime:TagResource', 's3:GetBucketPolicy', 'dynamodb:UpdateItem'],

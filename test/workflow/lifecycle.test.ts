@@ -34,7 +34,7 @@ describe('recording lifecycle on the local cloud', () => {
     expect(e.error).toBeUndefined();
     expect(e.status).toBe('SUCCEEDED');
     expect(statesEntered(e)).toEqual([
-      'ValidateRequest', 'EnsureServiceLinkedRole', 'VerifyBuckets', 'CreateMeeting', 'StartCapture', 'AwaitMeetingEnd',
+      'ValidateRequest', 'EnsureServiceLinkedRole', 'VerifyBuckets', 'CreateMeeting', 'StartCapture', 'LiveStreamRequested', 'AwaitMeetingEnd',
       'StartConcatenation', 'WaitForConcatenation', 'AwaitConcatenation', 'ConcatenationDone', 'Cleanup', 'RecordingOutcome', 'RecordingSucceeded',
     ]);
     const summary = output<Summary>(e);

@@ -724,6 +724,34 @@ describe('Chime SDK Media Pipelines emulator: role, quota and field failures', (
     }
   });
 
+  it('counts a live connector toward the quota; DeleteMediaPipeline stops it, removes its attendee and frees its place', async () => {
+    const cloud = await startCloud({ activePipelineLimit: 2 });
+    try {
+      const { meetingId } = await meetingWithPerson(cloud);
+      await startCapture(cloud, meetingId);
+      const live = (
+        await cloud.mp.send(
+          new CreateMediaLiveConnectorPipelineCommand({
+            Sources: [{ SourceType: 'ChimeSdkMeeting', ChimeSdkMeetingLiveConnectorConfiguration: { Arn: sourceArn(meetingId), MuxType: 'AudioWithCompositedVideo' } }],
+            Sinks: [{ SinkType: 'RTMP', RTMPConfiguration: { Url: 'rtmps://live.example.com/app/sk_live_QUOTA' } }],
+          }),
+        )
+      ).MediaLiveConnectorPipeline!;
+      await waitFor('live InProgress', () => cloud.pipelines.pipeline(live.MediaPipelineId!)?.status === 'InProgress');
+      const other = await meetingWithPerson(cloud);
+      expect(await failure(cloud.mp.send(new CreateMediaCapturePipelineCommand(captureInput(other.meetingId))))).toMatchObject({ name: 'ResourceLimitExceededException' });
+
+      await cloud.mp.send(new DeleteMediaPipelineCommand({ MediaPipelineId: live.MediaPipelineId }));
+      await waitFor('live Stopped', () => cloud.pipelines.pipeline(live.MediaPipelineId!)?.status === 'Stopped');
+      expect(await failure(cloud.mp.send(new GetMediaPipelineCommand({ MediaPipelineId: live.MediaPipelineId })))).toMatchObject({ name: 'NotFoundException' });
+      const attendees = (await cloud.chime.send(new ListAttendeesCommand({ MeetingId: meetingId }))).Attendees!;
+      expect(attendees.map((a) => a.ExternalUserId)).not.toContain(`aws:MediaPipeline-${live.MediaPipelineId}`);
+      await cloud.mp.send(new CreateMediaCapturePipelineCommand(captureInput(other.meetingId)));
+    } finally {
+      await cloud.close();
+    }
+  });
+
   it('writes chunks lazily: nothing until a flush, then every chunk up to the stop, the partial last one included', async () => {
     // No periodic flush within the test: everything is written when the meeting ends.
     const cloud = await startCloud({ flushIntervalMs: 1e9 });
