@@ -2,6 +2,8 @@ import './quiet';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { FaultInjector } from './core/faults';
 import { LocalCloud } from './cloud';
@@ -21,6 +23,7 @@ const HELP = `usage: npm start -- [options]
   --inject Op:Error[:count] answer the next count (default 1, or "forever") calls of Op with Error; repeatable
   --drop-event TYPE         drop the next event of TYPE (e.g. chime:MeetingEnded); repeatable
   --duplicate-event TYPE    deliver the next event of TYPE three times; repeatable
+  --live                    also stream the meeting to an RTMPS URL kept in a (local) Secrets Manager secret
   --data-dir DIR            where state and S3 objects are kept (default .local)`;
 
 export interface StartResult {
@@ -41,6 +44,8 @@ export interface StartOptions {
   dropEvents: string[];
   duplicateEvents: string[];
   dataDir?: string;
+  /** Also stream the meeting (the URL is put in a local secret first, as a user would). */
+  live?: boolean;
 }
 
 export function parseStartArgs(argv: string[]): StartOptions {
@@ -54,6 +59,7 @@ export function parseStartArgs(argv: string[]): StartOptions {
       'drop-event': { type: 'string', multiple: true, default: [] },
       'duplicate-event': { type: 'string', multiple: true, default: [] },
       'data-dir': { type: 'string' },
+      live: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -63,7 +69,7 @@ export function parseStartArgs(argv: string[]): StartOptions {
   if (!(minutes > 0 && minutes <= 24 * 60)) throw new UsageError(`--minutes must be a number of minutes between 0 and 1440; got "${values.minutes}"`);
   if (!(Number.isInteger(attendees) && attendees >= 1 && attendees <= 250)) throw new UsageError(`--attendees must be a whole number from 1 to 250; got "${values.attendees}"`);
   for (const spec of values.inject) FaultInjector.parse(spec);
-  return { minutes, attendees, json: values.json, inject: values.inject, dropEvents: values['drop-event'], duplicateEvents: values['duplicate-event'], dataDir: values['data-dir'] };
+  return { minutes, attendees, json: values.json, inject: values.inject, dropEvents: values['drop-event'], duplicateEvents: values['duplicate-event'], dataDir: values['data-dir'], live: values.live };
 }
 
 export class UsageError extends Error {
@@ -94,10 +100,15 @@ export async function runDemo(opts: StartOptions, print: (line: string) => void 
 
     const sfn = new SFNClient(cloud.clientConfig());
     const name = `recording-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    const input: Record<string, unknown> = { ...EXAMPLE_INPUT };
+    if (opts.live) {
+      input.liveStream = { secretArn: await demoStreamSecret(cloud, name) };
+      live(`stream URL stored in secret ${String((input.liveStream as { secretArn: string }).secretArn)} (it never enters the execution)`);
+    }
     const view = new LiveView(cloud, live);
     cloud.stepFunctions.runner.historyListeners.add((e, h) => view.onHistory(e, h));
-    live(`starting ${name} with input ${JSON.stringify(EXAMPLE_INPUT)}\n`);
-    const started = await sfn.send(new StartExecutionCommand({ stateMachineArn: deployment.stateMachineArn, name, input: JSON.stringify(EXAMPLE_INPUT) }));
+    live(`starting ${name} with input ${JSON.stringify(input)}\n`);
+    const started = await sfn.send(new StartExecutionCommand({ stateMachineArn: deployment.stateMachineArn, name, input: JSON.stringify(input) }));
     const execution = cloud.stepFunctions.execution(started.executionArn ?? '');
 
     const meeting = simulateMeeting(cloud, execution, { lengthMs: meetingMs, attendees: opts.attendees, onEvent: (l) => live(`  · ${l}`) });
@@ -173,6 +184,7 @@ const RESULT_OF: Record<string, string> = {
   VerifyBuckets: 'buckets',
   CreateMeeting: 'chimeMeeting',
   StartCapture: 'capturePipeline',
+  StartLiveConnector: 'livePipeline',
   StartConcatenation: 'concatenationPipeline',
   AwaitConcatenation: 'concatenationStatus',
 };
@@ -194,6 +206,8 @@ function describeStep(name: string, output: string | undefined): string {
       return `capture pipeline ${state.capturePipeline?.mediaPipelineId}`;
     case 'AwaitMeetingEnd':
       return state.meetingEnd ? `meeting ended (${state.meetingEnd.reason})` : 'waiting';
+    case 'StartLiveConnector':
+      return `live connector pipeline ${state.livePipeline?.mediaPipelineId} streaming (RTMPS URL read from the secret)`;
     case 'StartConcatenation':
       return `concatenation pipeline ${state.concatenationPipeline?.mediaPipelineId}`;
     case 'AwaitConcatenation':
@@ -202,6 +216,17 @@ function describeStep(name: string, output: string | undefined): string {
       return state.cleanup?.deleted?.length ? `deleted ${state.cleanup.deleted.join(', ')}` : 'nothing left to delete';
     default:
       return '';
+  }
+}
+
+/** What a user does before streaming: put the RTMPS URL (with its stream key) in a secret under the stack's prefix. */
+async function demoStreamSecret(cloud: LocalCloud, name: string): Promise<string> {
+  const secrets = new SecretsManagerClient(cloud.clientConfig());
+  try {
+    const out = await secrets.send(new CreateSecretCommand({ Name: `chime-recording/${name}`, SecretString: `rtmps://live.example.com/app/sk_${randomBytes(12).toString('hex')}` }));
+    return out.ARN ?? '';
+  } finally {
+    secrets.destroy();
   }
 }
 

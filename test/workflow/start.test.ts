@@ -1,0 +1,48 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { parseStartArgs, UsageError, type StartResult } from '../../local/start';
+
+/**
+ * `npm start` as a user runs it, in its own process (the handlers' SDK clients, like Lambda's, live for
+ * the process, so one process serves one local cloud): its --json result, including the fault
+ * injections the reliability issue names and the live stream option.
+ */
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'npm-start-'));
+afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+const root = path.resolve(__dirname, '../..');
+
+async function run(args: string[]): Promise<StartResult> {
+  const out = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'local/start.ts', ...args, '--json', '--minutes', '1', '--data-dir', dataDir], { cwd: root }).catch(
+    // Exit code 1 (not SUCCEEDED) still prints the result.
+    (err: { stdout?: string }) => ({ stdout: err.stdout ?? '' }),
+  );
+  const lines = out.stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1] ?? '{}') as StartResult;
+}
+
+describe('npm start', () => {
+  it('records and streams with --live, under 15 transitions, leaving nothing running', async () => {
+    const result = await run(['--live']);
+    expect(result).toMatchObject({ status: 'SUCCEEDED', orphans: { meetings: 0, pipelines: 0 }, error: null });
+    expect(result.transitions).toBeLessThanOrEqual(15);
+    expect(result.artifacts.length).toBeGreaterThan(0);
+    for (const a of result.artifacts) expect(fs.statSync(path.resolve(root, a.path)).size).toBe(a.bytes);
+  });
+
+  it('survives a capture pipeline 5xx twice, and fails cleanly on a refusal', async () => {
+    expect(await run(['--inject', 'CreateMediaCapturePipeline:ServiceFailureException:2'])).toMatchObject({ status: 'SUCCEEDED', orphans: { meetings: 0, pipelines: 0 } });
+    const refused = await run(['--inject', 'CreateMediaCapturePipeline:ForbiddenException']);
+    expect(refused).toMatchObject({ status: 'FAILED', orphans: { meetings: 0, pipelines: 0 } });
+    expect(refused.error?.error).toBe('AccessDenied');
+  });
+
+  it('refuses bad options with a message naming the option', () => {
+    expect(() => parseStartArgs(['--minutes', '0'])).toThrow(/--minutes/);
+    expect(() => parseStartArgs(['--inject', 'nonsense'])).toThrow();
+    expect(() => parseStartArgs(['--attendees', '1.5'])).toThrow(UsageError);
+  });
+});
