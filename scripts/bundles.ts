@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { build } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
 import YAML from 'yaml';
 
 /**
@@ -12,31 +12,44 @@ export interface BundleSize {
   name: string;
   bytes: number;
   file: string;
+  /** esbuild's account of what went in, with paths relative to the repo root. */
+  metafile: Metafile;
+}
+
+interface ServerlessEsbuild {
+  custom: { esbuild: { minify?: boolean; target?: string; format?: 'esm' | 'cjs'; mainFields?: string[]; banner?: { js?: string } } };
+  functions: Record<string, { handler: string }>;
+}
+
+function readServerless(root: string): ServerlessEsbuild {
+  return YAML.parse(fs.readFileSync(path.join(root, 'serverless.yml'), 'utf8')) as ServerlessEsbuild;
+}
+
+/** Bundles one entry point with the deployment's esbuild settings; `entry` may lie outside the repo. */
+export async function bundle(root: string, entry: string, file: string): Promise<BundleSize> {
+  const cfg = readServerless(root).custom.esbuild;
+  const { metafile } = await build({
+    entryPoints: [entry],
+    outfile: file,
+    absWorkingDir: root,
+    bundle: true,
+    platform: 'node',
+    minify: cfg.minify,
+    target: cfg.target,
+    format: cfg.format,
+    mainFields: cfg.mainFields,
+    banner: cfg.banner,
+    metafile: true,
+    logLevel: 'silent',
+  });
+  return { name: path.basename(file, path.extname(file)), bytes: fs.statSync(file).size, file, metafile };
 }
 
 export async function buildBundles(root: string, outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bundles-'))): Promise<BundleSize[]> {
-  const doc = YAML.parse(fs.readFileSync(path.join(root, 'serverless.yml'), 'utf8')) as {
-    custom: { esbuild: { minify?: boolean; target?: string; format?: 'esm' | 'cjs'; mainFields?: string[]; banner?: { js?: string } } };
-    functions: Record<string, { handler: string }>;
-  };
-  const cfg = doc.custom.esbuild;
   const sizes: BundleSize[] = [];
-  for (const [name, fn] of Object.entries(doc.functions)) {
+  for (const [name, fn] of Object.entries(readServerless(root).functions)) {
     const entry = path.join(root, `${fn.handler.slice(0, fn.handler.lastIndexOf('.'))}.ts`);
-    const file = path.join(outDir, `${name}.mjs`);
-    await build({
-      entryPoints: [entry],
-      outfile: file,
-      bundle: true,
-      platform: 'node',
-      minify: cfg.minify,
-      target: cfg.target,
-      format: cfg.format,
-      mainFields: cfg.mainFields,
-      banner: cfg.banner,
-      logLevel: 'silent',
-    });
-    sizes.push({ name, bytes: fs.statSync(file).size, file });
+    sizes.push(await bundle(root, entry, path.join(outDir, `${name}.mjs`)));
   }
   return sizes;
 }

@@ -102,16 +102,7 @@ export class ObjectStore {
       if (folder) {
         fs.mkdirSync(file, { recursive: true });
       } else {
-        fs.mkdirSync(path.dirname(file), { recursive: true });
-        fs.mkdirSync(this.tmpDir, { recursive: true });
-        const tmp = path.join(this.tmpDir, randomUUID());
-        fs.writeFileSync(tmp, body);
-        try {
-          fs.renameSync(tmp, file);
-        } catch (err) {
-          fs.rmSync(tmp, { force: true });
-          throw err;
-        }
+        this.writeInPlace(file, body);
       }
     } catch (err) {
       if (isFsError(err, 'ENOTDIR', 'EEXIST', 'EISDIR')) {
@@ -233,11 +224,22 @@ export class ObjectStore {
   }
 
   private writeJson(file: string, value: unknown): void {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.mkdirSync(this.tmpDir, { recursive: true });
+    this.writeInPlace(file, JSON.stringify(value));
+  }
+
+  /**
+   * Writes a temporary file and renames it into place. Folders are created only when a write or rename
+   * finds one missing: they usually exist, and each mkdir costs system calls on every object of a capture.
+   */
+  private writeInPlace(file: string, data: Buffer | string): void {
     const tmp = path.join(this.tmpDir, randomUUID());
-    fs.writeFileSync(tmp, JSON.stringify(value));
-    fs.renameSync(tmp, file);
+    withFolder(this.tmpDir, () => fs.writeFileSync(tmp, data));
+    try {
+      withFolder(path.dirname(file), () => fs.renameSync(tmp, file));
+    } catch (err) {
+      fs.rmSync(tmp, { force: true });
+      throw err;
+    }
   }
 }
 
@@ -276,6 +278,17 @@ function isValidKey(key: string): boolean {
 function checkedBucket(bucket: string): string {
   if (!isValidBucketName(bucket)) throw new ServiceError('InvalidBucketName', 400, 'The specified bucket is not valid.', { BucketName: bucket });
   return bucket;
+}
+
+/** Runs `write`, creating `folder` and retrying once when the write reports it missing. */
+function withFolder(folder: string, write: () => void): void {
+  try {
+    write();
+  } catch (err) {
+    if (!isFsError(err, 'ENOENT')) throw err;
+    fs.mkdirSync(folder, { recursive: true });
+    write();
+  }
 }
 
 function statOrUndefined(file: string): fs.Stats | undefined {

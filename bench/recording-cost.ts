@@ -1,0 +1,117 @@
+import '../local/quiet';
+import type { Execution } from '../local/sfn/runner';
+import { record, startHarness, statesEntered, type Harness } from '../test/workflow/harness';
+import { reportToParent, runInChild } from './child';
+import { round } from './stats';
+
+/**
+ * What one recording costs on AWS, counted on the local cloud: state transitions (what Standard workflows
+ * bill: states entered plus retries), Lambda invocations the state machine makes, and EventBridge
+ * deliveries to the event handler, for a one-minute and a four-hour meeting.
+ */
+export const USD_PER_TRANSITION = 0.025 / 1000;
+
+export interface RecordingCost {
+  meetingMinutes: number;
+  status: string;
+  transitions: number;
+  /** Lambdas the state machine invokes (Task states, retries included). */
+  workflowInvocations: number;
+  /** EventBridge deliveries to the event-handler functions; they follow attendee joins and leaves. */
+  eventInvocations: number;
+  totalInvocations: number;
+  stepFunctionsUsd: number;
+  /** AwaitMeetingEnd entries after the first: the hourly re-check for lost events. */
+  safetyNetChecks: number;
+  /** AwaitConcatenation entries: polls of the concatenation pipeline, 30 s apart. */
+  concatenationPolls: number;
+}
+
+export interface CostGrowth {
+  extraHours: number;
+  transitions: number;
+  workflowInvocations: number;
+  eventInvocations: number;
+  /** The growth split by what loops: the safety net (1 transition + 1 invocation per hour) and the polling. */
+  safetyNet: { transitions: number; invocations: number };
+  concatenationPolling: { transitions: number; invocations: number };
+  other: { transitions: number; invocations: number };
+  perExtraHour: { transitions: number; workflowInvocations: number; stepFunctionsUsd: number };
+}
+
+export interface RecordingCostResult {
+  oneMinute: RecordingCost;
+  fourHours: RecordingCost;
+  growth: CostGrowth;
+}
+
+/** States the two loops enter once per turn: the hourly re-check, and Wait + poll + Choice. */
+const SAFETY_NET_STATE = 'AwaitMeetingEnd';
+const POLL_STATE = 'AwaitConcatenation';
+const POLL_LOOP_STATES = ['WaitForConcatenation', POLL_STATE, 'ConcatenationDone'];
+
+export function measureRecordingCost(): Promise<RecordingCostResult> {
+  return runInChild<RecordingCostResult>(__filename);
+}
+
+async function run(): Promise<RecordingCostResult> {
+  // Counts do not depend on pace, but Wait states sleep on real timers (30 s polls): x100 keeps the
+  // four-hour meeting to seconds while processing (a few real ms per step) stays negligible in simulated time.
+  const h = await startHarness({ scale: 100 });
+  try {
+    const oneMinute = await recordOne(h, 1);
+    const fourHours = await recordOne(h, 240);
+    return { oneMinute, fourHours, growth: growth(oneMinute, fourHours) };
+  } finally {
+    await h.close();
+  }
+}
+
+async function recordOne(h: Harness, meetingMinutes: number): Promise<RecordingCost> {
+  const eventHandlers = [...h.cloud.lambda.specs.values()].filter((s) => s.eventRules.length > 0).map((s) => s.name);
+  const eventCount = () => eventHandlers.reduce((n, name) => n + h.cloud.lambda.count(name), 0);
+  const before = eventCount();
+  const e = await h.cloud.fastForward(record(h, { meeting: {} }, { lengthMs: meetingMinutes * 60_000, attendees: 2 }));
+  const eventInvocations = eventCount() - before;
+  return {
+    meetingMinutes,
+    status: e.status,
+    transitions: e.transitions,
+    workflowInvocations: e.lambdaInvocations,
+    eventInvocations,
+    totalInvocations: e.lambdaInvocations + eventInvocations,
+    stepFunctionsUsd: round(e.transitions * USD_PER_TRANSITION, 6),
+    safetyNetChecks: Math.max(0, entries(e, SAFETY_NET_STATE) - 1),
+    concatenationPolls: entries(e, POLL_STATE),
+  };
+}
+
+function growth(short: RecordingCost, long: RecordingCost): CostGrowth {
+  const extraHours = (long.meetingMinutes - short.meetingMinutes) / 60;
+  const transitions = long.transitions - short.transitions;
+  const workflowInvocations = long.workflowInvocations - short.workflowInvocations;
+  const checks = long.safetyNetChecks - short.safetyNetChecks;
+  const polls = long.concatenationPolls - short.concatenationPolls;
+  const safetyNet = { transitions: checks, invocations: checks };
+  const concatenationPolling = { transitions: polls * POLL_LOOP_STATES.length, invocations: polls };
+  return {
+    extraHours: round(extraHours),
+    transitions,
+    workflowInvocations,
+    eventInvocations: long.eventInvocations - short.eventInvocations,
+    safetyNet,
+    concatenationPolling,
+    other: { transitions: transitions - safetyNet.transitions - concatenationPolling.transitions, invocations: workflowInvocations - checks - polls },
+    perExtraHour: {
+      transitions: round(transitions / extraHours),
+      workflowInvocations: round(workflowInvocations / extraHours),
+      stepFunctionsUsd: round((transitions * USD_PER_TRANSITION) / extraHours, 6),
+    },
+  };
+}
+
+function entries(e: Execution, state: string): number {
+  return statesEntered(e).filter((s) => s === state).length;
+}
+
+if (require.main === module) reportToParent(run);
