@@ -14,7 +14,7 @@ const RECORDINGS = 200;
 let h: Harness;
 const calls: CallRecord[] = [];
 beforeAll(async () => {
-  h = await startHarness({ scale: 20, pipelines: { activePipelineLimit: 2 * RECORDINGS } });
+  h = await startHarness({ scale: 10, pipelines: { activePipelineLimit: 2 * RECORDINGS } });
   h.cloud.router.listeners.add((c) => calls.push(c));
 });
 afterAll(() => h.close());
