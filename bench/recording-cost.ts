@@ -21,10 +21,11 @@ export interface RecordingCost {
   eventInvocations: number;
   totalInvocations: number;
   stepFunctionsUsd: number;
-  /** AwaitMeetingEnd entries after the first: the hourly re-check for lost events. */
+  /**
+   * Re-entries of the two waits after their first entry: the re-checks for lost events (AwaitMeetingEnd
+   * hourly, AwaitConcatenation every 10 minutes). Each is one transition and one invocation.
+   */
   safetyNetChecks: number;
-  /** AwaitConcatenation entries: polls of the concatenation pipeline, 30 s apart. */
-  concatenationPolls: number;
 }
 
 export interface CostGrowth {
@@ -32,9 +33,8 @@ export interface CostGrowth {
   transitions: number;
   workflowInvocations: number;
   eventInvocations: number;
-  /** The growth split by what loops: the safety net (1 transition + 1 invocation per hour) and the polling. */
+  /** The growth split: the lost-event safety net (1 transition + 1 invocation per re-check), and the rest. */
   safetyNet: { transitions: number; invocations: number };
-  concatenationPolling: { transitions: number; invocations: number };
   other: { transitions: number; invocations: number };
   perExtraHour: { transitions: number; workflowInvocations: number; stepFunctionsUsd: number };
 }
@@ -45,18 +45,16 @@ export interface RecordingCostResult {
   growth: CostGrowth;
 }
 
-/** States the two loops enter once per turn: the hourly re-check, and Wait + poll + Choice. */
-const SAFETY_NET_STATE = 'AwaitMeetingEnd';
-const POLL_STATE = 'AwaitConcatenation';
-const POLL_LOOP_STATES = ['WaitForConcatenation', POLL_STATE, 'ConcatenationDone'];
+/** The two waits: each loops on itself (one state) when its TimeoutSeconds passes without an event. */
+const WAIT_STATES = ['AwaitMeetingEnd', 'AwaitConcatenation'];
 
 export function measureRecordingCost(): Promise<RecordingCostResult> {
   return runInChild<RecordingCostResult>(__filename);
 }
 
 async function run(): Promise<RecordingCostResult> {
-  // Counts do not depend on pace, but Wait states sleep on real timers (30 s polls): x100 keeps the
-  // four-hour meeting to seconds while processing (a few real ms per step) stays negligible in simulated time.
+  // Counts do not depend on pace; fastForward skips idle simulated time, and x100 keeps the meeting
+  // itself (with its attendee events) to seconds while processing stays negligible in simulated time.
   const h = await startHarness({ scale: 100 });
   try {
     const oneMinute = await recordOne(h, 1);
@@ -81,8 +79,7 @@ async function recordOne(h: Harness, meetingMinutes: number): Promise<RecordingC
     eventInvocations,
     totalInvocations: e.lambdaInvocations + eventInvocations,
     stepFunctionsUsd: round(e.transitions * USD_PER_TRANSITION, 6),
-    safetyNetChecks: Math.max(0, entries(e, SAFETY_NET_STATE) - 1),
-    concatenationPolls: entries(e, POLL_STATE),
+    safetyNetChecks: WAIT_STATES.reduce((n, state) => n + Math.max(0, entries(e, state) - 1), 0),
   };
 }
 
@@ -91,17 +88,14 @@ function growth(short: RecordingCost, long: RecordingCost): CostGrowth {
   const transitions = long.transitions - short.transitions;
   const workflowInvocations = long.workflowInvocations - short.workflowInvocations;
   const checks = long.safetyNetChecks - short.safetyNetChecks;
-  const polls = long.concatenationPolls - short.concatenationPolls;
   const safetyNet = { transitions: checks, invocations: checks };
-  const concatenationPolling = { transitions: polls * POLL_LOOP_STATES.length, invocations: polls };
   return {
     extraHours: round(extraHours),
     transitions,
     workflowInvocations,
     eventInvocations: long.eventInvocations - short.eventInvocations,
     safetyNet,
-    concatenationPolling,
-    other: { transitions: transitions - safetyNet.transitions - concatenationPolling.transitions, invocations: workflowInvocations - checks - polls },
+    other: { transitions: transitions - safetyNet.transitions, invocations: workflowInvocations - checks },
     perExtraHour: {
       transitions: round(transitions / extraHours),
       workflowInvocations: round(workflowInvocations / extraHours),

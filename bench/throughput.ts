@@ -28,8 +28,8 @@ export interface ThroughputResult {
 
 /**
  * Simulated ms per real ms. High enough that the meetings, Chime's 10 requests/s limit (simulated) and the
- * 30 s concatenation polls pass quickly; low enough that the real time a loaded process takes between
- * steps stays far below the workflow's simulated timeouts (the hourly re-check is 36 real s here).
+ * concatenations pass quickly; low enough that the real time a loaded process takes between steps stays
+ * far below the workflow's simulated timeouts (the concatenation's 10-minute re-check is 30 real s here).
  */
 export const SCALE = Number(process.env.BENCH_SCALE ?? 20);
 /** Each meeting lasts this long (simulated) once its capture records; people leave one simulated second apart. */

@@ -1,10 +1,12 @@
 import * as z from 'zod/mini';
 import { mediaPipelines } from '../lib/clients/media-pipelines';
 import { s3 } from '../lib/clients/s3';
+import { sfn } from '../lib/clients/sfn';
 import { stepHandler } from '../lib/handler';
-import { PipelineRef, Plan } from '../lib/schemas';
-import { pollConcatenation } from './await-concatenation';
+import { MeetingRef, PipelineRef, Plan } from '../lib/schemas';
+import { store } from '../lib/store-instance';
+import { awaitConcatenation } from './await-concatenation';
 
-const Input = z.object({ plan: Plan, concatenationPipeline: PipelineRef, concatenationStatus: z.optional(z.object({ polls: z.number() })) });
+const Input = z.object({ taskToken: z.string(), plan: Plan, chimeMeeting: MeetingRef, concatenationPipeline: PipelineRef });
 
-export const handler = stepHandler('AwaitConcatenation', Input, (input) => pollConcatenation({ pipelines: mediaPipelines, s3 }, input));
+export const handler = stepHandler('AwaitConcatenation', Input, (input) => awaitConcatenation({ pipelines: mediaPipelines, s3, sfn, store }, input));

@@ -17,7 +17,7 @@ export async function awaitMeetingEnd(
   input: { taskToken: string; plan: Plan; chimeMeeting: MeetingRef; capturePipeline: PipelineRef },
 ): Promise<{ outcome: string }> {
   const { taskToken, plan, chimeMeeting, capturePipeline } = input;
-  const rec = await deps.store.update(chimeMeeting.meetingId, plan.executionId, { taskToken }, { incrementChecks: true });
+  const rec = await deps.store.update(chimeMeeting.meetingId, plan.executionId, { taskToken }, { increment: 'checks' });
   if (rec.checks > deps.maxChecks) {
     throw new MeetingNeverEnded(`meeting ${chimeMeeting.meetingId} still exists after ${rec.checks - 1} checks, past Chime's 24-hour maximum; giving up the wait`);
   }

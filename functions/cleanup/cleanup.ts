@@ -53,6 +53,10 @@ export async function cleanup(
   const pipeline = (kind: string, id: string): [string, () => Promise<unknown>] => [`${kind}:${id}`, () => deps.pipelines.send(new DeleteMediaPipelineCommand({ MediaPipelineId: id }))];
   if (capturePipeline?.mediaPipelineId && !captureGone) targets.push(pipeline('capture-pipeline', capturePipeline.mediaPipelineId));
   if (livePipeline?.mediaPipelineId && !meetingGone) targets.push(pipeline('live-pipeline', livePipeline.mediaPipelineId));
+  // A concatenation stops itself when done; one the recording gave up on (timed out, stuck) would keep
+  // holding an active-pipeline slot.
+  const concatenationId = input.concatenationPipeline?.mediaPipelineId;
+  if (concatenationId && error) targets.push(pipeline('concatenation-pipeline', concatenationId));
   if (chimeMeeting?.created && !meetingGone) {
     targets.push([`meeting:${chimeMeeting.meetingId}`, () => deps.meetings.send(new DeleteMeetingCommand({ MeetingId: chimeMeeting.meetingId }))]);
   }
@@ -75,7 +79,7 @@ export async function cleanup(
     error: error ? { error: error.Error, cause: error.Cause ?? '' } : undefined,
   };
   if (chimeMeeting) {
-    await deps.store.update(chimeMeeting.meetingId, plan.executionId, { status: summary.status, artifacts, error: summary.error, taskToken: '' });
+    await deps.store.update(chimeMeeting.meetingId, plan.executionId, { status: summary.status, artifacts, error: summary.error, taskToken: '', concatenationTaskToken: '' });
   }
   return summary;
 }

@@ -18,7 +18,7 @@ export interface MeetingEndDeps {
 
 const SPENT_TOKEN = new Set(['TaskDoesNotExist', 'TaskTimedOut', 'InvalidToken']);
 
-export async function completeToken(sfn: SFNClient, token: string, output: { reason: string; endedAt: string }): Promise<boolean> {
+export async function completeToken(sfn: SFNClient, token: string, output: object): Promise<boolean> {
   try {
     await sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify(output) }));
     return true;

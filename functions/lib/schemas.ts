@@ -134,7 +134,7 @@ export const Plan = z.object({
     ),
     kms: z.optional(z.object({ keyId: z.string(), encryptionContext: z.optional(z.string()), sinkIamRoleArn: z.string() })),
   }),
-  concatenation: z.object({ bucket: z.string(), prefix: z.string(), maxPolls: z.number() }),
+  concatenation: z.object({ bucket: z.string(), prefix: z.string(), maxChecks: z.number() }),
   keepRawChunks: z.boolean(),
   liveStream: z.optional(LiveStreamPlan),
   tags: z.array(Tag),

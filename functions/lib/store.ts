@@ -11,7 +11,7 @@ import { RecordingAlreadyActive } from './errors';
 
 /**
  * The recordings table: one item per meeting (partition key `meetingId`) holding the recording's state,
- * the AwaitMeetingEnd task token and the presence of human attendees. Every write is conditional on the
+ * the task tokens of the two waits (meeting end, concatenation) and the presence of human attendees. Every write is conditional on the
  * item belonging to the calling execution, so a Lambda run twice, or a late event, cannot clobber
  * another recording.
  */
@@ -35,6 +35,12 @@ export interface RecordingRecord {
   presence: Record<string, { present: boolean; at: number }>;
   /** How many times AwaitMeetingEnd has stored a token (bounded by the meeting's 24-hour maximum). */
   checks: number;
+  /** The AwaitConcatenation task token, and where the concatenation writes (the event handler lists it). */
+  concatenationTaskToken?: string;
+  concatenationBucket?: string;
+  concatenationPrefix?: string;
+  /** How many times AwaitConcatenation has stored a token (bounded by concatenation.timeoutMinutes). */
+  concatenationChecks?: number;
   artifacts?: string[];
   error?: { error: string; cause: string };
   createdAt: string;
@@ -104,7 +110,7 @@ export class RecordingStore {
   }
 
   /** Sets attributes on this execution's item; returns the item after the update. */
-  async update(meetingId: string, executionId: string, values: Partial<RecordingRecord>, opts: { incrementChecks?: boolean } = {}): Promise<RecordingRecord> {
+  async update(meetingId: string, executionId: string, values: Partial<RecordingRecord>, opts: { increment?: 'checks' | 'concatenationChecks' } = {}): Promise<RecordingRecord> {
     const names: Record<string, string> = { '#executionId': 'executionId', '#updatedAt': 'updatedAt' };
     const vals: Record<string, unknown> = { ':me': executionId, ':now': new Date().toISOString() };
     const sets = ['#updatedAt = :now'];
@@ -115,10 +121,10 @@ export class RecordingStore {
       sets.push(`#${key} = :${key}`);
     }
     let expression = `SET ${sets.join(', ')}`;
-    if (opts.incrementChecks) {
-      names['#checks'] = 'checks';
+    if (opts.increment) {
+      names[`#${opts.increment}`] = opts.increment;
       vals[':one'] = 1;
-      expression += ' ADD #checks :one';
+      expression += ` ADD #${opts.increment} :one`;
     }
     const out = await this.db.send(
       new UpdateItemCommand({

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { mediaPipelines } from '../lib/clients/media-pipelines';
 import { meetings } from '../lib/clients/meetings';
+import { s3 } from '../lib/clients/s3';
 import { sfn } from '../lib/clients/sfn';
 import { stepHandler } from '../lib/handler';
 import { store } from '../lib/store-instance';
@@ -20,5 +21,5 @@ const ChimeEventSchema = z.object({
 });
 
 export const handler = stepHandler('MeetingEvents', ChimeEventSchema, (event) =>
-  handleChimeEvent({ sfn, meetings, pipelines: mediaPipelines, store }, event),
+  handleChimeEvent({ sfn, meetings, pipelines: mediaPipelines, store, s3 }, event),
 );

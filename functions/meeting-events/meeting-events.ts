@@ -1,11 +1,14 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { concatenationFailed, concatenationStopped } from '../lib/concatenation';
 import { failToken, meetingEnded, endRecordingMeeting, type MeetingEndDeps } from '../lib/meeting-end';
-import { presentHumans } from '../lib/store';
+import { presentHumans, type RecordingRecord } from '../lib/store';
 
 /**
  * EventBridge target for Chime meeting and media pipeline state changes. It keeps the attendee presence
  * of recorded meetings, resumes the waiting execution when the meeting ends, ends a meeting once only
- * media pipeline attendees remain, fails the wait when the capture pipeline fails for good, and moves on
- * to concatenation when the capture pipeline is deleted while the meeting goes on.
+ * media pipeline attendees remain, fails the wait when the capture pipeline fails for good, moves on
+ * to concatenation when the capture pipeline is deleted while the meeting goes on, and resumes the
+ * concatenation wait when the concatenation pipeline stops (with its files listed) or fails.
  * Events for meetings this stack does not record are ignored; duplicates and reordering are harmless
  * (conditional writes by event timestamp, idempotent token completion).
  */
@@ -22,7 +25,7 @@ export interface ChimeEvent {
   };
 }
 
-export async function handleChimeEvent(deps: MeetingEndDeps, event: ChimeEvent): Promise<{ action: string }> {
+export async function handleChimeEvent(deps: MeetingEndDeps & { s3: S3Client }, event: ChimeEvent): Promise<{ action: string }> {
   const { eventType, meetingId, attendeeId, externalUserId, mediaPipelineId } = event.detail;
   if (!meetingId) return { action: 'ignored: no meetingId' };
   const at = event.detail.timestamp ?? (Date.parse(event.time ?? '') || Date.now());
@@ -51,6 +54,10 @@ export async function handleChimeEvent(deps: MeetingEndDeps, event: ChimeEvent):
     }
     case 'chime:MediaPipelinePermanentFailure': {
       const rec = await deps.store.get(meetingId);
+      if (rec && isWaitingConcatenation(rec, mediaPipelineId)) {
+        await concatenationFailed(deps.sfn, rec.concatenationTaskToken, rec.concatenationPipelineId, 'failed permanently');
+        return { action: 'failed-concatenation' };
+      }
       if (!rec || rec.capturePipelineId !== mediaPipelineId || !rec.taskToken || rec.meetingEndedAt) return { action: 'ignored: not a waiting capture' };
       await failToken(deps.sfn, rec.taskToken, 'PipelineFailed', `capture pipeline ${mediaPipelineId} failed permanently`);
       return { action: 'failed-wait' };
@@ -59,6 +66,11 @@ export async function handleChimeEvent(deps: MeetingEndDeps, event: ChimeEvent):
       // Someone (the API's stop, an operator, the application) deleted our capture while the meeting
       // goes on: what was captured is the recording, so it goes on to concatenation.
       const rec = await deps.store.get(meetingId);
+      if (rec && isWaitingConcatenation(rec, mediaPipelineId) && rec.concatenationBucket !== undefined && rec.concatenationPrefix !== undefined) {
+        // The concatenation stops itself when done (a deleted one stops too, and then has no files).
+        const target = { pipelineId: rec.concatenationPipelineId, bucket: rec.concatenationBucket, prefix: rec.concatenationPrefix, checks: rec.concatenationChecks ?? 1 };
+        return { action: `concatenation-stopped: ${await concatenationStopped(deps, rec.concatenationTaskToken, target)}` };
+      }
       if (!rec || rec.capturePipelineId !== mediaPipelineId || rec.status !== 'RECORDING' || rec.meetingEndedAt) return { action: 'ignored: not a running capture' };
       await meetingEnded(deps, meetingId, 'CapturePipelineDeleted', iso);
       return { action: 'capture-deleted' };
@@ -66,4 +78,16 @@ export async function handleChimeEvent(deps: MeetingEndDeps, event: ChimeEvent):
     default:
       return { action: `ignored: ${eventType}` };
   }
+}
+
+/**
+ * The event is about this recording's concatenation and AwaitConcatenation has stored its token. Before
+ * that, the step's own status check sees the stop; events do not say which kind of pipeline they are
+ * about, so the id decides.
+ */
+function isWaitingConcatenation(
+  rec: RecordingRecord,
+  mediaPipelineId: string | undefined,
+): rec is RecordingRecord & { concatenationPipelineId: string; concatenationTaskToken: string } {
+  return rec.status === 'CONCATENATING' && mediaPipelineId !== undefined && rec.concatenationPipelineId === mediaPipelineId && Boolean(rec.concatenationTaskToken);
 }

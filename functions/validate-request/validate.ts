@@ -12,8 +12,12 @@ export interface Defaults {
   liveStreamSecretPrefix?: string;
 }
 
-/** Seconds the state machine's WaitForConcatenation state waits between polls (keep in step with the ASL). */
-export const CONCATENATION_POLL_SECONDS = 30;
+/**
+ * The AwaitConcatenation state's TimeoutSeconds (keep in step with the ASL): how often the wait re-checks
+ * the concatenation pipeline when its end event was lost. `concatenation.timeoutMinutes` becomes a number
+ * of such checks, so a stuck concatenation is reported at the first check past it.
+ */
+export const CONCATENATION_CHECK_SECONDS = 600;
 
 /**
  * Turns the user's request into the plan every later step follows: defaults applied, buckets resolved,
@@ -63,7 +67,7 @@ export function buildPlan(input: unknown, executionId: string, executionName: st
     concatenation: {
       bucket: concatenationBucket,
       prefix: trimSlashes(req.concatenation?.prefix ?? `recordings/${executionName}`),
-      maxPolls: Math.ceil((timeoutMinutes * 60) / CONCATENATION_POLL_SECONDS),
+      maxChecks: Math.ceil((timeoutMinutes * 60) / CONCATENATION_CHECK_SECONDS),
     },
     keepRawChunks: req.keepRawChunks ?? true,
     liveStream: req.liveStream && {

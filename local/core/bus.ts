@@ -36,6 +36,8 @@ export type EventFaultAction = 'drop' | 'duplicate' | 'delay' | 'reorder';
 export interface EventFault {
   /** `detail.eventType` or `detail-type` to match. */
   eventType: string;
+  /** Narrows the match further, e.g. to one kind of media pipeline (events do not say which kind). */
+  where?: (event: BusEvent) => boolean;
   action: EventFaultAction;
   /** How many matching events the fault applies to; Infinity for all. Defaults to 1. */
   count?: number;
@@ -107,7 +109,7 @@ export class EventBus {
     this.published.push(event);
     for (const listen of this.listeners) listen(event);
     const type = eventTypeOf(event);
-    const fault = this.faults.find((f) => f.remaining > 0 && (f.eventType === type || f.eventType === event['detail-type']));
+    const fault = this.faults.find((f) => f.remaining > 0 && (f.eventType === type || f.eventType === event['detail-type']) && (f.where?.(event) ?? true));
     const previouslyHeld = this.held;
     this.held = [];
     if (fault) {

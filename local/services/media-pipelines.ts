@@ -133,7 +133,8 @@ export class MediaPipelinesService implements Service {
   constructor(
     private readonly ctx: CloudContext,
     private readonly deps: { s3: S3Internal; iam: IamInternal; meetings: MeetingsInternal },
-    private readonly options: MediaPipelineOptions = {},
+    /** Mutable: a test may change a behaviour (e.g. concatenationStuck) between recordings. */
+    readonly options: MediaPipelineOptions = {},
   ) {
     deps.meetings.onMeetingEnded((meetingId) => this.onMeetingEnded(meetingId));
     // Deleting the service-linked role fails while pipelines use it, as IAM reports for this role.

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { ERROR_NAMES, TRANSIENT_ERRORS } from '../../functions/lib/errors';
+import { CONCATENATION_CHECK_SECONDS } from '../../functions/validate-request/validate';
 
 const root = path.resolve(__dirname, '../..');
 const asl = JSON.parse(fs.readFileSync(path.join(root, 'statemachines/recording.asl.json'), 'utf8'));
@@ -72,12 +73,17 @@ describe('recording.asl.json', () => {
     }
   });
 
-  it('loops AwaitMeetingEnd on States.Timeout (the lost-event safety net) and bounds the concatenation wait', () => {
+  it('loops both waits on States.Timeout (the lost-event safety net)', () => {
     const wait = asl.States.AwaitMeetingEnd;
     expect(wait.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
     expect(wait.Parameters.Payload['taskToken.$']).toBe('$$.Task.Token');
     expect(wait.Catch[0]).toMatchObject({ ErrorEquals: ['States.Timeout'], Next: 'AwaitMeetingEnd' });
-    expect(asl.States.ConcatenationDone.Default).toBe('WaitForConcatenation');
+    const concatenation = asl.States.AwaitConcatenation;
+    expect(concatenation.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
+    expect(concatenation.Parameters.Payload['taskToken.$']).toBe('$$.Task.Token');
+    expect(concatenation.Catch[0]).toMatchObject({ ErrorEquals: ['States.Timeout'], Next: 'AwaitConcatenation' });
+    // timeoutMinutes becomes a number of these checks (validate-request).
+    expect(concatenation.TimeoutSeconds).toBe(CONCATENATION_CHECK_SECONDS);
   });
 
   it('passes asl-validator once CloudFormation references are resolved', async () => {

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import { ChimeSDKMeetingsClient, CreateMeetingCommand, DeleteMeetingCommand } from '@aws-sdk/client-chime-sdk-meetings';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { joinAttendees, meetingIdOf } from '../../local/simulate';
+import type { BusEvent } from '../../local/core/bus';
+import type { Execution } from '../../local/sfn/runner';
+import { joinAttendees, meetingIdOf, simulateMeeting } from '../../local/simulate';
 import { output, record, start, startHarness, statesEntered, waitForCapture, waitForState, type Harness } from './harness';
 
 let h: Harness;
@@ -35,7 +37,7 @@ describe('recording lifecycle on the local cloud', () => {
     expect(e.status).toBe('SUCCEEDED');
     expect(statesEntered(e)).toEqual([
       'ValidateRequest', 'EnsureServiceLinkedRole', 'VerifyBuckets', 'CreateMeeting', 'StartCapture', 'LiveStreamRequested', 'AwaitMeetingEnd',
-      'StartConcatenation', 'WaitForConcatenation', 'AwaitConcatenation', 'ConcatenationDone', 'Cleanup', 'RecordingOutcome', 'RecordingSucceeded',
+      'StartConcatenation', 'AwaitConcatenation', 'Cleanup', 'RecordingOutcome', 'RecordingSucceeded',
     ]);
     const summary = output<Summary>(e);
     expect(summary.status).toBe('SUCCEEDED');
@@ -129,6 +131,55 @@ describe('recording lifecycle on the local cloud', () => {
     expect(h.cloud.orphans()).toEqual({ meetings: 0, pipelines: 0 });
   });
 
+  describe('the concatenation pipeline\'s end event', () => {
+    const ofConcatenation = (ev: BusEvent) => h.cloud.pipelines.pipeline(String(ev.detail.mediaPipelineId))?.kind === 'concatenation';
+    const concatenationWaits = (e: Execution) => statesEntered(e).filter((s) => s === 'AwaitConcatenation').length;
+
+    it('resumes the wait: one AwaitConcatenation, no timeout, files listed', async () => {
+      const e = await record(h);
+      expect(e.status).toBe('SUCCEEDED');
+      expect(concatenationWaits(e)).toBe(1);
+      expect(e.history.some((ev) => ev.type === 'TaskTimedOut')).toBe(false);
+      const ended = h.cloud.bus.deliveries.filter((d) => d.eventType === 'chime:MediaPipelineDeleted' && d.ok);
+      expect(ended.length).toBeGreaterThanOrEqual(2); // the capture's, then the concatenation's
+      expect(output<{ artifacts: string[] }>(e).artifacts.length).toBeGreaterThan(0);
+    });
+
+    it('duplicated x3: resumes once', async () => {
+      h.cloud.bus.addFault({ eventType: 'chime:MediaPipelineDeleted', where: ofConcatenation, action: 'duplicate', times: 3 });
+      const e = await record(h);
+      expect([e.status, concatenationWaits(e)]).toEqual(['SUCCEEDED', 1]);
+      expect(h.cloud.orphans()).toEqual({ meetings: 0, pipelines: 0 });
+    });
+
+    it('lost: the 10-minute re-check finds the stopped pipeline and its files', async () => {
+      h.cloud.bus.addFault({ eventType: 'chime:MediaPipelineDeleted', where: ofConcatenation, action: 'drop' });
+      const e = await h.cloud.fastForward(record(h));
+      expect(e.status).toBe('SUCCEEDED');
+      expect(concatenationWaits(e)).toBe(2);
+      expect(e.history.filter((ev) => ev.type === 'TaskTimedOut')).toHaveLength(1);
+      expect(output<{ artifacts: string[] }>(e).artifacts.length).toBeGreaterThan(0);
+      expect(h.cloud.orphans()).toEqual({ meetings: 0, pipelines: 0 });
+    });
+
+    it('a concatenation that never finishes fails the recording after timeoutMinutes, raw chunks kept', async () => {
+      h.cloud.pipelines.options.concatenationStuck = true;
+      try {
+        const e = await start(h, { meeting: {}, concatenation: { timeoutMinutes: 20 } });
+        const meeting = simulateMeeting(h.cloud, e, { lengthMs: 60_000, attendees: 1 });
+        await waitForState(e, 'AwaitConcatenation');
+        await h.cloud.fastForward(e.done);
+        await meeting;
+        expect([e.status, e.error]).toEqual(['FAILED', 'ConcatenationTimedOut']);
+        // Entered at 0, 10 and 20 minutes: the third finds it still running past the 20-minute bound.
+        expect(concatenationWaits(e)).toBe(3);
+        expect(h.cloud.orphans()).toEqual({ meetings: 0, pipelines: 0 });
+      } finally {
+        h.cloud.pipelines.options.concatenationStuck = false;
+      }
+    });
+  });
+
   it('resumes through the safety net when the meeting ends and its end events are lost', async () => {
     // Both signals of the end: the meeting's, and our capture pipeline's deletion that follows it.
     h.cloud.bus.addFault({ eventType: 'chime:MeetingEnded', action: 'drop', count: Infinity });
@@ -139,12 +190,13 @@ describe('recording lifecycle on the local cloud', () => {
     await waitForState(e, 'AwaitMeetingEnd');
     await waitForCapture(h, e);
     h.cloud.meetings.end(meetingId!);
-    // Fast-forward through the hour the safety net waits before re-checking the meeting.
-    h.cloud.clock.setScale(100_000);
-    await e.done;
-    h.cloud.clock.setScale(300);
+    // Skip the idle hour the safety net waits before re-checking the meeting (and the concatenation's
+    // 10 minutes: its end event is lost too). Scaling time up instead would let a timeout fire while a
+    // check's Lambda still runs.
+    await h.cloud.fastForward(e.done);
     expect(e.status).toBe('SUCCEEDED');
     expect(e.history.some((ev) => ev.type === 'TaskTimedOut')).toBe(true);
+    expect(statesEntered(e).filter((s) => s === 'AwaitConcatenation')).toHaveLength(2);
     expect(h.cloud.orphans()).toEqual({ meetings: 0, pipelines: 0 });
   });
 });

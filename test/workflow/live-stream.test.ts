@@ -73,7 +73,7 @@ describe('live stream next to the recording', () => {
     expect([e.status, e.error]).toEqual(['SUCCEEDED', undefined]);
     expect(statesEntered(e)).toEqual([
       'ValidateRequest', 'EnsureServiceLinkedRole', 'VerifyBuckets', 'CreateMeeting', 'StartCapture', 'LiveStreamRequested', 'StartLiveConnector',
-      'AwaitMeetingEnd', 'StartConcatenation', 'WaitForConcatenation', 'AwaitConcatenation', 'ConcatenationDone', 'Cleanup', 'RecordingOutcome', 'RecordingSucceeded',
+      'AwaitMeetingEnd', 'StartConcatenation', 'AwaitConcatenation', 'Cleanup', 'RecordingOutcome', 'RecordingSucceeded',
     ]);
 
     const summary = output<{ meetingId: string; livePipelineId: string; artifacts: string[] }>(e);

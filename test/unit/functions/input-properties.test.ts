@@ -70,7 +70,7 @@ function check(input: unknown): 'accepted' | 'rejected' {
   expect(['AudioOnly', 'AudioWithActiveSpeakerVideo', 'AudioWithCompositedVideo']).toContain(artifacts.Audio?.MuxType);
   if (artifacts.Audio?.MuxType === 'AudioWithCompositedVideo') expect(artifacts.CompositedVideo?.Layout).toBe('GridView');
   else expect(artifacts.CompositedVideo).toBeUndefined();
-  expect(plan.concatenation.maxPolls).toBeGreaterThanOrEqual(2);
+  expect(plan.concatenation.maxChecks).toBeGreaterThanOrEqual(1);
   expect(plan.tags.length).toBeLessThanOrEqual(50);
   return 'accepted';
 }

@@ -38,7 +38,7 @@ const meta = { $metadata: {} };
 const CAPTURE_ARN = 'arn:aws:chime:us-east-1:123456789012:media-pipeline/cap-1';
 
 function record(over: Record<string, unknown> = {}) {
-  return marshall({ meetingId: MEETING_ID, executionId: EXECUTION_ID, executionName: 'rec-1', status: 'RECORDING', createdMeeting: true, mediaRegion: 'us-east-1', presence: {}, checks: 1, capturePipelineId: 'cap-1', createdAt: 'x', updatedAt: 'x', ...over });
+  return marshall({ meetingId: MEETING_ID, executionId: EXECUTION_ID, executionName: 'rec-1', status: 'RECORDING', createdMeeting: true, mediaRegion: 'us-east-1', presence: {}, checks: 1, capturePipelineId: 'cap-1', createdAt: 'x', updatedAt: 'x', ...over }, { removeUndefinedValues: true });
 }
 
 async function failure(p: Promise<unknown>): Promise<Error> {
@@ -311,19 +311,75 @@ describe('StartConcatenation, AwaitConcatenation, Cleanup', () => {
     );
   });
 
-  it('polls until Stopped, lists the files, and is bounded', async () => {
-    pipelines.on(GetMediaPipelineCommand).resolvesOnce({ MediaPipeline: { MediaConcatenationPipeline: { Status: 'InProgress' } } }).resolves({ MediaPipeline: { MediaConcatenationPipeline: { Status: 'Stopped' } } });
-    s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'recordings/rec-1/composited-video/cat-1.mp4' }] });
-    expect(await awaitConcatenation({ plan: plan(), concatenationPipeline }, ctx)).toEqual({ done: false, status: 'InProgress', polls: 1, artifacts: [] });
-    expect(await awaitConcatenation({ plan: plan(), concatenationPipeline, concatenationStatus: { polls: 1 } }, ctx)).toEqual({
+  const concatenating = (over: Record<string, unknown> = {}) =>
+    record({ status: 'CONCATENATING', concatenationPipelineId: 'cat-1', concatenationTaskToken: 'ctok', concatenationBucket: 'final-bucket', concatenationPrefix: 'recordings/rec-1', concatenationChecks: 1, ...over });
+  const successOutput = () => JSON.parse(sfn.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input.output ?? '{}');
+
+  it('stores its token and where the files go, then completes at once when the concatenation already stopped', async () => {
+    db.on(UpdateItemCommand).resolves({ Attributes: concatenating() });
+    pipelines.on(GetMediaPipelineCommand).resolves({ MediaPipeline: { MediaConcatenationPipeline: { Status: 'Stopped' } } });
+    s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'recordings/rec-1/composited-video/cat-1.mp4' }, { Key: 'recordings/rec-1/audio/cat-1.mp4' }] });
+    sfn.on(SendTaskSuccessCommand).resolves({});
+    expect(await awaitConcatenation({ taskToken: 'ctok', plan: plan(), chimeMeeting: meetingRef, concatenationPipeline }, ctx)).toEqual({ outcome: 'succeeded', checks: 1 });
+    const update = db.commandCalls(UpdateItemCommand)[0]!.args[0].input;
+    expect(update.UpdateExpression).toContain('ADD #concatenationChecks :one');
+    expect(update.ExpressionAttributeValues).toMatchObject({ ':concatenationTaskToken': { S: 'ctok' }, ':concatenationBucket': { S: 'final-bucket' }, ':concatenationPrefix': { S: 'recordings/rec-1' } });
+    expect(s3.commandCalls(ListObjectsV2Command)[0]!.args[0].input).toMatchObject({ Bucket: 'final-bucket', Prefix: 'recordings/rec-1/' });
+    expect(sfn.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input.taskToken).toBe('ctok');
+    expect(successOutput()).toEqual({
       done: true,
       status: 'Stopped',
-      polls: 2,
-      artifacts: ['s3://final-bucket/recordings/rec-1/composited-video/cat-1.mp4'],
+      checks: 1,
+      artifacts: ['s3://final-bucket/recordings/rec-1/audio/cat-1.mp4', 's3://final-bucket/recordings/rec-1/composited-video/cat-1.mp4'],
     });
+  });
+
+  it('waits while the concatenation runs, fails the wait when it fails or stops without files, and is bounded', async () => {
+    const input = { taskToken: 'ctok', plan: plan(), chimeMeeting: meetingRef, concatenationPipeline };
+    db.on(UpdateItemCommand).resolves({ Attributes: concatenating() });
+    sfn.on(SendTaskFailureCommand).resolves({});
     pipelines.on(GetMediaPipelineCommand).resolves({ MediaPipeline: { MediaConcatenationPipeline: { Status: 'InProgress' } } });
-    const p = plan({ meeting: {}, concatenation: { timeoutMinutes: 1 } });
-    expect((await failure(awaitConcatenation({ plan: p, concatenationPipeline, concatenationStatus: { polls: 1 } }, ctx))).name).toBe('ConcatenationTimedOut');
+    expect(await awaitConcatenation(input, ctx)).toEqual({ outcome: 'waiting', checks: 1 });
+    expect(sfn.calls()).toHaveLength(0);
+
+    pipelines.on(GetMediaPipelineCommand).resolves({ MediaPipeline: { MediaConcatenationPipeline: { Status: 'Failed' } } });
+    expect(await awaitConcatenation(input, ctx)).toEqual({ outcome: 'failed', checks: 1 });
+    expect(sfn.commandCalls(SendTaskFailureCommand)[0]!.args[0].input).toMatchObject({ taskToken: 'ctok', error: 'PipelineFailed' });
+
+    sfn.resetHistory();
+    pipelines.on(GetMediaPipelineCommand).resolves({ MediaPipeline: { MediaConcatenationPipeline: { Status: 'Stopped' } } });
+    s3.on(ListObjectsV2Command).resolves({ Contents: [] });
+    expect(await awaitConcatenation(input, ctx)).toEqual({ outcome: 'no-files', checks: 1 });
+    expect(sfn.commandCalls(SendTaskFailureCommand)[0]!.args[0].input.cause).toContain('stopped without writing files under s3://final-bucket/recordings/rec-1/');
+
+    // timeoutMinutes 20 is two 10-minute checks: the third entry (after two safety-net timeouts) gives up.
+    pipelines.on(GetMediaPipelineCommand).resolves({ MediaPipeline: { MediaConcatenationPipeline: { Status: 'InProgress' } } });
+    const bounded = { ...input, plan: plan({ meeting: {}, concatenation: { timeoutMinutes: 20 } }) };
+    db.on(UpdateItemCommand).resolves({ Attributes: concatenating({ concatenationChecks: 2 }) });
+    expect(await awaitConcatenation(bounded, ctx)).toEqual({ outcome: 'waiting', checks: 2 });
+    db.on(UpdateItemCommand).resolves({ Attributes: concatenating({ concatenationChecks: 3 }) });
+    expect((await failure(awaitConcatenation(bounded, ctx))).name).toBe('ConcatenationTimedOut');
+  });
+
+  it('the concatenation pipeline\'s end event resumes the wait with the files; its failure fails it', async () => {
+    const event = (eventType: string, mediaPipelineId = 'cat-1') => ({ 'detail-type': 'Chime Media Pipeline State Change', detail: { eventType, meetingId: MEETING_ID, mediaPipelineId, timestamp: 2_000 } });
+    db.on(GetItemCommand).resolves({ Item: concatenating() });
+    s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'recordings/rec-1/audio/cat-1.mp4' }] });
+    sfn.on(SendTaskSuccessCommand).resolves({});
+    sfn.on(SendTaskFailureCommand).resolves({});
+    expect(await meetingEvents(event('chime:MediaPipelineDeleted'), ctx)).toEqual({ action: 'concatenation-stopped: succeeded' });
+    expect(successOutput()).toEqual({ done: true, status: 'Stopped', checks: 1, artifacts: ['s3://final-bucket/recordings/rec-1/audio/cat-1.mp4'] });
+
+    expect(await meetingEvents(event('chime:MediaPipelinePermanentFailure'), ctx)).toEqual({ action: 'failed-concatenation' });
+    expect(sfn.commandCalls(SendTaskFailureCommand)[0]!.args[0].input).toMatchObject({ taskToken: 'ctok', error: 'PipelineFailed' });
+
+    // Before the token is stored (the step's own check sees the stop), or for another pipeline: nothing.
+    sfn.resetHistory();
+    db.on(GetItemCommand).resolves({ Item: concatenating({ concatenationTaskToken: undefined }) });
+    expect((await meetingEvents(event('chime:MediaPipelineDeleted'), ctx)).action).toMatch(/^ignored/);
+    db.on(GetItemCommand).resolves({ Item: concatenating() });
+    expect((await meetingEvents(event('chime:MediaPipelineDeleted', 'other-1'), ctx)).action).toMatch(/^ignored/);
+    expect(sfn.calls()).toHaveLength(0);
   });
 
   it('deletes what exists, treats NotFound as done, and records a failure', async () => {

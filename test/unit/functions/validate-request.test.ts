@@ -23,7 +23,7 @@ describe('ValidateRequest', () => {
       externalMeetingId: 'rec-1',
       mediaRegion: 'us-east-1',
       capture: { bucket: 'capture-bucket', prefix: 'captures/rec-1', audio: 'AudioWithCompositedVideo', video: false, content: false, compositedVideo: { layout: 'GridView', resolution: 'FHD', contentShareLayout: 'PresenterOnly' } },
-      concatenation: { bucket: 'capture-bucket', prefix: 'recordings/rec-1', maxPolls: 120 },
+      concatenation: { bucket: 'capture-bucket', prefix: 'recordings/rec-1', maxChecks: 6 },
       keepRawChunks: true,
       tags: [],
     });
@@ -31,7 +31,7 @@ describe('ValidateRequest', () => {
 
   it('plans adoption of an existing meeting with request buckets and tags', () => {
     const p = plan({ meetingId: '11111111-2222-3333-4444-555555555555', capture: { bucket: 'mine', prefix: '/raw/', audio: 'AudioOnly', video: true }, concatenation: { timeoutMinutes: 5 }, tags: { team: 'a' } });
-    expect(p).toMatchObject({ mode: 'adopt', meetingId: '11111111-2222-3333-4444-555555555555', mediaRegion: undefined, capture: { bucket: 'mine', prefix: 'raw', audio: 'AudioOnly', video: true, compositedVideo: undefined }, concatenation: { bucket: 'final-bucket', maxPolls: 10 }, tags: [{ Key: 'team', Value: 'a' }] });
+    expect(p).toMatchObject({ mode: 'adopt', meetingId: '11111111-2222-3333-4444-555555555555', mediaRegion: undefined, capture: { bucket: 'mine', prefix: 'raw', audio: 'AudioOnly', video: true, compositedVideo: undefined }, concatenation: { bucket: 'final-bucket', maxChecks: 1 }, tags: [{ Key: 'team', Value: 'a' }] });
   });
 
   it('names every bad field and how to fix it', () => {
