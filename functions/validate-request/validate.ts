@@ -1,6 +1,8 @@
 import { parseSecretArn } from '../lib/arns';
 import { InvalidRequest } from '../lib/errors';
-import { RecordingRequest, parseOrThrow, type Plan } from '../lib/schemas';
+import { parseOrThrow } from '../lib/parse';
+import type { Plan } from '../lib/schemas';
+import { RecordingRequest } from './request';
 
 export interface Defaults {
   captureBucket?: string;
