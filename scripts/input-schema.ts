@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { RecordingRequest } from '../functions/validate-request/request';
+import { recordingRequest } from '../functions/validate-request/request';
 
 /**
  * The JSON Schema of the workflow input, generated from the zod schema ValidateRequest enforces, so the
@@ -10,7 +10,7 @@ import { RecordingRequest } from '../functions/validate-request/request';
 export const INPUT_SCHEMA_FILE = 'statemachines/recording.input.schema.json';
 
 export function inputSchemaText(): string {
-  const schema = z.toJSONSchema(RecordingRequest, { io: 'input', unrepresentable: 'any' });
+  const schema = z.toJSONSchema(recordingRequest(), { io: 'input', unrepresentable: 'any' });
   const documented = {
     $schema: schema.$schema,
 
