@@ -1,5 +1,5 @@
 import { failToken, meetingEnded, endRecordingMeeting, type MeetingEndDeps } from '../lib/meeting-end';
-import { presentHumans } from '../lib/store';
+import { getRecord, presentHumans, recordPresence } from '../lib/store';
 
 /**
  * EventBridge target for Chime meeting and media pipeline state changes. It keeps the attendee presence
@@ -39,7 +39,7 @@ export async function handleChimeEvent(deps: MeetingEndDeps, event: ChimeEvent):
       // Pipeline attendees (aws:MediaPipeline-...) are ours; only people count as presence.
       if (!attendeeId || externalUserId?.startsWith('aws:')) return { action: 'ignored: pipeline attendee' };
       const present = eventType === 'chime:AttendeeJoined';
-      const rec = await deps.store.recordPresence(meetingId, attendeeId, present, at);
+      const rec = await recordPresence(deps.store, meetingId, attendeeId, present, at);
       if (!rec) return { action: 'ignored: not recording or stale' };
       // A drop may be a network blip followed by a rejoin; the AwaitMeetingEnd re-check handles it.
       const explicitLeave = eventType === 'chime:AttendeeLeft' || eventType === 'chime:AttendeeDeleted';
@@ -50,7 +50,7 @@ export async function handleChimeEvent(deps: MeetingEndDeps, event: ChimeEvent):
       return { action: present ? 'attendee-present' : 'attendee-absent' };
     }
     case 'chime:MediaPipelinePermanentFailure': {
-      const rec = await deps.store.get(meetingId);
+      const rec = await getRecord(deps.store, meetingId);
       if (!rec || rec.capturePipelineId !== mediaPipelineId || !rec.taskToken || rec.meetingEndedAt) return { action: 'ignored: not a waiting capture' };
       await failToken(deps.sfn, rec.taskToken, 'PipelineFailed', `capture pipeline ${mediaPipelineId} failed permanently`);
       return { action: 'failed-wait' };
@@ -58,7 +58,7 @@ export async function handleChimeEvent(deps: MeetingEndDeps, event: ChimeEvent):
     case 'chime:MediaPipelineDeleted': {
       // Someone (the API's stop, an operator, the application) deleted our capture while the meeting
       // goes on: what was captured is the recording, so it goes on to concatenation.
-      const rec = await deps.store.get(meetingId);
+      const rec = await getRecord(deps.store, meetingId);
       if (!rec || rec.capturePipelineId !== mediaPipelineId || rec.status !== 'RECORDING' || rec.meetingEndedAt) return { action: 'ignored: not a running capture' };
       await meetingEnded(deps, meetingId, 'CapturePipelineDeleted', iso);
       return { action: 'capture-deleted' };
