@@ -4,7 +4,7 @@ import type { ChimeSDKMediaPipelinesClient } from '@aws-sdk/client-chime-sdk-med
 import { DescribeExecutionCommand, StartExecutionCommand, type DescribeExecutionCommandOutput, type SFNClient } from '@aws-sdk/client-sfn';
 import { InvalidRequest } from '../lib/errors';
 import { endRecordingMeeting } from '../lib/meeting-end';
-import type { RecordingRecord, RecordingStore } from '../lib/store';
+import { findRecordByExecution, type RecordingRecord, type RecordingStore } from '../lib/store';
 import { idempotencyName } from '../lib/tokens';
 import { buildPlan, type Defaults } from '../validate-request/validate';
 
@@ -91,7 +91,7 @@ export async function getRecording(deps: ApiDeps, id: string): Promise<ApiResult
   if (!RECORDING_ID.test(id)) return notFound(id);
   const execution = await describe(deps, id);
   if (!execution) return notFound(id);
-  const rec = await deps.store.findByExecution(id);
+  const rec = await findRecordByExecution(deps.store, id);
   return { statusCode: 200, body: { ...view(id, execution, rec) } };
 }
 
@@ -100,7 +100,7 @@ export async function stopRecording(deps: ApiDeps, id: string): Promise<ApiResul
   const execution = await describe(deps, id);
   if (!execution) return notFound(id);
   if (execution.status !== 'RUNNING') return { statusCode: 409, body: { message: `Recording ${id} has already finished (${execution.status}).` } };
-  const rec = await deps.store.findByExecution(id);
+  const rec = await findRecordByExecution(deps.store, id);
   if (!rec || rec.executionId !== execution.executionArn) {
     return { statusCode: 409, body: { message: `Recording ${id} has not started capturing yet; try again in a few seconds.` } };
   }

@@ -4,7 +4,7 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import { concatenationFailed, concatenationStopped } from '../lib/concatenation';
 import { ConcatenationTimedOut } from '../lib/errors';
 import type { MeetingRef, PipelineRef, Plan } from '../lib/schemas';
-import type { RecordingStore } from '../lib/store';
+import { updateRecord, type RecordingStore } from '../lib/store';
 
 /**
  * Runs as `lambda:invoke.waitForTaskToken`: stores the token (and where the files go) where the
@@ -20,7 +20,8 @@ export async function awaitConcatenation(
 ): Promise<{ outcome: string; checks: number }> {
   const { taskToken, plan, chimeMeeting, concatenationPipeline } = input;
   const pipelineId = concatenationPipeline.mediaPipelineId;
-  const rec = await deps.store.update(
+  const rec = await updateRecord(
+    deps.store,
     chimeMeeting.meetingId,
     plan.executionId,
     { concatenationTaskToken: taskToken, concatenationBucket: plan.concatenation.bucket, concatenationPrefix: plan.concatenation.prefix },

@@ -3,7 +3,7 @@ import { GetMediaPipelineCommand } from '@aws-sdk/client-chime-sdk-media-pipelin
 import { MeetingNeverEnded, isNotFound } from '../lib/errors';
 import { completeToken, endRecordingMeeting, failToken, meetingEnded, type MeetingEndDeps } from '../lib/meeting-end';
 import type { MeetingRef, PipelineRef, Plan } from '../lib/schemas';
-import { presentHumans } from '../lib/store';
+import { presentHumans, updateRecord } from '../lib/store';
 
 /**
  * Runs as `lambda:invoke.waitForTaskToken`: stores the token where the meeting-event handler finds it,
@@ -17,7 +17,7 @@ export async function awaitMeetingEnd(
   input: { taskToken: string; plan: Plan; chimeMeeting: MeetingRef; capturePipeline: PipelineRef },
 ): Promise<{ outcome: string }> {
   const { taskToken, plan, chimeMeeting, capturePipeline } = input;
-  const rec = await deps.store.update(chimeMeeting.meetingId, plan.executionId, { taskToken }, { increment: 'checks' });
+  const rec = await updateRecord(deps.store, chimeMeeting.meetingId, plan.executionId, { taskToken }, { increment: 'checks' });
   if (rec.checks > deps.maxChecks) {
     throw new MeetingNeverEnded(`meeting ${chimeMeeting.meetingId} still exists after ${rec.checks - 1} checks, past Chime's 24-hour maximum; giving up the wait`);
   }

@@ -3,7 +3,7 @@ import { DeleteMediaPipelineCommand, type ChimeSDKMediaPipelinesClient } from '@
 import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { isNotFound } from '../lib/errors';
 import type { MeetingRef, PipelineRef, Plan } from '../lib/schemas';
-import type { RecordingStore } from '../lib/store';
+import { updateRecord, type RecordingStore } from '../lib/store';
 
 export interface CleanupInput {
   plan: Plan;
@@ -79,7 +79,7 @@ export async function cleanup(
     error: error ? { error: error.Error, cause: error.Cause ?? '' } : undefined,
   };
   if (chimeMeeting) {
-    await deps.store.update(chimeMeeting.meetingId, plan.executionId, { status: summary.status, artifacts, error: summary.error, taskToken: '', concatenationTaskToken: '' });
+    await updateRecord(deps.store, chimeMeeting.meetingId, plan.executionId, { status: summary.status, artifacts, error: summary.error, taskToken: '', concatenationTaskToken: '' });
   }
   return summary;
 }

@@ -2,7 +2,7 @@ import { CreateMeetingCommand, DeleteMeetingCommand, GetMeetingCommand, ListAtte
 import { accountOf, meetingSourceArn } from '../lib/arns';
 import { MeetingNotFound, WorkflowError, isNotFound } from '../lib/errors';
 import type { MeetingRef, Plan } from '../lib/schemas';
-import type { RecordingStore } from '../lib/store';
+import { claimMeeting, type RecordingStore } from '../lib/store';
 import { clientRequestToken } from '../lib/tokens';
 
 /**
@@ -27,7 +27,7 @@ export async function createOrAdoptMeeting(deps: { meetings: ChimeSDKMeetingsCli
   // them leaving never looks like the meeting emptied while others remain.
   const presence = created ? {} : await listedHumans(deps.meetings, meetingId);
   try {
-    await deps.store.claim({ meetingId, executionId: plan.executionId, executionName: plan.executionName, createdMeeting: created, mediaRegion: ref.mediaRegion, presence });
+    await claimMeeting(deps.store, { meetingId, executionId: plan.executionId, executionName: plan.executionName, createdMeeting: created, mediaRegion: ref.mediaRegion, presence });
   } catch (err) {
     // A terminal failure here would leave our new meeting unknown to Cleanup; end it before failing.
     // Transient failures are retried and the same token returns the same meeting.

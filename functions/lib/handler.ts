@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type * as z from 'zod/mini';
 import { logger } from './logger';
-import { parseOrThrow } from './schemas';
+import { parseOrThrow } from './parse';
 import { WorkflowError, toWorkflowError } from './errors';
 
 /**

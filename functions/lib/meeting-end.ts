@@ -2,7 +2,7 @@ import { DeleteMeetingCommand, type ChimeSDKMeetingsClient } from '@aws-sdk/clie
 import { DeleteMediaPipelineCommand, type ChimeSDKMediaPipelinesClient } from '@aws-sdk/client-chime-sdk-media-pipelines';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { isNotFound } from './errors';
-import type { RecordingRecord, RecordingStore } from './store';
+import { markMeetingEnded, type RecordingRecord, type RecordingStore } from './store';
 
 /**
  * How the waiting execution learns that its meeting ended. Both the meeting-event handler and the
@@ -40,7 +40,7 @@ export async function failToken(sfn: SFNClient, token: string, error: string, ca
 
 /** Records the end and resumes the execution if its token is stored (else AwaitMeetingEnd will see the mark). */
 export async function meetingEnded(deps: MeetingEndDeps, meetingId: string, reason: string, at: string): Promise<RecordingRecord | undefined> {
-  const rec = await deps.store.markMeetingEnded(meetingId, reason, at);
+  const rec = await markMeetingEnded(deps.store, meetingId, reason, at);
   if (rec?.taskToken) await completeToken(deps.sfn, rec.taskToken, { reason: rec.endReason ?? reason, endedAt: rec.meetingEndedAt ?? at });
   return rec;
 }

@@ -1,5 +1,5 @@
 import { dynamodb } from './clients/dynamodb';
-import { RecordingStore } from './store';
+import type { RecordingStore } from './store';
 
 /** The recordings table named by the stack (TABLE_NAME), shared by every function of a container. */
-export const store = new RecordingStore(dynamodb, process.env.TABLE_NAME ?? 'chime-recordings');
+export const store: RecordingStore = { db: dynamodb, table: process.env.TABLE_NAME ?? 'chime-recordings' };

@@ -51,142 +51,146 @@ const ACTIVE = ['RECORDING', 'CONCATENATING'];
 /** The table's global secondary index on executionName (serverless.yml declares it). */
 export const BY_EXECUTION_NAME = 'byExecutionName';
 
-export class RecordingStore {
-  constructor(
-    private readonly db: DynamoDBClient,
-    private readonly table: string,
-  ) {}
+/**
+ * The recordings table as the functions reach it. The operations are plain functions over it rather than
+ * methods of a class: a bundle keeps every method of a class it uses (and the DynamoDB commands they
+ * build), while each Lambda calls one or two of these.
+ */
+export interface RecordingStore {
+  readonly db: DynamoDBClient;
+  readonly table: string;
+}
 
-  async get(meetingId: string): Promise<RecordingRecord | undefined> {
-    const out = await this.db.send(new GetItemCommand({ TableName: this.table, Key: marshall({ meetingId }), ConsistentRead: true }));
-    return out.Item ? (unmarshall(out.Item) as RecordingRecord) : undefined;
-  }
+/** The meeting's item, read consistently; undefined when the meeting has none. */
+export async function getRecord(store: RecordingStore, meetingId: string): Promise<RecordingRecord | undefined> {
+  const out = await store.db.send(new GetItemCommand({ TableName: store.table, Key: marshall({ meetingId }), ConsistentRead: true }));
+  return out.Item ? (unmarshall(out.Item) as RecordingRecord) : undefined;
+}
 
-  /**
-   * The item of the recording an execution (by name) is making, through the `byExecutionName` index;
-   * undefined before the execution has claimed its meeting, or after another recording of the same
-   * meeting replaced the item.
-   */
-  async findByExecution(executionName: string): Promise<RecordingRecord | undefined> {
-    const out = await this.db.send(
-      new QueryCommand({
-        TableName: this.table,
-        IndexName: BY_EXECUTION_NAME,
-        KeyConditionExpression: 'executionName = :name',
-        ExpressionAttributeValues: marshall({ ':name': executionName }),
-        Limit: 1,
+/**
+ * The item of the recording an execution (by name) is making, through the `byExecutionName` index;
+ * undefined before the execution has claimed its meeting, or after another recording of the same
+ * meeting replaced the item.
+ */
+export async function findRecordByExecution(store: RecordingStore, executionName: string): Promise<RecordingRecord | undefined> {
+  const out = await store.db.send(
+    new QueryCommand({
+      TableName: store.table,
+      IndexName: BY_EXECUTION_NAME,
+      KeyConditionExpression: 'executionName = :name',
+      ExpressionAttributeValues: marshall({ ':name': executionName }),
+      Limit: 1,
+    }),
+  );
+  const item = out.Items?.[0];
+  return item ? (unmarshall(item) as RecordingRecord) : undefined;
+}
+
+/**
+ * Claims the meeting for this execution. Succeeds when the meeting has no recording, a finished one,
+ * or already belongs to this execution (a retried step); fails with RecordingAlreadyActive otherwise.
+ */
+export async function claimMeeting(store: RecordingStore, rec: Pick<RecordingRecord, 'meetingId' | 'executionId' | 'executionName' | 'createdMeeting' | 'mediaRegion' | 'presence'>): Promise<void> {
+  const now = new Date().toISOString();
+  const item: RecordingRecord = { ...rec, status: 'RECORDING', checks: 0, createdAt: now, updatedAt: now };
+  try {
+    await store.db.send(
+      new PutItemCommand({
+        TableName: store.table,
+        Item: marshall(item, { removeUndefinedValues: true }),
+        ConditionExpression: 'attribute_not_exists(meetingId) OR NOT (#status IN (:a, :b))',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: marshall({ ':a': ACTIVE[0], ':b': ACTIVE[1] }),
       }),
     );
-    const item = out.Items?.[0];
-    return item ? (unmarshall(item) as RecordingRecord) : undefined;
+  } catch (err) {
+    if (err instanceof ConditionalCheckFailedException) {
+      // Our own claim from an earlier attempt stands as it is: writing it again would erase the task
+      // token and presence recorded since.
+      if ((await getRecord(store, rec.meetingId))?.executionId === rec.executionId) return;
+      throw new RecordingAlreadyActive(`Meeting ${rec.meetingId} is already being recorded by another execution; stop that recording first or wait for it to finish.`);
+    }
+    throw err;
   }
+}
 
-  /**
-   * Claims the meeting for this execution. Succeeds when the meeting has no recording, a finished one,
-   * or already belongs to this execution (a retried step); fails with RecordingAlreadyActive otherwise.
-   */
-  async claim(rec: Pick<RecordingRecord, 'meetingId' | 'executionId' | 'executionName' | 'createdMeeting' | 'mediaRegion' | 'presence'>): Promise<void> {
-    const now = new Date().toISOString();
-    const item: RecordingRecord = { ...rec, status: 'RECORDING', checks: 0, createdAt: now, updatedAt: now };
-    try {
-      await this.db.send(
-        new PutItemCommand({
-          TableName: this.table,
-          Item: marshall(item, { removeUndefinedValues: true }),
-          ConditionExpression: 'attribute_not_exists(meetingId) OR NOT (#status IN (:a, :b))',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: marshall({ ':a': ACTIVE[0], ':b': ACTIVE[1] }),
-        }),
-      );
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) {
-        // Our own claim from an earlier attempt stands as it is: writing it again would erase the task
-        // token and presence recorded since.
-        if ((await this.get(rec.meetingId))?.executionId === rec.executionId) return;
-        throw new RecordingAlreadyActive(`Meeting ${rec.meetingId} is already being recorded by another execution; stop that recording first or wait for it to finish.`);
-      }
-      throw err;
-    }
+/** Sets attributes on this execution's item; returns the item after the update. */
+export async function updateRecord(store: RecordingStore, meetingId: string, executionId: string, values: Partial<RecordingRecord>, opts: { increment?: 'checks' | 'concatenationChecks' } = {}): Promise<RecordingRecord> {
+  const names: Record<string, string> = { '#executionId': 'executionId', '#updatedAt': 'updatedAt' };
+  const vals: Record<string, unknown> = { ':me': executionId, ':now': new Date().toISOString() };
+  const sets = ['#updatedAt = :now'];
+  for (const [key, value] of Object.entries(values)) {
+    if (value === undefined) continue;
+    names[`#${key}`] = key;
+    vals[`:${key}`] = value;
+    sets.push(`#${key} = :${key}`);
   }
+  let expression = `SET ${sets.join(', ')}`;
+  if (opts.increment) {
+    names[`#${opts.increment}`] = opts.increment;
+    vals[':one'] = 1;
+    expression += ` ADD #${opts.increment} :one`;
+  }
+  const out = await store.db.send(
+    new UpdateItemCommand({
+      TableName: store.table,
+      Key: marshall({ meetingId }),
+      UpdateExpression: expression,
+      ConditionExpression: '#executionId = :me',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: marshall(vals, { removeUndefinedValues: true }),
+      ReturnValues: 'ALL_NEW',
+    }),
+  );
+  return unmarshall(out.Attributes ?? {}) as RecordingRecord;
+}
 
-  /** Sets attributes on this execution's item; returns the item after the update. */
-  async update(meetingId: string, executionId: string, values: Partial<RecordingRecord>, opts: { increment?: 'checks' | 'concatenationChecks' } = {}): Promise<RecordingRecord> {
-    const names: Record<string, string> = { '#executionId': 'executionId', '#updatedAt': 'updatedAt' };
-    const vals: Record<string, unknown> = { ':me': executionId, ':now': new Date().toISOString() };
-    const sets = ['#updatedAt = :now'];
-    for (const [key, value] of Object.entries(values)) {
-      if (value === undefined) continue;
-      names[`#${key}`] = key;
-      vals[`:${key}`] = value;
-      sets.push(`#${key} = :${key}`);
-    }
-    let expression = `SET ${sets.join(', ')}`;
-    if (opts.increment) {
-      names[`#${opts.increment}`] = opts.increment;
-      vals[':one'] = 1;
-      expression += ` ADD #${opts.increment} :one`;
-    }
-    const out = await this.db.send(
+/**
+ * Records that the meeting ended (from an event or a check), whoever observes it first; returns the
+ * item so the caller can complete the stored task token. Undefined when the meeting is not recorded.
+ */
+export async function markMeetingEnded(store: RecordingStore, meetingId: string, reason: string, at: string): Promise<RecordingRecord | undefined> {
+  try {
+    const out = await store.db.send(
       new UpdateItemCommand({
-        TableName: this.table,
+        TableName: store.table,
         Key: marshall({ meetingId }),
-        UpdateExpression: expression,
-        ConditionExpression: '#executionId = :me',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: marshall(vals, { removeUndefinedValues: true }),
+        UpdateExpression: 'SET meetingEndedAt = if_not_exists(meetingEndedAt, :at), endReason = if_not_exists(endReason, :reason), updatedAt = :at',
+        ConditionExpression: 'attribute_exists(meetingId) AND #status IN (:a, :b)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: marshall({ ':at': at, ':reason': reason, ':a': ACTIVE[0], ':b': ACTIVE[1] }),
         ReturnValues: 'ALL_NEW',
       }),
     );
     return unmarshall(out.Attributes ?? {}) as RecordingRecord;
+  } catch (err) {
+    if (err instanceof ConditionalCheckFailedException) return undefined;
+    throw err;
   }
+}
 
-  /**
-   * Records that the meeting ended (from an event or a check), whoever observes it first; returns the
-   * item so the caller can complete the stored task token. Undefined when the meeting is not recorded.
-   */
-  async markMeetingEnded(meetingId: string, reason: string, at: string): Promise<RecordingRecord | undefined> {
-    try {
-      const out = await this.db.send(
-        new UpdateItemCommand({
-          TableName: this.table,
-          Key: marshall({ meetingId }),
-          UpdateExpression: 'SET meetingEndedAt = if_not_exists(meetingEndedAt, :at), endReason = if_not_exists(endReason, :reason), updatedAt = :at',
-          ConditionExpression: 'attribute_exists(meetingId) AND #status IN (:a, :b)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: marshall({ ':at': at, ':reason': reason, ':a': ACTIVE[0], ':b': ACTIVE[1] }),
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return unmarshall(out.Attributes ?? {}) as RecordingRecord;
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return undefined;
-      throw err;
-    }
-  }
-
-  /**
-   * Applies an attendee event to the presence map unless a newer event for that attendee was applied
-   * already (EventBridge may reorder). Returns the item, or undefined when the meeting is not recorded
-   * or the event is stale.
-   */
-  async recordPresence(meetingId: string, attendeeId: string, present: boolean, at: number): Promise<RecordingRecord | undefined> {
-    try {
-      const out = await this.db.send(
-        new UpdateItemCommand({
-          TableName: this.table,
-          Key: marshall({ meetingId }),
-          UpdateExpression: 'SET presence.#a = :p',
-          ConditionExpression: '#status IN (:a, :b) AND (attribute_not_exists(presence.#a) OR presence.#a.#at < :at)',
-          ExpressionAttributeNames: { '#a': attendeeId, '#at': 'at', '#status': 'status' },
-          ExpressionAttributeValues: marshall({ ':p': { present, at }, ':at': at, ':a': ACTIVE[0], ':b': ACTIVE[1] }),
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return unmarshall(out.Attributes ?? {}) as RecordingRecord;
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return undefined;
-      throw err;
-    }
+/**
+ * Applies an attendee event to the presence map unless a newer event for that attendee was applied
+ * already (EventBridge may reorder). Returns the item, or undefined when the meeting is not recorded
+ * or the event is stale.
+ */
+export async function recordPresence(store: RecordingStore, meetingId: string, attendeeId: string, present: boolean, at: number): Promise<RecordingRecord | undefined> {
+  try {
+    const out = await store.db.send(
+      new UpdateItemCommand({
+        TableName: store.table,
+        Key: marshall({ meetingId }),
+        UpdateExpression: 'SET presence.#a = :p',
+        ConditionExpression: '#status IN (:a, :b) AND (attribute_not_exists(presence.#a) OR presence.#a.#at < :at)',
+        ExpressionAttributeNames: { '#a': attendeeId, '#at': 'at', '#status': 'status' },
+        ExpressionAttributeValues: marshall({ ':p': { present, at }, ':at': at, ':a': ACTIVE[0], ':b': ACTIVE[1] }),
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return unmarshall(out.Attributes ?? {}) as RecordingRecord;
+  } catch (err) {
+    if (err instanceof ConditionalCheckFailedException) return undefined;
+    throw err;
   }
 }
 

@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { concatenationFailed, concatenationStopped } from '../lib/concatenation';
 import { failToken, meetingEnded, endRecordingMeeting, type MeetingEndDeps } from '../lib/meeting-end';
-import { presentHumans, type RecordingRecord } from '../lib/store';
+import { getRecord, presentHumans, recordPresence, type RecordingRecord } from '../lib/store';
 
 /**
  * EventBridge target for Chime meeting and media pipeline state changes. It keeps the attendee presence
@@ -42,7 +42,7 @@ export async function handleChimeEvent(deps: MeetingEndDeps & { s3: S3Client }, 
       // Pipeline attendees (aws:MediaPipeline-...) are ours; only people count as presence.
       if (!attendeeId || externalUserId?.startsWith('aws:')) return { action: 'ignored: pipeline attendee' };
       const present = eventType === 'chime:AttendeeJoined';
-      const rec = await deps.store.recordPresence(meetingId, attendeeId, present, at);
+      const rec = await recordPresence(deps.store, meetingId, attendeeId, present, at);
       if (!rec) return { action: 'ignored: not recording or stale' };
       // A drop may be a network blip followed by a rejoin; the AwaitMeetingEnd re-check handles it.
       const explicitLeave = eventType === 'chime:AttendeeLeft' || eventType === 'chime:AttendeeDeleted';
@@ -53,7 +53,7 @@ export async function handleChimeEvent(deps: MeetingEndDeps & { s3: S3Client }, 
       return { action: present ? 'attendee-present' : 'attendee-absent' };
     }
     case 'chime:MediaPipelinePermanentFailure': {
-      const rec = await deps.store.get(meetingId);
+      const rec = await getRecord(deps.store, meetingId);
       if (rec && isWaitingConcatenation(rec, mediaPipelineId)) {
         await concatenationFailed(deps.sfn, rec.concatenationTaskToken, rec.concatenationPipelineId, 'failed permanently');
         return { action: 'failed-concatenation' };
@@ -65,7 +65,7 @@ export async function handleChimeEvent(deps: MeetingEndDeps & { s3: S3Client }, 
     case 'chime:MediaPipelineDeleted': {
       // Someone (the API's stop, an operator, the application) deleted our capture while the meeting
       // goes on: what was captured is the recording, so it goes on to concatenation.
-      const rec = await deps.store.get(meetingId);
+      const rec = await getRecord(deps.store, meetingId);
       if (rec && isWaitingConcatenation(rec, mediaPipelineId) && rec.concatenationBucket !== undefined && rec.concatenationPrefix !== undefined) {
         // The concatenation stops itself when done (a deleted one stops too, and then has no files).
         const target = { pipelineId: rec.concatenationPipelineId, bucket: rec.concatenationBucket, prefix: rec.concatenationPrefix, checks: rec.concatenationChecks ?? 1 };

@@ -6,7 +6,7 @@ import {
 import { s3Arn } from '../lib/arns';
 import { AccessDenied, BucketNotReady, MeetingNotFound, RoleNotReady, isNotFound, toWorkflowError } from '../lib/errors';
 import type { MeetingRef, PipelineRef, Plan, RoleRef } from '../lib/schemas';
-import type { RecordingStore } from '../lib/store';
+import { updateRecord, type RecordingStore } from '../lib/store';
 import { clientRequestToken } from '../lib/tokens';
 
 /** Starts the media capture pipeline (5-second chunks into the capture bucket) and records its id. */
@@ -37,7 +37,7 @@ export async function startCapture(
     throw pipelineError(err, role, chimeMeeting);
   }
   const ref = { mediaPipelineId: pipeline?.MediaPipelineId ?? '', mediaPipelineArn: pipeline?.MediaPipelineArn ?? '' };
-  await deps.store.update(chimeMeeting.meetingId, plan.executionId, { capturePipelineId: ref.mediaPipelineId });
+  await updateRecord(deps.store, chimeMeeting.meetingId, plan.executionId, { capturePipelineId: ref.mediaPipelineId });
   return ref;
 }
 

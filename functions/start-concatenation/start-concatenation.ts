@@ -2,7 +2,7 @@ import { CreateMediaConcatenationPipelineCommand, type ChimeSDKMediaPipelinesCli
 import { s3Arn } from '../lib/arns';
 import { BucketNotReady, toWorkflowError } from '../lib/errors';
 import type { MeetingRef, PipelineRef, Plan } from '../lib/schemas';
-import type { RecordingStore } from '../lib/store';
+import { updateRecord, type RecordingStore } from '../lib/store';
 import { clientRequestToken } from '../lib/tokens';
 
 /**
@@ -51,6 +51,6 @@ export async function startConcatenation(
     throw toWorkflowError(err, 'CreateMediaConcatenationPipeline');
   }
   const ref = { mediaPipelineId: pipeline?.MediaPipelineId ?? '', mediaPipelineArn: pipeline?.MediaPipelineArn ?? '' };
-  await deps.store.update(chimeMeeting.meetingId, plan.executionId, { status: 'CONCATENATING', concatenationPipelineId: ref.mediaPipelineId });
+  await updateRecord(deps.store, chimeMeeting.meetingId, plan.executionId, { status: 'CONCATENATING', concatenationPipelineId: ref.mediaPipelineId });
   return ref;
 }

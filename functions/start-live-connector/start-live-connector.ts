@@ -2,7 +2,7 @@ import { CreateMediaLiveConnectorPipelineCommand, type ChimeSDKMediaPipelinesCli
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AccessDenied, InvalidLiveStreamUrl, LiveStreamSecretUnavailable, MeetingNotFound, awsErrorName, isNotFound, toWorkflowError } from '../lib/errors';
 import type { LiveStreamPlan, MeetingRef, PipelineRef, Plan } from '../lib/schemas';
-import type { RecordingStore } from '../lib/store';
+import { updateRecord, type RecordingStore } from '../lib/store';
 import { clientRequestToken } from '../lib/tokens';
 
 const SECRET_STRING_HINT = `--secret-string 'rtmps://<host>/<application>/<stream key>'`;
@@ -35,7 +35,7 @@ export async function startLiveConnector(
   }
   // Only the ids: the response echoes the sink, URL included.
   const ref = { mediaPipelineId: pipeline?.MediaPipelineId ?? '', mediaPipelineArn: pipeline?.MediaPipelineArn ?? '' };
-  await deps.store.update(chimeMeeting.meetingId, plan.executionId, { livePipelineId: ref.mediaPipelineId });
+  await updateRecord(deps.store, chimeMeeting.meetingId, plan.executionId, { livePipelineId: ref.mediaPipelineId });
   return ref;
 }
 

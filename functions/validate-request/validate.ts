@@ -1,6 +1,8 @@
 import { parseSecretArn } from '../lib/arns';
 import { InvalidRequest } from '../lib/errors';
-import { RecordingRequest, parseOrThrow, type Plan } from '../lib/schemas';
+import { parseOrThrow } from '../lib/parse';
+import type { Plan } from '../lib/schemas';
+import { recordingRequest } from './request';
 
 export interface Defaults {
   captureBucket?: string;
@@ -24,7 +26,7 @@ export const CONCATENATION_CHECK_SECONDS = 600;
  * prefixes made unique per execution. Nothing is called or created here, so a bad request costs nothing.
  */
 export function buildPlan(input: unknown, executionId: string, executionName: string, defaults: Defaults): Plan {
-  const req = parseOrThrow(RecordingRequest, input);
+  const req = parseOrThrow(recordingRequest(), input);
   const problems: string[] = [];
   if (req.meetingId && req.meeting) problems.push('meetingId and meeting: give one, not both (meetingId adopts an existing meeting; meeting creates a new one)');
   if (!req.meetingId && !req.meeting) problems.push('meetingId or meeting: give meetingId to record an existing meeting, or meeting: {} to create one');

@@ -11,7 +11,6 @@ import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { route } from '../../functions/api/handler';
 import type { ApiDeps } from '../../functions/api/recordings';
-import { RecordingStore } from '../../functions/lib/store';
 import { idempotencyName } from '../../functions/lib/tokens';
 import { buildPlan } from '../../functions/validate-request/validate';
 import { INPUT_SCHEMA_FILE, inputSchemaText } from '../../scripts/input-schema';
@@ -59,7 +58,7 @@ const deps: ApiDeps = {
   sfn: new SFNClient({}),
   meetings: new ChimeSDKMeetingsClient({}),
   pipelines: new ChimeSDKMediaPipelinesClient({}),
-  store: new RecordingStore(new DynamoDBClient({}), 'recordings'),
+  store: { db: new DynamoDBClient({}), table: 'recordings' },
   stateMachineArn: STATE_MACHINE,
   defaults: { captureBucket: 'capture-bucket', region: 'us-east-1' },
   now: () => '2026-11-23T10:00:00.000Z',

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { s3Arn } from '../../../functions/lib/arns';
 import { InvalidRequest } from '../../../functions/lib/errors';
-import { MEDIA_REGIONS } from '../../../functions/lib/schemas';
+import { MEDIA_REGIONS } from '../../../functions/validate-request/request';
 import { clientRequestToken } from '../../../functions/lib/tokens';
 import { artifactsConfiguration } from '../../../functions/start-capture/start-capture';
 import { buildPlan } from '../../../functions/validate-request/validate';

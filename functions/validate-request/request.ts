@@ -1,0 +1,110 @@
+import * as z from 'zod/mini';
+import { SECRET_ARN } from '../lib/arns';
+import { LIVE_AUDIO_CHANNELS, LIVE_AUDIO_SAMPLE_RATES, LIVE_MUX_TYPES } from '../lib/live-stream-options';
+
+/**
+ * The workflow input: what a user pastes in the console or POSTs to the API. Only ValidateRequest and the
+ * API check it; later steps read the plan (functions/lib/schemas.ts) and never bundle these rules.
+ */
+
+export const MEDIA_REGIONS = [
+  'af-south-1', 'ap-northeast-1', 'ap-northeast-2', 'ap-south-1', 'ap-southeast-1', 'ap-southeast-2',
+  'ca-central-1', 'eu-central-1', 'eu-north-1', 'eu-south-1', 'eu-west-1', 'eu-west-2', 'eu-west-3',
+  'sa-east-1', 'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'us-gov-east-1', 'us-gov-west-1',
+] as const;
+
+/** The request's rules. Called once, by recordingRequest(). */
+function buildRecordingRequest() {
+  const bucketName = z.string().check(
+    z.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)'),
+  );
+  // The sink ARN is at most 1024 characters; keep prefixes well inside that and free of characters S3 keys reject.
+  const keyPrefix = z.string().check(
+    z.maxLength(512, 'must be at most 512 characters'),
+    // The pipeline sink is `arn:aws:s3:::bucket/prefix`, and media pipeline ARNs allow only these characters.
+    z.regex(/^[A-Za-z0-9_./-]*$/, 'may contain only letters, digits and _ . / -'),
+  );
+  const tagMap = z.record(z.string(), z.string().check(z.maxLength(256, 'tag values must be at most 256 characters'))).check(
+    z.refine((tags) => Object.keys(tags).length <= 50, 'at most 50 tags'),
+    z.refine(
+      (tags) => Object.keys(tags).every((k) => k.length >= 1 && k.length <= 128 && !k.toLowerCase().startsWith('aws:')),
+      'tag keys must be 1-128 characters and must not start with "aws:" (reserved by AWS)',
+    ),
+  );
+
+  const compositedVideo = z.strictObject({
+    layout: z.optional(z.literal('GridView')),
+    resolution: z.optional(z.enum(['HD', 'FHD'])),
+    contentShareLayout: z.optional(z.enum(['PresenterOnly', 'Horizontal', 'Vertical', 'ActiveSpeakerOnly'])),
+    presenterPosition: z.optional(z.enum(['TopLeft', 'TopRight', 'BottomLeft', 'BottomRight'])),
+  });
+
+  /** Only the secret's ARN: the RTMP(S) URL holds the stream key, and the input stays in the execution history for 90 days. */
+  const liveStream = z.strictObject({
+    secretArn: z.string().check(
+      z.regex(SECRET_ARN, 'must be the full ARN of a Secrets Manager secret, as create-secret prints it (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>)'),
+    ),
+    muxType: z.optional(z.enum(LIVE_MUX_TYPES, `must be one of ${LIVE_MUX_TYPES.join(', ')}`)),
+    audioChannels: z.optional(z.enum(LIVE_AUDIO_CHANNELS, `must be one of ${LIVE_AUDIO_CHANNELS.join(', ')}`)),
+    audioSampleRate: z.optional(z.enum(LIVE_AUDIO_SAMPLE_RATES, `must be one of "${LIVE_AUDIO_SAMPLE_RATES.join('", "')}" (a string)`)),
+  });
+
+  return z.strictObject({
+    /** Adopt a meeting your application created (most apps create their own meetings). */
+    meetingId: z.optional(z.string().check(z.regex(/^[a-fA-F0-9]{8}(?:-[a-fA-F0-9]{4}){3}-[a-fA-F0-9]{12}$/, 'must be a Chime meeting id (a UUID)'))),
+    /** Create a new meeting for this recording. */
+    meeting: z.optional(
+      z.strictObject({
+        externalMeetingId: z.optional(
+          z.string().check(
+            z.minLength(2, 'must be 2-64 characters'),
+            z.maxLength(64, 'must be 2-64 characters'),
+            z.refine((v) => !v.toLowerCase().startsWith('aws:'), 'must not start with "aws:" (reserved by AWS)'),
+          ),
+        ),
+        mediaRegion: z.optional(z.enum(MEDIA_REGIONS, `must be a Chime media region: ${MEDIA_REGIONS.join(', ')}`)),
+      }),
+    ),
+    capture: z.optional(
+      z.strictObject({
+        bucket: z.optional(bucketName),
+        prefix: z.optional(keyPrefix),
+        audio: z.optional(z.enum(['AudioOnly', 'AudioWithActiveSpeakerVideo', 'AudioWithCompositedVideo'])),
+        video: z.optional(z.boolean()),
+        content: z.optional(z.boolean()),
+        compositedVideo: z.optional(compositedVideo),
+        kms: z.optional(
+          z.strictObject({
+            keyId: z.string().check(z.minLength(1), z.maxLength(4096)),
+            encryptionContext: z.optional(z.string().check(z.maxLength(4096))),
+            sinkIamRoleArn: z.string().check(z.regex(/^arn:[a-z-]+:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN')),
+          }),
+        ),
+      }),
+    ),
+    concatenation: z.optional(
+      z.strictObject({
+        bucket: z.optional(bucketName),
+        prefix: z.optional(keyPrefix),
+        timeoutMinutes: z.optional(z.int().check(z.gte(1), z.lte(720))),
+      }),
+    ),
+    /** false deletes the 5-second chunks once the concatenated files are confirmed in S3. */
+    keepRawChunks: z.optional(z.boolean()),
+    /** Also stream the meeting to an RTMP(S) endpoint whose URL is kept in a Secrets Manager secret. */
+    liveStream: z.optional(liveStream),
+    tags: z.optional(tagMap),
+  });
+}
+
+let built: ReturnType<typeof buildRecordingRequest> | undefined;
+
+/**
+ * The request schema, built on first use rather than at module load: of the API's routes only
+ * POST /recordings parses a request, so reading or stopping a recording does not pay at cold start for
+ * building the zod schemas of these rules.
+ */
+export function recordingRequest(): ReturnType<typeof buildRecordingRequest> {
+  return (built ??= buildRecordingRequest());
+}
+export type RecordingRequest = z.infer<ReturnType<typeof buildRecordingRequest>>;
