@@ -121,14 +121,15 @@ const CASES: Case[] = [
 ];
 
 async function removeRole(h: Harness): Promise<void> {
-  if (!h.cloud.iam.roleExists(ROLE_NAME)) return;
+  if (h.cloud.iam.roleCreatedAt(ROLE_NAME) === undefined) return;
   const iam = new IAMClient(h.cloud.clientConfig());
   try {
     await iam.send(new DeleteServiceLinkedRoleCommand({ RoleName: ROLE_NAME }));
   } finally {
     iam.destroy();
   }
-  await waitFor('role deleted', () => !h.cloud.iam.roleExists(ROLE_NAME));
+  // Until the deletion task ends the role still exists for GetRole (roleExists is already false then).
+  await waitFor('role deleted', () => h.cloud.iam.roleCreatedAt(ROLE_NAME) === undefined);
 }
 
 let h: Harness;
