@@ -128,7 +128,8 @@ async function removeRole(h: Harness): Promise<void> {
   } finally {
     iam.destroy();
   }
-  await waitFor('role deleted', () => !h.cloud.iam.roleExists(ROLE_NAME));
+  // Gone, not only being deleted: while its deletion task runs, GetRole still finds the role.
+  await waitFor('role deleted', () => h.cloud.iam.roleCreatedAt(ROLE_NAME) === undefined);
 }
 
 let h: Harness;
