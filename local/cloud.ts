@@ -9,6 +9,7 @@ import { EventBus } from './core/bus';
 import { SimClock } from './core/clock';
 import type { CloudContext } from './core/context';
 import { RateLimiter } from './core/faults';
+import { InProcessHttpHandler } from './core/in-process';
 import { Router, listen } from './core/server';
 import { LambdaRuntime } from './lambda';
 import { ApiGatewayService } from './services/apigateway';
@@ -44,6 +45,11 @@ export interface LocalCloudOptions {
   pipelines?: MediaPipelineOptions;
   /** Chime request rate per simulated second and burst; false disables throttling. */
   chimeRateLimit?: { rate: number; burst: number } | false;
+  /**
+   * How the in-process Lambda handlers' SDK clients reach the cloud: handed to its router inside the
+   * process (default; everything but the socket and HTTP framing is the same), or over the HTTP port.
+   */
+  lambdaTransport?: 'in-process' | 'http';
 }
 
 export interface Deployment {
@@ -164,6 +170,7 @@ export class LocalCloud {
     }
     Object.assign(process.env, env);
     this.lambda.preload();
+    if ((this.options.lambdaTransport ?? 'in-process') === 'in-process') this.lambda.useRequestHandler(new InProcessHttpHandler(this.router, this.ctx.region));
 
     for (const spec of this.lambda.specs.values()) {
       spec.eventRules.forEach((rule, i) =>

@@ -6,8 +6,9 @@ import type { Pattern } from './core/pattern';
 
 /**
  * Runs the stack's Lambda handlers in-process, as declared in serverless.yml (handler path, timeout,
- * EventBridge rules). The handlers are the real code: they reach the local cloud over HTTP through the
- * SDK's AWS_ENDPOINT_URL, exactly as they reach AWS when deployed. A thrown error becomes a Lambda
+ * EventBridge rules). The handlers are the real code, with the SDK's full request pipeline: by default
+ * their clients hand each signed request to the cloud's router in this process (LocalCloud's
+ * `lambdaTransport`), or send it over HTTP to the SDK's AWS_ENDPOINT_URL. A thrown error becomes a Lambda
  * function error whose name is the errorType and whose message is the JSON payload Step Functions puts
  * in `Cause`.
  */
@@ -31,6 +32,15 @@ export interface Invocation {
 }
 
 type Handler = (event: unknown, context: Record<string, unknown>) => Promise<unknown>;
+
+/** Where the stack keeps its module-level AWS SDK clients. */
+const CLIENTS_DIR = path.join('functions', 'lib', 'clients');
+
+function isSdkClient(value: unknown): value is { send: unknown; middlewareStack: unknown; config: { requestHandler?: unknown } } {
+  if (!value || typeof value !== 'object') return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.send === 'function' && typeof v.middlewareStack === 'object' && typeof v.config === 'object' && v.config !== null;
+}
 
 export class LambdaFunctionError extends Error {
   constructor(
@@ -146,6 +156,26 @@ export class LambdaRuntime {
    */
   preload(): void {
     for (const spec of this.specs.values()) this.load(spec);
+  }
+
+  /**
+   * Gives the handlers' AWS SDK clients (the module-level clients in functions/lib/clients, shared by
+   * every handler as they would be within one container) another request handler, e.g. one that
+   * reaches the local cloud without a socket. Returns how many clients it configured.
+   */
+  useRequestHandler(requestHandler: object): number {
+    const dir = path.join(this.root, CLIENTS_DIR);
+    let configured = 0;
+    for (const file of fs.readdirSync(dir).filter((f) => /\.[cm]?[jt]s$/.test(f) && !f.endsWith('.d.ts'))) {
+      const mod = require(path.join(dir, file.replace(/\.[cm]?[jt]s$/, ''))) as Record<string, unknown>;
+      for (const value of Object.values(mod)) {
+        if (!isSdkClient(value)) continue;
+        if (value.config.requestHandler !== requestHandler) (value.config.requestHandler as { destroy?: () => void } | undefined)?.destroy?.();
+        value.config.requestHandler = requestHandler;
+        configured += 1;
+      }
+    }
+    return configured;
   }
 
   count(name?: string): number {

@@ -95,21 +95,36 @@ export function credentialScope(headers: Record<string, string>, query: URLSearc
 export async function toLocalRequest(req: http.IncomingMessage, defaultRegion: string): Promise<LocalRequest> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  const url = new URL(req.url ?? '/', 'http://local');
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) {
     if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
   }
+  return localRequest(req.method ?? 'GET', req.url ?? '/', headers, Buffer.concat(chunks), defaultRegion);
+}
+
+/** A request as the services see it, from its method, target (path and query), lower-cased headers and body. */
+export function localRequest(method: string, target: string, headers: Record<string, string>, body: Buffer, defaultRegion: string): LocalRequest {
+  const url = new URL(target, 'http://local');
   const scope = credentialScope(headers, url.searchParams);
   return {
-    method: req.method ?? 'GET',
+    method,
     path: safeDecode(url.pathname),
     rawPath: url.pathname,
     query: url.searchParams,
     headers,
-    body: Buffer.concat(chunks),
+    body,
     signingName: scope.service ?? '',
     region: scope.region ?? defaultRegion,
+  };
+}
+
+/** The status, headers and body sent for a service's answer (no body for HEAD). */
+export function wireResponse(response: LocalResponse, method: string): { status: number; headers: Record<string, string | number>; body?: Buffer | string } {
+  const body = response.body ?? '';
+  return {
+    status: response.status,
+    headers: { 'x-amzn-requestid': globalThis.crypto.randomUUID(), ...response.headers, 'content-length': Buffer.byteLength(body) },
+    body: method === 'HEAD' ? undefined : body,
   };
 }
 
@@ -126,9 +141,9 @@ export async function listen(router: Router, port: number, defaultRegion: string
     toLocalRequest(req, defaultRegion)
       .then((local) => router.dispatch(local))
       .then((response) => {
-        const body = response.body ?? '';
-        res.writeHead(response.status, { 'x-amzn-requestid': globalThis.crypto.randomUUID(), ...response.headers, 'content-length': Buffer.byteLength(body) });
-        res.end(req.method === 'HEAD' ? undefined : body);
+        const wire = wireResponse(response, req.method ?? 'GET');
+        res.writeHead(wire.status, wire.headers);
+        res.end(wire.body);
       })
       .catch((err: unknown) => {
         res.writeHead(500, { 'content-type': 'text/plain' });

@@ -124,6 +124,13 @@ export class MediaPipelinesService implements Service {
   readonly name = 'media-pipelines';
   readonly signingNames = ['chime'] as const;
   private readonly pipelines = new Map<string, Pipeline>();
+  /** The same pipelines by meeting (a concatenation under its source capture's meeting). */
+  private readonly byMeeting = new Map<string, Set<Pipeline>>();
+  /** Pipelines in an ACTIVE status, and how many per region (the quota). */
+  private readonly active = new Set<Pipeline>();
+  private readonly activeByRegion = new Map<string, number>();
+  /** Simulated time before which no stopped pipeline can be old enough to forget. */
+  private nextExpiryAt = -Infinity;
   /** `${kind}:${region}:${ClientRequestToken}` to pipeline id. */
   private readonly tokens = new Map<string, string>();
   private nextSeq = 0;
@@ -140,7 +147,7 @@ export class MediaPipelinesService implements Service {
     // Deleting the service-linked role fails while pipelines use it, as IAM reports for this role.
     deps.iam.setRoleUsage(SERVICE_LINKED_ROLE, () => {
       const byRegion = new Map<string, string[]>();
-      for (const p of this.pipelines.values()) if (ACTIVE.has(p.status)) byRegion.set(p.region, [...(byRegion.get(p.region) ?? []), p.arn]);
+      for (const p of this.active) byRegion.set(p.region, [...(byRegion.get(p.region) ?? []), p.arn]);
       return [...byRegion].map(([Region, Resources]) => ({ Region, Resources }));
     });
     // Captures record attendee joins and leaves (meeting-events) from the meeting's own events.
@@ -217,7 +224,7 @@ export class MediaPipelinesService implements Service {
   // ---- read-only helpers for tests and leak checks ----
 
   activePipelines(): MediaPipelineInfo[] {
-    return [...this.pipelines.values()].filter((p) => ACTIVE.has(p.status)).map(info);
+    return [...this.pipelines.values()].filter((p) => this.active.has(p)).map(info);
   }
 
   pipeline(mediaPipelineId: string): MediaPipelineInfo | undefined {
@@ -333,6 +340,9 @@ export class MediaPipelinesService implements Service {
   private register(p: Pipeline, kind: MediaPipelineKind, token: string | undefined): void {
     this.forgetExpired();
     this.pipelines.set(p.id, p);
+    const ofMeeting = this.byMeeting.get(p.meetingId) ?? new Set();
+    this.byMeeting.set(p.meetingId, ofMeeting.add(p));
+    this.trackActive(p);
     if (token) this.tokens.set(`${kind}:${p.region}:${token}`, p.id);
   }
 
@@ -347,9 +357,33 @@ export class MediaPipelinesService implements Service {
 
   /** Stopped and failed pipelines are kept as long as they can feed a concatenation, then forgotten. */
   private forgetExpired(): void {
-    const horizon = this.ctx.clock.now() - CONCATENATION_SOURCE_MAX_AGE_MS;
-    for (const [id, p] of this.pipelines) if (!ACTIVE.has(p.status) && p.createdAt < horizon) this.pipelines.delete(id);
+    const now = this.ctx.clock.now();
+    // Nothing can have expired before the oldest pipeline kept at the last sweep does.
+    if (now < this.nextExpiryAt) return;
+    const horizon = now - CONCATENATION_SOURCE_MAX_AGE_MS;
+    let oldestKept = Infinity;
+    for (const [id, p] of this.pipelines) {
+      if (!ACTIVE.has(p.status) && p.createdAt < horizon) {
+        this.pipelines.delete(id);
+        const ofMeeting = this.byMeeting.get(p.meetingId);
+        ofMeeting?.delete(p);
+        if (ofMeeting?.size === 0) this.byMeeting.delete(p.meetingId);
+      } else {
+        oldestKept = Math.min(oldestKept, p.createdAt);
+      }
+    }
     for (const [token, id] of this.tokens) if (!this.pipelines.has(id)) this.tokens.delete(token);
+    // Pipelines created from now on are younger still.
+    this.nextExpiryAt = Math.min(oldestKept, now) + CONCATENATION_SOURCE_MAX_AGE_MS;
+  }
+
+  /** Keeps the active set and the per-region counts in step with a pipeline's status. */
+  private trackActive(p: Pipeline): void {
+    const isActive = ACTIVE.has(p.status);
+    if (isActive === this.active.has(p)) return;
+    if (isActive) this.active.add(p);
+    else this.active.delete(p);
+    this.activeByRegion.set(p.region, (this.activeByRegion.get(p.region) ?? 0) + (isActive ? 1 : -1));
   }
 
   // ---- creation checks ----
@@ -401,8 +435,7 @@ export class MediaPipelinesService implements Service {
 
   private checkRegionQuota(region: string): void {
     const limit = this.options.activePipelineLimit ?? (region === 'us-east-1' ? 100 : 10);
-    const active = [...this.pipelines.values()].filter((p) => p.region === region && ACTIVE.has(p.status)).length;
-    if (active >= limit) throw limitExceeded(`The account has reached its limit of ${limit} active media pipelines in ${region}.`);
+    if ((this.activeByRegion.get(region) ?? 0) >= limit) throw limitExceeded(`The account has reached its limit of ${limit} active media pipelines in ${region}.`);
   }
 
   // ---- lifecycle ----
@@ -431,7 +464,7 @@ export class MediaPipelinesService implements Service {
     const interval = this.options.flushIntervalMs ?? Math.max(CHUNK_MS, 20 * this.ctx.clock.scale);
     const tick = () => {
       this.ticker = undefined;
-      const recording = [...this.pipelines.values()].filter((p): p is CapturePipeline => p.kind === 'capture' && p.status === 'InProgress');
+      const recording = [...this.active].filter((p): p is CapturePipeline => p.kind === 'capture' && p.status === 'InProgress');
       for (const p of recording) void p.recorder?.flush(this.ctx.clock.now(), false);
       if (recording.length > 0) this.ticker = this.ctx.clock.setTimeout(interval, tick);
     };
@@ -441,8 +474,8 @@ export class MediaPipelinesService implements Service {
   private onMeetingEvent(event: BusEvent): void {
     if (event.source !== 'aws.chime' || event['detail-type'] !== 'Chime Meeting State Change') return;
     const { meetingId, timestamp } = event.detail;
-    for (const p of this.pipelines.values()) {
-      if (p.kind === 'capture' && p.status === 'InProgress' && p.meetingId === meetingId) {
+    for (const p of this.byMeeting.get(String(meetingId)) ?? []) {
+      if (p.kind === 'capture' && p.status === 'InProgress') {
         p.recorder?.observe(typeof timestamp === 'number' ? timestamp : this.ctx.clock.now(), event.detail);
       }
     }
@@ -454,7 +487,7 @@ export class MediaPipelinesService implements Service {
   }
 
   private meetingPipelines(meetingId: string): MeetingPipeline[] {
-    return [...this.pipelines.values()].filter((p): p is MeetingPipeline => p.kind !== 'concatenation' && p.meetingId === meetingId && ACTIVE.has(p.status));
+    return [...(this.byMeeting.get(meetingId) ?? [])].filter((p): p is MeetingPipeline => p.kind !== 'concatenation' && ACTIVE.has(p.status));
   }
 
   /** DeleteMediaPipeline / DeleteMediaCapturePipeline. */
@@ -479,7 +512,7 @@ export class MediaPipelinesService implements Service {
     this.setStatus(p, 'Stopped');
     p.deleted = deleted;
     this.publish(p, 'chime:MediaPipelineDeleted');
-    if (p.kind === 'capture') for (const c of this.concatenationsOf(p.id)) this.scheduleConcatenation(c);
+    if (p.kind === 'capture') for (const c of this.concatenationsOf(p)) this.scheduleConcatenation(c);
   }
 
   private fail(p: Pipeline, reason: string): void {
@@ -495,11 +528,13 @@ export class MediaPipelinesService implements Service {
     }
     this.setStatus(p, 'Failed');
     this.publish(p, 'chime:MediaPipelinePermanentFailure');
-    if (p.kind === 'capture') for (const c of this.concatenationsOf(p.id)) this.fail(c, `source media capture pipeline ${p.id} failed`);
+    if (p.kind === 'capture') for (const c of this.concatenationsOf(p)) this.fail(c, `source media capture pipeline ${p.id} failed`);
   }
 
-  private concatenationsOf(captureId: string): ConcatenationPipeline[] {
-    return [...this.pipelines.values()].filter((c): c is ConcatenationPipeline => c.kind === 'concatenation' && c.sourceId === captureId && c.status === 'Initializing');
+  private concatenationsOf(capture: CapturePipeline): ConcatenationPipeline[] {
+    return [...(this.byMeeting.get(capture.meetingId) ?? [])].filter(
+      (c): c is ConcatenationPipeline => c.kind === 'concatenation' && c.sourceId === capture.id && c.status === 'Initializing',
+    );
   }
 
   private scheduleConcatenation(c: ConcatenationPipeline): void {
@@ -531,6 +566,7 @@ export class MediaPipelinesService implements Service {
   private setStatus(p: Pipeline, status: MediaPipelineStatus): void {
     p.status = status;
     p.updatedAt = this.ctx.clock.now();
+    this.trackActive(p);
   }
 
   private publish(p: Pipeline, eventType: string): void {

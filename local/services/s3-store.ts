@@ -3,21 +3,28 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as z from 'zod/mini';
 import { ServiceError } from '../core/service';
+import { FileWorker } from './s3-files';
 
 /**
  * S3 objects as real files. `<root>/s3/<bucket>/<key>` holds an object's bytes, so a user can open a
- * recording with any player; a sidecar `<root>/s3-meta/<bucket>/<sha1 of key>.json` holds what a file cannot
- * carry (content type, user metadata, checksums, the simulated LastModified). Sidecars are named by hash
- * because no path scheme mirroring the keys is collision-free (`a` with `a.json/b`, or `a/` with `a/x`).
- * The file tree is the truth about which keys exist: a file dropped in by hand is an object, and a sidecar
+ * recording with any player. What a file cannot carry (content type, user metadata, checksums, the
+ * simulated LastModified) is kept in memory and in an append-only journal per bucket,
+ * `<root>/s3-meta/<bucket>.jsonl` (one line per put or delete, read back at startup and compacted when
+ * mostly superseded). A journal rather than a file per object: creating a file costs far more than
+ * appending a line, and a capture writes an object every few simulated seconds per meeting.
+ * The file tree is the truth about which keys exist: a file dropped in by hand is an object, and metadata
  * that no longer matches its file (edited by hand) is ignored in favour of metadata derived from the file.
+ * One process owns a data directory at a time (bucket records are also read only at startup).
  *
  * A filesystem cannot hold every key S3 can, so keys with empty, `.` or `..` segments are refused (which
  * also keeps every path inside its bucket), and a key cannot be both a file and a folder (`a` and `a/b`).
- * A key ending in `/` (a console "folder") is a directory whose sidecar marks it as an object.
+ * A key ending in `/` (a console "folder") is a directory whose metadata marks it as an object.
  *
- * All file operations are synchronous: each put or delete then runs without interleaving, so pruning empty
- * folders after a delete can never race a put creating them.
+ * An object's bytes are written off the main thread (a temporary file renamed into place, so a reader never
+ * sees half an object): file creation is the costliest step of a put, and a thousand captures flushing at
+ * once must not stall every other request. Puts of the same key are applied in the order they were made.
+ * Other emulators' reads (a concatenation reading its chunks) go the same way; everything else (requests'
+ * reads, listings, deletes, metadata) is synchronous and cheap.
  */
 export interface StoredObject {
   key: string;
@@ -32,8 +39,8 @@ export interface StoredObject {
   checksums: Record<string, string>;
 }
 
+/** An object's metadata, as kept in memory and journaled. */
 const Sidecar = z.object({
-  /** For whoever opens the sidecar: the file name is a hash. */
   key: z.string(),
   etag: z.string(),
   lastModified: z.number(),
@@ -44,6 +51,13 @@ const Sidecar = z.object({
   checksums: z.record(z.string(), z.string()),
 });
 type Sidecar = z.infer<typeof Sidecar>;
+
+/** A journal line: a put (the object's metadata) or a delete. */
+const JournalEntry = z.union([z.extend(Sidecar, { op: z.literal('put') }), z.object({ op: z.literal('delete'), key: z.string() })]);
+
+/** A journal is rewritten once it holds this many lines and more than COMPACT_RATIO lines per live object. */
+const COMPACT_MIN_LINES = 1000;
+const COMPACT_RATIO = 4;
 
 const DEFAULT_CONTENT_TYPE = 'binary/octet-stream';
 
@@ -64,16 +78,28 @@ function md5Etag(body: Buffer): string {
   return `"${createHash('md5').update(body).digest('hex')}"`;
 }
 
+interface BucketIndex {
+  objects: Map<string, Sidecar>;
+  /** Lines in the journal file (live and superseded). */
+  lines: number;
+  /** The journal, open for appending once written to. */
+  fd?: number;
+}
+
 export class ObjectStore {
   private readonly dataRoot: string;
   private readonly metaRoot: string;
   /** Bodies are written here first and renamed into place, so a reader never sees half an object. */
   private readonly tmpDir: string;
+  /** Metadata by bucket, loaded from the journal on first use. */
+  private readonly indexes = new Map<string, BucketIndex>();
+  /** Writes object files (and reads them for other emulators) off the main thread, in the order asked. */
+  private readonly files = new FileWorker();
 
   constructor(root: string) {
     this.dataRoot = path.join(root, 's3');
     this.metaRoot = path.join(root, 's3-meta');
-    // Bucket names cannot start with a dot, so this never collides with a bucket's sidecar folder.
+    // Bucket names cannot start with a dot, so this never collides with a bucket's journal.
     this.tmpDir = path.join(this.metaRoot, '.tmp');
   }
 
@@ -82,8 +108,11 @@ export class ObjectStore {
   }
 
   removeBucket(bucket: string): void {
+    this.closeJournal(this.indexes.get(bucket));
     fs.rmSync(this.bucketDir(bucket), { recursive: true, force: true });
+    fs.rmSync(this.journalPath(bucket), { force: true });
     fs.rmSync(path.join(this.metaRoot, checkedBucket(bucket)), { recursive: true, force: true });
+    this.indexes.delete(bucket);
   }
 
   /** The file (or, for a key ending in `/`, the directory) holding the object. */
@@ -92,17 +121,19 @@ export class ObjectStore {
     return path.join(this.bucketDir(bucket), key);
   }
 
-  put(bucket: string, key: string, body: Buffer, headers: Record<string, string>, checksums: Record<string, string>, now: number): StoredObject {
+  async put(bucket: string, key: string, body: Buffer, headers: Record<string, string>, checksums: Record<string, string>, now: number): Promise<StoredObject> {
     const file = this.filePath(bucket, key);
     const folder = key.endsWith('/');
     if (folder && body.length > 0) {
       throw new ServiceError('InvalidArgument', 400, `The local cloud stores keys ending in "/" as folders, which cannot hold data: ${key}`, { Key: key });
     }
+    const etag = md5Etag(body);
+    let mtimeMs = 0;
     try {
       if (folder) {
         fs.mkdirSync(file, { recursive: true });
       } else {
-        this.writeInPlace(file, body);
+        ({ mtimeMs } = await this.files.write(path.join(this.tmpDir, randomUUID()), file, body));
       }
     } catch (err) {
       if (isFsError(err, 'ENOTDIR', 'EEXIST', 'EISDIR')) {
@@ -110,23 +141,28 @@ export class ObjectStore {
       }
       throw err;
     }
-    const stat = fs.statSync(file);
-    const sidecar: Sidecar = { key, etag: md5Etag(body), lastModified: now, size: body.length, mtimeMs: folder ? 0 : stat.mtimeMs, headers, checksums };
-    this.writeJson(this.sidecarPath(bucket, key), sidecar);
+    const sidecar: Sidecar = { key, etag, lastModified: now, size: body.length, mtimeMs, headers, checksums };
+    this.record(bucket, sidecar);
     return stored(sidecar);
+  }
+
+  /** Lets every put made so far land, then stops the writer thread. */
+  async close(): Promise<void> {
+    await this.files.close();
+    for (const index of this.indexes.values()) this.closeJournal(index);
   }
 
   head(bucket: string, key: string): StoredObject | undefined {
     const file = this.filePath(bucket, key);
     const stat = statOrUndefined(file);
     if (!stat) return undefined;
-    const sidecar = this.readSidecar(bucket, key);
+    const meta = this.index(bucket).objects.get(key);
     if (key.endsWith('/')) {
       // A directory is an object only when a folder object was put there.
-      return stat.isDirectory() && sidecar ? stored(sidecar) : undefined;
+      return stat.isDirectory() && meta ? stored(meta) : undefined;
     }
     if (!stat.isFile()) return undefined;
-    if (sidecar && sidecar.size === stat.size && sidecar.mtimeMs === stat.mtimeMs) return stored(sidecar);
+    if (meta && meta.size === stat.size && meta.mtimeMs === stat.mtimeMs) return stored(meta);
     return {
       key,
       size: stat.size,
@@ -142,12 +178,24 @@ export class ObjectStore {
     return key.endsWith('/') ? Buffer.alloc(0) : fs.readFileSync(this.filePath(bucket, key));
   }
 
+  /** `read` with the bytes read off the main thread (for other emulators, e.g. a concatenation's chunks). */
+  async readAsync(bucket: string, key: string): Promise<Buffer | undefined> {
+    if (!this.head(bucket, key)) return undefined;
+    if (key.endsWith('/')) return Buffer.alloc(0);
+    try {
+      return await this.files.read(this.filePath(bucket, key));
+    } catch (err) {
+      if (isFsError(err, 'ENOENT', 'ENOTDIR', 'EISDIR')) return undefined;
+      throw err;
+    }
+  }
+
   /** Deletes the object; true when it existed. Folders left empty are removed, as S3 has no folders. */
   delete(bucket: string, key: string): boolean {
     const existed = this.head(bucket, key) !== undefined;
     if (!existed) return false;
     const file = this.filePath(bucket, key);
-    fs.rmSync(this.sidecarPath(bucket, key), { force: true });
+    if (this.index(bucket).objects.has(key)) this.forget(bucket, key);
     if (key.endsWith('/')) {
       removeEmptyDir(file);
     } else {
@@ -192,7 +240,7 @@ export class ObjectStore {
   }
 
   private isFolderObject(bucket: string, key: string): boolean {
-    return fs.existsSync(this.sidecarPath(bucket, key));
+    return this.index(bucket).objects.has(key);
   }
 
   /** Removes folders emptied by a delete, up to the bucket, keeping folder objects. */
@@ -205,41 +253,112 @@ export class ObjectStore {
     }
   }
 
-  private readSidecar(bucket: string, key: string): Sidecar | undefined {
-    try {
-      const parsed = Sidecar.safeParse(JSON.parse(fs.readFileSync(this.sidecarPath(bucket, key), 'utf8')));
-      return parsed.success && parsed.data.key === key ? parsed.data : undefined;
-    } catch {
-      return undefined;
-    }
+  // --- metadata journal ---------------------------------------------------------------------------
+
+  private record(bucket: string, sidecar: Sidecar): void {
+    const index = this.index(bucket);
+    index.objects.set(sidecar.key, sidecar);
+    this.append(bucket, index, { op: 'put', ...sidecar });
   }
 
-  private sidecarPath(bucket: string, key: string): string {
-    checkKey(key);
-    return path.join(this.metaRoot, checkedBucket(bucket), `${createHash('sha1').update(key).digest('hex')}.json`);
+  private forget(bucket: string, key: string): void {
+    const index = this.index(bucket);
+    index.objects.delete(key);
+    this.append(bucket, index, { op: 'delete', key });
+  }
+
+  private append(bucket: string, index: BucketIndex, entry: z.infer<typeof JournalEntry>): void {
+    // One open descriptor per journal: opening the file for every line cost more than the line.
+    index.fd ??= withFolder(this.metaRoot, () => fs.openSync(this.journalPath(bucket), 'a'));
+    fs.writeSync(index.fd, `${JSON.stringify(entry)}\n`);
+    index.lines += 1;
+    if (index.lines >= COMPACT_MIN_LINES && index.lines > COMPACT_RATIO * index.objects.size) this.compact(bucket, index);
+  }
+
+  /** Rewrites the journal with one line per live object. */
+  private compact(bucket: string, index: BucketIndex): void {
+    const lines = [...index.objects.values()].map((meta) => `${JSON.stringify({ op: 'put', ...meta })}\n`);
+    const tmp = path.join(this.tmpDir, randomUUID());
+    withFolder(this.tmpDir, () => fs.writeFileSync(tmp, lines.join('')));
+    this.closeJournal(index);
+    fs.renameSync(tmp, this.journalPath(bucket));
+    index.lines = lines.length;
+  }
+
+  /** The bucket's metadata: its journal replayed, plus any per-object sidecar files an older version wrote. */
+  private index(bucket: string): BucketIndex {
+    const cached = this.indexes.get(bucket);
+    if (cached) return cached;
+    const index: BucketIndex = { objects: new Map(), lines: 0 };
+    let text = '';
+    try {
+      text = fs.readFileSync(this.journalPath(bucket), 'utf8');
+    } catch (err) {
+      if (!isFsError(err, 'ENOENT')) throw err;
+    }
+    for (const line of text.split('\n')) {
+      if (!line) continue;
+      index.lines += 1;
+      const entry = parseJson(line, JournalEntry);
+      if (!entry) continue;
+      if (entry.op === 'put') {
+        const { op: _op, ...meta } = entry;
+        index.objects.set(meta.key, meta);
+      } else {
+        index.objects.delete(entry.key);
+      }
+    }
+    this.indexes.set(bucket, index);
+    this.importSidecars(bucket, index);
+    if (index.lines >= COMPACT_MIN_LINES && index.lines > COMPACT_RATIO * index.objects.size) this.compact(bucket, index);
+    return index;
+  }
+
+  /** Moves `<meta>/<bucket>/<sha1 of key>.json` sidecars (the earlier layout) into the journal. */
+  private importSidecars(bucket: string, index: BucketIndex): void {
+    const dir = path.join(this.metaRoot, checkedBucket(bucket));
+    let files: string[];
+    try {
+      files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
+    } catch (err) {
+      if (isFsError(err, 'ENOENT', 'ENOTDIR')) return;
+      throw err;
+    }
+    for (const f of files) {
+      let text = '';
+      try {
+        text = fs.readFileSync(path.join(dir, f), 'utf8');
+      } catch {
+        continue;
+      }
+      const meta = parseJson(text, Sidecar);
+      if (meta && isStorableKey(meta.key) && !index.objects.has(meta.key)) this.record(bucket, meta);
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+
+  private closeJournal(index: BucketIndex | undefined): void {
+    if (index?.fd === undefined) return;
+    fs.closeSync(index.fd);
+    index.fd = undefined;
+  }
+
+  private journalPath(bucket: string): string {
+    return path.join(this.metaRoot, `${checkedBucket(bucket)}.jsonl`);
   }
 
   private bucketDir(bucket: string): string {
     return path.join(this.dataRoot, checkedBucket(bucket));
   }
 
-  private writeJson(file: string, value: unknown): void {
-    this.writeInPlace(file, JSON.stringify(value));
-  }
+}
 
-  /**
-   * Writes a temporary file and renames it into place. Folders are created only when a write or rename
-   * finds one missing: they usually exist, and each mkdir costs system calls on every object of a capture.
-   */
-  private writeInPlace(file: string, data: Buffer | string): void {
-    const tmp = path.join(this.tmpDir, randomUUID());
-    withFolder(this.tmpDir, () => fs.writeFileSync(tmp, data));
-    try {
-      withFolder(path.dirname(file), () => fs.renameSync(tmp, file));
-    } catch (err) {
-      fs.rmSync(tmp, { force: true });
-      throw err;
-    }
+function parseJson<T>(text: string, schema: z.ZodMiniType<T>): T | undefined {
+  try {
+    const parsed = schema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -281,13 +400,13 @@ function checkedBucket(bucket: string): string {
 }
 
 /** Runs `write`, creating `folder` and retrying once when the write reports it missing. */
-function withFolder(folder: string, write: () => void): void {
+function withFolder<T>(folder: string, write: () => T): T {
   try {
-    write();
+    return write();
   } catch (err) {
     if (!isFsError(err, 'ENOENT')) throw err;
     fs.mkdirSync(folder, { recursive: true });
-    write();
+    return write();
   }
 }
 

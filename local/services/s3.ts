@@ -97,7 +97,7 @@ export class S3Service implements Service, S3Internal {
   }
 
   async handle(operation: string, req: LocalRequest): Promise<LocalResponse> {
-    const response = this.route(operation, req);
+    const response = await this.route(operation, req);
     return { ...response, headers: { ...requestIdHeaders(newRequestId()), ...response.headers } };
   }
 
@@ -109,6 +109,11 @@ export class S3Service implements Service, S3Internal {
       headers: { 'content-type': 'application/xml', ...requestIdHeaders(requestId) },
       body: buildXml({ Error: { Code: err.code, Message: err.message, ...extra, RequestId: requestId } }),
     };
+  }
+
+  /** Lets object writes in flight land before the data directory may be removed. */
+  close(): Promise<void> {
+    return this.store.close();
   }
 
   // --- S3Internal -------------------------------------------------------------------------------
@@ -123,11 +128,11 @@ export class S3Service implements Service, S3Internal {
   async putObject(bucket: string, key: string, body: Buffer | string, contentType?: string): Promise<void> {
     const record = this.requireBucket(bucket);
     const headers = { 'content-type': contentType ?? DEFAULT_CONTENT_TYPE, ...this.encryptionHeaders(record, {}) };
-    this.store.put(bucket, key, typeof body === 'string' ? Buffer.from(body) : body, headers, {}, this.ctx.clock.now());
+    await this.store.put(bucket, key, typeof body === 'string' ? Buffer.from(body) : body, headers, {}, this.ctx.clock.now());
   }
 
   async getObject(bucket: string, key: string): Promise<Buffer | undefined> {
-    return this.buckets.has(bucket) && isStorableKey(key) ? this.store.read(bucket, key) : undefined;
+    return this.buckets.has(bucket) && isStorableKey(key) ? this.store.readAsync(bucket, key) : undefined;
   }
 
   async listKeys(bucket: string, prefix: string): Promise<string[]> {
@@ -140,7 +145,7 @@ export class S3Service implements Service, S3Internal {
 
   // --- operations ---------------------------------------------------------------------------------
 
-  private route(operation: string, req: LocalRequest): LocalResponse {
+  private route(operation: string, req: LocalRequest): LocalResponse | Promise<LocalResponse> {
     const { bucket = '', key = '' } = target(req);
     switch (operation) {
       case 'ListBuckets':
@@ -342,7 +347,7 @@ export class S3Service implements Service, S3Internal {
     return xmlResponse('DeleteResult', { Deleted: deleted, Error: errors });
   }
 
-  private putObjectRequest(bucket: string, key: string, req: LocalRequest): LocalResponse {
+  private async putObjectRequest(bucket: string, key: string, req: LocalRequest): Promise<LocalResponse> {
     const record = this.requireBucket(bucket);
     checkKey(key);
     const payload = readPayload(req);
@@ -354,7 +359,7 @@ export class S3Service implements Service, S3Internal {
     if (payload.contentEncoding) headers['content-encoding'] = payload.contentEncoding;
     for (const [name, value] of Object.entries(req.headers)) if (name.startsWith('x-amz-meta-')) headers[name] = value;
     const encryption = this.encryptionHeaders(record, req.headers);
-    const stored = this.store.put(bucket, key, payload.body, { ...headers, ...encryption }, payload.checksums, this.ctx.clock.now());
+    const stored = await this.store.put(bucket, key, payload.body, { ...headers, ...encryption }, payload.checksums, this.ctx.clock.now());
     return { status: 200, headers: { etag: stored.etag, ...encryption, ...stored.checksums } };
   }
 

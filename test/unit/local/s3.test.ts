@@ -479,6 +479,46 @@ describe('S3 emulator', () => {
     }
   });
 
+  it('journals object metadata: compacted once mostly superseded, read back after a restart', async () => {
+    for (let i = 0; i < 1100; i += 1) await cloud.s3.putObject('alpha', 'journal/same.txt', `version ${i}`, 'text/x-version');
+    await cloud.s3.putObject('alpha', 'journal/other.txt', 'other', 'text/x-other');
+    const journal = path.join(dataDir, 's3-meta', 'alpha.jsonl');
+    // Rewritten with one line per live object when superseded lines piled up, then appended to.
+    expect(fs.readFileSync(journal, 'utf8').trim().split('\n').length).toBeLessThan(200);
+    const restarted = await startCloud(ctx);
+    const s3b = client(restarted);
+    try {
+      const got = await s3b.send(new GetObjectCommand({ Bucket: 'alpha', Key: 'journal/same.txt' }));
+      expect([await got.Body?.transformToString(), got.ContentType, got.ETag]).toEqual(['version 1099', 'text/x-version', md5('version 1099')]);
+      expect((await s3b.send(new HeadObjectCommand({ Bucket: 'alpha', Key: 'journal/other.txt' }))).ContentType).toBe('text/x-other');
+      await s3b.send(new DeleteObjectCommand({ Bucket: 'alpha', Key: 'journal/same.txt' }));
+      await s3b.send(new DeleteObjectCommand({ Bucket: 'alpha', Key: 'journal/other.txt' }));
+    } finally {
+      s3b.destroy();
+    }
+  });
+
+  it('reads the per-object metadata files an earlier version wrote, then drops them', async () => {
+    fs.mkdirSync(path.join(dataDir, 's3', 'legacy'), { recursive: true });
+    fs.writeFileSync(path.join(dataDir, 's3', 'legacy', 'old.txt'), 'old bytes');
+    const stat = fs.statSync(path.join(dataDir, 's3', 'legacy', 'old.txt'));
+    const sidecarDir = path.join(dataDir, 's3-meta', 'legacy');
+    fs.mkdirSync(sidecarDir, { recursive: true });
+    const sidecar = { key: 'old.txt', etag: md5('old bytes'), lastModified: Date.UTC(2025, 0, 2), size: stat.size, mtimeMs: stat.mtimeMs, headers: { 'content-type': 'text/x-old' }, checksums: {} };
+    fs.writeFileSync(path.join(sidecarDir, `${createHash('sha1').update('old.txt').digest('hex')}.json`), JSON.stringify(sidecar));
+    fs.mkdirSync(path.join(dataDir, 's3-buckets'), { recursive: true });
+    fs.writeFileSync(path.join(dataDir, 's3-buckets', 'legacy.json'), JSON.stringify({ name: 'legacy', region: REGION, createdAt: 0 }));
+    const restarted = await startCloud(ctx);
+    const s3b = client(restarted);
+    try {
+      const head = await s3b.send(new HeadObjectCommand({ Bucket: 'legacy', Key: 'old.txt' }));
+      expect([head.ContentType, head.LastModified?.toISOString()]).toEqual(['text/x-old', '2025-01-02T00:00:00.000Z']);
+      expect(fs.existsSync(sidecarDir)).toBe(false);
+    } finally {
+      s3b.destroy();
+    }
+  });
+
   it('is reached path-style by a client without forcePathStyle, because the endpoint is an IP address', async () => {
     const plain = client(cloud, { forcePathStyle: undefined });
     try {
