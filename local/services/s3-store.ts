@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as z from 'zod/mini';
 import { ServiceError } from '../core/service';
-import { FileWorker } from './s3-files';
+import { FileWriter } from './s3-writer';
 
 /**
  * S3 objects as real files. `<root>/s3/<bucket>/<key>` holds an object's bytes, so a user can open a
@@ -23,8 +23,7 @@ import { FileWorker } from './s3-files';
  * An object's bytes are written off the main thread (a temporary file renamed into place, so a reader never
  * sees half an object): file creation is the costliest step of a put, and a thousand captures flushing at
  * once must not stall every other request. Puts of the same key are applied in the order they were made.
- * Other emulators' reads (a concatenation reading its chunks) go the same way; everything else (requests'
- * reads, listings, deletes, metadata) is synchronous and cheap.
+ * Everything else (reads, listings, deletes, metadata) is synchronous and cheap.
  */
 export interface StoredObject {
   key: string;
@@ -82,8 +81,6 @@ interface BucketIndex {
   objects: Map<string, Sidecar>;
   /** Lines in the journal file (live and superseded). */
   lines: number;
-  /** The journal, open for appending once written to. */
-  fd?: number;
 }
 
 export class ObjectStore {
@@ -93,8 +90,8 @@ export class ObjectStore {
   private readonly tmpDir: string;
   /** Metadata by bucket, loaded from the journal on first use. */
   private readonly indexes = new Map<string, BucketIndex>();
-  /** Writes object files (and reads them for other emulators) off the main thread, in the order asked. */
-  private readonly files = new FileWorker();
+  /** Writes object files off the main thread, in the order asked. */
+  private readonly writer = new FileWriter();
 
   constructor(root: string) {
     this.dataRoot = path.join(root, 's3');
@@ -108,7 +105,6 @@ export class ObjectStore {
   }
 
   removeBucket(bucket: string): void {
-    this.closeJournal(this.indexes.get(bucket));
     fs.rmSync(this.bucketDir(bucket), { recursive: true, force: true });
     fs.rmSync(this.journalPath(bucket), { force: true });
     fs.rmSync(path.join(this.metaRoot, checkedBucket(bucket)), { recursive: true, force: true });
@@ -133,7 +129,7 @@ export class ObjectStore {
       if (folder) {
         fs.mkdirSync(file, { recursive: true });
       } else {
-        ({ mtimeMs } = await this.files.write(path.join(this.tmpDir, randomUUID()), file, body));
+        ({ mtimeMs } = await this.writer.write(path.join(this.tmpDir, randomUUID()), file, body));
       }
     } catch (err) {
       if (isFsError(err, 'ENOTDIR', 'EEXIST', 'EISDIR')) {
@@ -147,9 +143,8 @@ export class ObjectStore {
   }
 
   /** Lets every put made so far land, then stops the writer thread. */
-  async close(): Promise<void> {
-    await this.files.close();
-    for (const index of this.indexes.values()) this.closeJournal(index);
+  close(): Promise<void> {
+    return this.writer.close();
   }
 
   head(bucket: string, key: string): StoredObject | undefined {
@@ -176,18 +171,6 @@ export class ObjectStore {
   read(bucket: string, key: string): Buffer | undefined {
     if (!this.head(bucket, key)) return undefined;
     return key.endsWith('/') ? Buffer.alloc(0) : fs.readFileSync(this.filePath(bucket, key));
-  }
-
-  /** `read` with the bytes read off the main thread (for other emulators, e.g. a concatenation's chunks). */
-  async readAsync(bucket: string, key: string): Promise<Buffer | undefined> {
-    if (!this.head(bucket, key)) return undefined;
-    if (key.endsWith('/')) return Buffer.alloc(0);
-    try {
-      return await this.files.read(this.filePath(bucket, key));
-    } catch (err) {
-      if (isFsError(err, 'ENOENT', 'ENOTDIR', 'EISDIR')) return undefined;
-      throw err;
-    }
   }
 
   /** Deletes the object; true when it existed. Folders left empty are removed, as S3 has no folders. */
@@ -268,9 +251,8 @@ export class ObjectStore {
   }
 
   private append(bucket: string, index: BucketIndex, entry: z.infer<typeof JournalEntry>): void {
-    // One open descriptor per journal: opening the file for every line cost more than the line.
-    index.fd ??= withFolder(this.metaRoot, () => fs.openSync(this.journalPath(bucket), 'a'));
-    fs.writeSync(index.fd, `${JSON.stringify(entry)}\n`);
+    const file = this.journalPath(bucket);
+    withFolder(this.metaRoot, () => fs.appendFileSync(file, `${JSON.stringify(entry)}\n`));
     index.lines += 1;
     if (index.lines >= COMPACT_MIN_LINES && index.lines > COMPACT_RATIO * index.objects.size) this.compact(bucket, index);
   }
@@ -280,7 +262,6 @@ export class ObjectStore {
     const lines = [...index.objects.values()].map((meta) => `${JSON.stringify({ op: 'put', ...meta })}\n`);
     const tmp = path.join(this.tmpDir, randomUUID());
     withFolder(this.tmpDir, () => fs.writeFileSync(tmp, lines.join('')));
-    this.closeJournal(index);
     fs.renameSync(tmp, this.journalPath(bucket));
     index.lines = lines.length;
   }
@@ -335,12 +316,6 @@ export class ObjectStore {
       if (meta && isStorableKey(meta.key) && !index.objects.has(meta.key)) this.record(bucket, meta);
     }
     fs.rmSync(dir, { recursive: true, force: true });
-  }
-
-  private closeJournal(index: BucketIndex | undefined): void {
-    if (index?.fd === undefined) return;
-    fs.closeSync(index.fd);
-    index.fd = undefined;
   }
 
   private journalPath(bucket: string): string {
@@ -400,13 +375,13 @@ function checkedBucket(bucket: string): string {
 }
 
 /** Runs `write`, creating `folder` and retrying once when the write reports it missing. */
-function withFolder<T>(folder: string, write: () => T): T {
+function withFolder(folder: string, write: () => void): void {
   try {
-    return write();
+    write();
   } catch (err) {
     if (!isFsError(err, 'ENOENT')) throw err;
     fs.mkdirSync(folder, { recursive: true });
-    return write();
+    write();
   }
 }
 

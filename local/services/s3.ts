@@ -132,7 +132,7 @@ export class S3Service implements Service, S3Internal {
   }
 
   async getObject(bucket: string, key: string): Promise<Buffer | undefined> {
-    return this.buckets.has(bucket) && isStorableKey(key) ? this.store.readAsync(bucket, key) : undefined;
+    return this.buckets.has(bucket) && isStorableKey(key) ? this.store.read(bucket, key) : undefined;
   }
 
   async listKeys(bucket: string, prefix: string): Promise<string[]> {

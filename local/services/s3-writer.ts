@@ -1,12 +1,12 @@
 import { Worker } from 'node:worker_threads';
 
 /**
- * Writes (and, for other emulators, reads) object files on a worker thread. Creating a file is the costliest step of an S3 put (on some
+ * Writes object files on a worker thread. Creating a file is the costliest step of an S3 put (on some
  * filesystems far more than everything else a put does), and a thousand captures flushing a chunk each
  * must not stall every other request on the main thread. One worker doing plain synchronous writes uses
  * the second core at the cost of synchronous I/O; libuv's asynchronous fs costs about twice the CPU per
- * file here (a thread handoff per system call). Jobs are batched per turn of the event loop and run in
- * the order they were asked for, so puts of one key land in order and a read sees the puts before it.
+ * file here (a thread handoff per system call). Writes are batched per turn of the event loop and run
+ * in the order they were asked for, so puts of one key land in order.
  *
  * Each write goes to a temporary file renamed into place, so a reader never sees half an object;
  * missing folders are created when a write or rename reports them missing.
@@ -16,9 +16,14 @@ export interface WriteResult {
   mtimeMs: number;
 }
 
-type Job = { id: number; op: 'write'; tmp: string; file: string; data: Uint8Array } | { id: number; op: 'read'; file: string };
+interface Job {
+  id: number;
+  tmp: string;
+  file: string;
+  data: Uint8Array;
+}
 
-type Reply = { id: number; mtimeMs: number } | { id: number; data: Uint8Array } | { id: number; error: { code?: string; message: string } };
+type Reply = { id: number; mtimeMs: number } | { id: number; error: { code?: string; message: string } };
 
 // Plain JavaScript run with `eval`: no loader (tsx, Jest's transform) is needed in the worker.
 const WORKER_SOURCE = `
@@ -38,17 +43,8 @@ function withFolder(folder, write) {
 }
 parentPort.on('message', (jobs) => {
   const replies = [];
-  const transfer = [];
   for (const job of jobs) {
     try {
-      if (job.op === 'read') {
-        const data = fs.readFileSync(job.file);
-        const bytes = new Uint8Array(data.byteLength);
-        bytes.set(data);
-        transfer.push(bytes.buffer);
-        replies.push({ id: job.id, data: bytes });
-        continue;
-      }
       withFolder(path.dirname(job.tmp), () => fs.writeFileSync(job.tmp, job.data));
       try {
         withFolder(path.dirname(job.file), () => fs.renameSync(job.tmp, job.file));
@@ -61,15 +57,15 @@ parentPort.on('message', (jobs) => {
       replies.push({ id: job.id, error: { code: err && err.code, message: String(err && err.message || err) } });
     }
   }
-  parentPort.postMessage(replies, transfer);
+  parentPort.postMessage(replies);
 });
 `;
 
-export class FileWorker {
+export class FileWriter {
   private worker?: Worker;
   private nextId = 0;
   private queued: Job[] = [];
-  private readonly pending = new Map<number, { resolve: (r: WriteResult | Buffer) => void; reject: (err: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (r: WriteResult) => void; reject: (err: Error) => void }>();
   private idle: Array<() => void> = [];
 
   /** Writes `data` to `tmp`, then renames it to `file`. */
@@ -79,19 +75,10 @@ export class FileWorker {
     // larger shared slab, which cloning would copy whole.
     const bytes = new Uint8Array(data.byteLength);
     bytes.set(data);
-    return this.enqueue({ id, op: 'write', tmp, file, data: bytes }) as Promise<WriteResult>;
-  }
-
-  /** The file's bytes, read after every write asked for before. */
-  read(file: string): Promise<Buffer> {
-    return this.enqueue({ id: this.nextId++, op: 'read', file }) as Promise<Buffer>;
-  }
-
-  private enqueue(job: Job): Promise<WriteResult | Buffer> {
     return new Promise((resolve, reject) => {
-      this.pending.set(job.id, { resolve, reject });
+      this.pending.set(id, { resolve, reject });
       if (this.queued.length === 0) setImmediate(() => this.send());
-      this.queued.push(job);
+      this.queued.push({ id, tmp, file, data: bytes });
     });
   }
 
@@ -110,7 +97,7 @@ export class FileWorker {
   private send(): void {
     const jobs = this.queued;
     this.queued = [];
-    if (jobs.length > 0) this.start().postMessage(jobs, jobs.flatMap((j) => (j.op === 'write' ? [j.data.buffer as ArrayBuffer] : [])));
+    if (jobs.length > 0) this.start().postMessage(jobs, jobs.map((j) => j.data.buffer as ArrayBuffer));
   }
 
   private start(): Worker {
@@ -124,7 +111,6 @@ export class FileWorker {
         this.pending.delete(reply.id);
         if (!waiter) continue;
         if ('error' in reply) waiter.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code }));
-        else if ('data' in reply) waiter.resolve(Buffer.from(reply.data.buffer, reply.data.byteOffset, reply.data.byteLength));
         else waiter.resolve({ mtimeMs: reply.mtimeMs });
       }
       this.notifyIdle();
@@ -132,7 +118,7 @@ export class FileWorker {
     worker.on('error', (err) => this.failAll(err));
     worker.on('exit', () => {
       if (this.worker === worker) this.worker = undefined;
-      this.failAll(new Error('the local cloud S3 file thread exited'));
+      this.failAll(new Error('the local cloud S3 writer thread exited'));
     });
     this.worker = worker;
     return worker;
