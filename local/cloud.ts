@@ -224,7 +224,7 @@ export class LocalCloud {
 
   /** True when no request, no Lambda invocation and no Wait state is in flight. */
   idle(): boolean {
-    return this.router.inFlight === 0 && this.lambda.inFlight === 0 && this.stepFunctions.runner.waiting === 0;
+    return this.router.inFlight === 0 && this.lambda.inFlight === 0 && this.stepFunctions.runner.waiting === 0 && this.s3.writesInFlight === 0;
   }
 
   /**

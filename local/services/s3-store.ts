@@ -142,6 +142,11 @@ export class ObjectStore {
     return stored(sidecar);
   }
 
+  /** Object writes still on the writer thread. */
+  get writesInFlight(): number {
+    return this.writer.busy;
+  }
+
   /** Lets every put made so far land, then stops the writer thread. */
   close(): Promise<void> {
     return this.writer.close();

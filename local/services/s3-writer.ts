@@ -83,6 +83,11 @@ export class FileWriter {
   }
 
   /** Resolves once every write asked for so far has landed or failed. */
+  /** Writes asked for that have not landed yet. */
+  get busy(): number {
+    return this.pending.size;
+  }
+
   settled(): Promise<void> {
     if (this.pending.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.idle.push(resolve));

@@ -111,6 +111,11 @@ export class S3Service implements Service, S3Internal {
     };
   }
 
+  /** Object writes still landing (the capture writes chunks directly, not through a request). */
+  get writesInFlight(): number {
+    return this.store.writesInFlight;
+  }
+
   /** Lets object writes in flight land before the data directory may be removed. */
   close(): Promise<void> {
     return this.store.close();
