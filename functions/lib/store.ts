@@ -181,9 +181,11 @@ export async function recordPresence(store: RecordingStore, meetingId: string, a
         TableName: store.table,
         Key: marshall({ meetingId }),
         UpdateExpression: 'SET presence.#a = :p',
-        ConditionExpression: '#status IN (:a, :b) AND (attribute_not_exists(presence.#a) OR presence.#a.#at < :at)',
-        ExpressionAttributeNames: { '#a': attendeeId, '#at': 'at', '#status': 'status' },
-        ExpressionAttributeValues: marshall({ ':p': { present, at }, ':at': at, ':a': ACTIVE[0], ':b': ACTIVE[1] }),
+        // The same event again (EventBridge retries a delivery whose handler failed, e.g. on a throttled
+        // DeleteMeeting after this write) applies again, so the retry finishes what the first attempt began.
+        ConditionExpression: '#status IN (:a, :b) AND (attribute_not_exists(presence.#a) OR presence.#a.#at < :at OR (presence.#a.#at = :at AND presence.#a.#present = :present))',
+        ExpressionAttributeNames: { '#a': attendeeId, '#at': 'at', '#present': 'present', '#status': 'status' },
+        ExpressionAttributeValues: marshall({ ':p': { present, at }, ':at': at, ':present': present, ':a': ACTIVE[0], ':b': ACTIVE[1] }),
         ReturnValues: 'ALL_NEW',
       }),
     );

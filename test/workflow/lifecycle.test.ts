@@ -131,6 +131,18 @@ describe('recording lifecycle on the local cloud', () => {
     expect(h.cloud.orphans()).toEqual({ meetings: 0, pipelines: 0 });
   });
 
+  it('a leave event retried after a throttled DeleteMeeting ends the meeting (not the hourly re-check)', async () => {
+    // The handler fails after recording the leave (its clients leave retries to the workflow), and
+    // EventBridge delivers the same event again.
+    h.cloud.router.faults.add({ operation: 'DeleteMeeting', error: 'ThrottlingException', count: 1 });
+    const e = await record(h, { meeting: {} }, { attendees: 1 });
+    expect(e.status).toBe('SUCCEEDED');
+    const left = h.cloud.bus.deliveries.filter((d) => d.eventType === 'chime:AttendeeLeft');
+    expect(left.some((d) => d.ok && d.attempts > 1)).toBe(true);
+    expect(e.history.some((ev) => ev.type === 'TaskTimedOut')).toBe(false);
+    expect(h.cloud.orphans()).toEqual({ meetings: 0, pipelines: 0 });
+  });
+
   describe('the concatenation pipeline\'s end event', () => {
     const ofConcatenation = (ev: BusEvent) => h.cloud.pipelines.pipeline(String(ev.detail.mediaPipelineId))?.kind === 'concatenation';
     const concatenationWaits = (e: Execution) => statesEntered(e).filter((s) => s === 'AwaitConcatenation').length;
