@@ -211,7 +211,7 @@ function describeStep(name: string, output: string | undefined): string {
     case 'StartConcatenation':
       return `concatenation pipeline ${state.concatenationPipeline?.mediaPipelineId}`;
     case 'AwaitConcatenation':
-      return `concatenation ${state.concatenationStatus?.status}, ${state.concatenationStatus?.artifacts?.length ?? 0} file(s)${(state.concatenationStatus?.checks ?? 1) > 1 ? ` (after ${state.concatenationStatus.checks - 1} safety-net re-check(s))` : ''}`;
+      return `concatenation finished, ${state.concatenationStatus?.artifacts?.length ?? 0} file(s)${(state.concatenationStatus?.checks ?? 1) > 1 ? ` (after ${state.concatenationStatus.checks - 1} safety-net re-check(s))` : ''}`;
     case 'Cleanup':
       return state.cleanup?.deleted?.length ? `deleted ${state.cleanup.deleted.join(', ')}` : 'nothing left to delete';
     default:

@@ -11,8 +11,6 @@ import { completeToken, failToken } from './meeting-end';
  * of succeeding with nothing.
  */
 export interface ConcatenationDone {
-  done: true;
-  status: 'Stopped';
   /** How many times AwaitConcatenation stored a token (1 unless the event was lost). */
   checks: number;
   /** s3:// URIs of the concatenated files. */
@@ -32,7 +30,7 @@ export async function concatenationStopped(deps: { sfn: SFNClient; s3: S3Client 
     await failToken(deps.sfn, token, 'PipelineFailed', `concatenation pipeline ${target.pipelineId} stopped without writing files under s3://${target.bucket}/${target.prefix}/`);
     return 'no-files';
   }
-  const output: ConcatenationDone = { done: true, status: 'Stopped', checks: target.checks, artifacts };
+  const output: ConcatenationDone = { checks: target.checks, artifacts };
   await completeToken(deps.sfn, token, output);
   return 'succeeded';
 }

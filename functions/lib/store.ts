@@ -5,15 +5,16 @@ import {
   QueryCommand,
   UpdateItemCommand,
   type DynamoDBClient,
+  type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { RecordingAlreadyActive } from './errors';
 
 /**
  * The recordings table: one item per meeting (partition key `meetingId`) holding the recording's state,
- * the task tokens of the two waits (meeting end, concatenation) and the presence of human attendees. Every write is conditional on the
- * item belonging to the calling execution, so a Lambda run twice, or a late event, cannot clobber
- * another recording.
+ * the task tokens of the two waits (meeting end, concatenation) and the presence of human attendees.
+ * Every write is conditional on the item belonging to the calling execution, so a Lambda run twice, or a
+ * late event, cannot clobber another recording.
  */
 export type RecordingStatus = 'RECORDING' | 'CONCATENATING' | 'SUCCEEDED' | 'FAILED';
 
@@ -149,24 +150,13 @@ export async function updateRecord(store: RecordingStore, meetingId: string, exe
  * Records that the meeting ended (from an event or a check), whoever observes it first; returns the
  * item so the caller can complete the stored task token. Undefined when the meeting is not recorded.
  */
-export async function markMeetingEnded(store: RecordingStore, meetingId: string, reason: string, at: string): Promise<RecordingRecord | undefined> {
-  try {
-    const out = await store.db.send(
-      new UpdateItemCommand({
-        TableName: store.table,
-        Key: marshall({ meetingId }),
-        UpdateExpression: 'SET meetingEndedAt = if_not_exists(meetingEndedAt, :at), endReason = if_not_exists(endReason, :reason), updatedAt = :at',
-        ConditionExpression: 'attribute_exists(meetingId) AND #status IN (:a, :b)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: marshall({ ':at': at, ':reason': reason, ':a': ACTIVE[0], ':b': ACTIVE[1] }),
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    return unmarshall(out.Attributes ?? {}) as RecordingRecord;
-  } catch (err) {
-    if (err instanceof ConditionalCheckFailedException) return undefined;
-    throw err;
-  }
+export function markMeetingEnded(store: RecordingStore, meetingId: string, reason: string, at: string): Promise<RecordingRecord | undefined> {
+  return updateIf(store, meetingId, {
+    UpdateExpression: 'SET meetingEndedAt = if_not_exists(meetingEndedAt, :at), endReason = if_not_exists(endReason, :reason), updatedAt = :at',
+    ConditionExpression: 'attribute_exists(meetingId) AND #status IN (:a, :b)',
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: marshall({ ':at': at, ':reason': reason, ':a': ACTIVE[0], ':b': ACTIVE[1] }),
+  });
 }
 
 /**
@@ -174,21 +164,25 @@ export async function markMeetingEnded(store: RecordingStore, meetingId: string,
  * already (EventBridge may reorder). Returns the item, or undefined when the meeting is not recorded
  * or the event is stale.
  */
-export async function recordPresence(store: RecordingStore, meetingId: string, attendeeId: string, present: boolean, at: number): Promise<RecordingRecord | undefined> {
+export function recordPresence(store: RecordingStore, meetingId: string, attendeeId: string, present: boolean, at: number): Promise<RecordingRecord | undefined> {
+  return updateIf(store, meetingId, {
+    UpdateExpression: 'SET presence.#a = :p',
+    // The same event again (EventBridge retries a delivery whose handler failed, e.g. on a throttled
+    // DeleteMeeting after this write) applies again, so the retry finishes what the first attempt began.
+    ConditionExpression: '#status IN (:a, :b) AND (attribute_not_exists(presence.#a) OR presence.#a.#at < :at OR (presence.#a.#at = :at AND presence.#a.#present = :present))',
+    ExpressionAttributeNames: { '#a': attendeeId, '#at': 'at', '#present': 'present', '#status': 'status' },
+    ExpressionAttributeValues: marshall({ ':p': { present, at }, ':at': at, ':present': present, ':a': ACTIVE[0], ':b': ACTIVE[1] }),
+  });
+}
+
+/** A conditional update of the meeting's item: the item after it, or undefined when the condition fails. */
+async function updateIf(
+  store: RecordingStore,
+  meetingId: string,
+  update: Pick<UpdateItemCommandInput, 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'>,
+): Promise<RecordingRecord | undefined> {
   try {
-    const out = await store.db.send(
-      new UpdateItemCommand({
-        TableName: store.table,
-        Key: marshall({ meetingId }),
-        UpdateExpression: 'SET presence.#a = :p',
-        // The same event again (EventBridge retries a delivery whose handler failed, e.g. on a throttled
-        // DeleteMeeting after this write) applies again, so the retry finishes what the first attempt began.
-        ConditionExpression: '#status IN (:a, :b) AND (attribute_not_exists(presence.#a) OR presence.#a.#at < :at OR (presence.#a.#at = :at AND presence.#a.#present = :present))',
-        ExpressionAttributeNames: { '#a': attendeeId, '#at': 'at', '#present': 'present', '#status': 'status' },
-        ExpressionAttributeValues: marshall({ ':p': { present, at }, ':at': at, ':present': present, ':a': ACTIVE[0], ':b': ACTIVE[1] }),
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
+    const out = await store.db.send(new UpdateItemCommand({ TableName: store.table, Key: marshall({ meetingId }), ...update, ReturnValues: 'ALL_NEW' }));
     return unmarshall(out.Attributes ?? {}) as RecordingRecord;
   } catch (err) {
     if (err instanceof ConditionalCheckFailedException) return undefined;

@@ -66,7 +66,7 @@ export async function handleChimeEvent(deps: MeetingEndDeps & { s3: S3Client }, 
       // Someone (the API's stop, an operator, the application) deleted our capture while the meeting
       // goes on: what was captured is the recording, so it goes on to concatenation.
       const rec = await getRecord(deps.store, meetingId);
-      if (rec && isWaitingConcatenation(rec, mediaPipelineId) && rec.concatenationBucket !== undefined && rec.concatenationPrefix !== undefined) {
+      if (rec && isWaitingConcatenation(rec, mediaPipelineId)) {
         // The concatenation stops itself when done (a deleted one stops too, and then has no files).
         const target = { pipelineId: rec.concatenationPipelineId, bucket: rec.concatenationBucket, prefix: rec.concatenationPrefix, checks: rec.concatenationChecks ?? 1 };
         return { action: `concatenation-stopped: ${await concatenationStopped(deps, rec.concatenationTaskToken, target)}` };
@@ -80,14 +80,20 @@ export async function handleChimeEvent(deps: MeetingEndDeps & { s3: S3Client }, 
   }
 }
 
+type WaitingConcatenation = RecordingRecord & Required<Pick<RecordingRecord, 'concatenationPipelineId' | 'concatenationTaskToken' | 'concatenationBucket' | 'concatenationPrefix'>>;
+
 /**
- * The event is about this recording's concatenation and AwaitConcatenation has stored its token. Before
- * that, the step's own status check sees the stop; events do not say which kind of pipeline they are
- * about, so the id decides.
+ * The event is about this recording's concatenation and AwaitConcatenation has stored its token (with
+ * the destination, in the same write). Before that, the step's own status check sees the stop; events
+ * do not say which kind of pipeline they are about, so the id decides.
  */
-function isWaitingConcatenation(
-  rec: RecordingRecord,
-  mediaPipelineId: string | undefined,
-): rec is RecordingRecord & { concatenationPipelineId: string; concatenationTaskToken: string } {
-  return rec.status === 'CONCATENATING' && mediaPipelineId !== undefined && rec.concatenationPipelineId === mediaPipelineId && Boolean(rec.concatenationTaskToken);
+function isWaitingConcatenation(rec: RecordingRecord, mediaPipelineId: string | undefined): rec is WaitingConcatenation {
+  return (
+    rec.status === 'CONCATENATING' &&
+    mediaPipelineId !== undefined &&
+    rec.concatenationPipelineId === mediaPipelineId &&
+    Boolean(rec.concatenationTaskToken) &&
+    rec.concatenationBucket !== undefined &&
+    rec.concatenationPrefix !== undefined
+  );
 }

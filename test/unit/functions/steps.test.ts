@@ -327,8 +327,6 @@ describe('StartConcatenation, AwaitConcatenation, Cleanup', () => {
     expect(s3.commandCalls(ListObjectsV2Command)[0]!.args[0].input).toMatchObject({ Bucket: 'final-bucket', Prefix: 'recordings/rec-1/' });
     expect(sfn.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input.taskToken).toBe('ctok');
     expect(successOutput()).toEqual({
-      done: true,
-      status: 'Stopped',
       checks: 1,
       artifacts: ['s3://final-bucket/recordings/rec-1/audio/cat-1.mp4', 's3://final-bucket/recordings/rec-1/composited-video/cat-1.mp4'],
     });
@@ -368,7 +366,7 @@ describe('StartConcatenation, AwaitConcatenation, Cleanup', () => {
     sfn.on(SendTaskSuccessCommand).resolves({});
     sfn.on(SendTaskFailureCommand).resolves({});
     expect(await meetingEvents(event('chime:MediaPipelineDeleted'), ctx)).toEqual({ action: 'concatenation-stopped: succeeded' });
-    expect(successOutput()).toEqual({ done: true, status: 'Stopped', checks: 1, artifacts: ['s3://final-bucket/recordings/rec-1/audio/cat-1.mp4'] });
+    expect(successOutput()).toEqual({ checks: 1, artifacts: ['s3://final-bucket/recordings/rec-1/audio/cat-1.mp4'] });
 
     expect(await meetingEvents(event('chime:MediaPipelinePermanentFailure'), ctx)).toEqual({ action: 'failed-concatenation' });
     expect(sfn.commandCalls(SendTaskFailureCommand)[0]!.args[0].input).toMatchObject({ taskToken: 'ctok', error: 'PipelineFailed' });
