@@ -9,9 +9,10 @@ import { EventBus } from './core/bus';
 import { SimClock } from './core/clock';
 import type { CloudContext } from './core/context';
 import { RateLimiter } from './core/faults';
-import { InProcessHttpHandler } from './core/in-process';
+import { InProcessHttpHandler, routerExchange } from './core/in-process';
 import { Router, listen } from './core/server';
 import { LambdaRuntime } from './lambda';
+import { LambdaWorkers } from './lambda-workers';
 import { ApiGatewayService } from './services/apigateway';
 import { DynamoDbService } from './services/dynamodb';
 import { EventsService } from './services/events';
@@ -50,6 +51,11 @@ export interface LocalCloudOptions {
    * process (default; everything but the socket and HTTP framing is the same), or over the HTTP port.
    */
   lambdaTransport?: 'in-process' | 'http';
+  /**
+   * Worker threads that run the Lambda handlers (default 0: they run in the cloud's own thread). With
+   * one or more, the services and the handlers use separate cores (local/lambda-workers.ts).
+   */
+  lambdaThreads?: number;
 }
 
 export interface Deployment {
@@ -169,8 +175,17 @@ export class LocalCloud {
       for (const [k, v] of Object.entries(fn.environment ?? {})) if (typeof v === 'string') env[k] = v;
     }
     Object.assign(process.env, env);
-    this.lambda.preload();
-    if ((this.options.lambdaTransport ?? 'in-process') === 'in-process') this.lambda.useRequestHandler(new InProcessHttpHandler(this.router, this.ctx.region));
+    const inProcess = (this.options.lambdaTransport ?? 'in-process') === 'in-process';
+    const threads = this.options.lambdaThreads ?? 0;
+    if (threads > 0) {
+      if (!this.lambda.inWorkers) {
+        const setup = { root: REPO_ROOT, account: this.ctx.account, region: this.ctx.region, routeSdkToCloud: inProcess };
+        this.lambda.runIn(await LambdaWorkers.start(threads, setup, routerExchange(this.router, this.ctx.region)));
+      }
+    } else {
+      this.lambda.preload();
+      if (inProcess) this.lambda.useRequestHandler(new InProcessHttpHandler(this.router, this.ctx.region));
+    }
 
     for (const spec of this.lambda.specs.values()) {
       spec.eventRules.forEach((rule, i) =>
@@ -261,6 +276,7 @@ export class LocalCloud {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
     });
+    await this.lambda.close();
     await this.router.close();
     this.clock.stop();
   }

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import type { Pattern } from './core/pattern';
+import type { LambdaWorkers } from './lambda-workers';
 
 /**
  * Runs the stack's Lambda handlers in-process, as declared in serverless.yml (handler path, timeout,
@@ -89,6 +90,7 @@ export class LambdaRuntime {
   /** Invocations running right now. */
   inFlight = 0;
   private readonly loaded = new Map<string, Handler>();
+  private workers?: LambdaWorkers;
 
   constructor(
     private readonly root: string,
@@ -117,11 +119,33 @@ export class LambdaRuntime {
   }
 
   async invoke(name: string, event: unknown): Promise<unknown> {
+    if (!this.specs.has(name)) throw new LambdaFunctionError('ResourceNotFoundException', `Function not found: ${name}`);
+    const startedAt = Date.now();
+    // Events pass through JSON as they would over the wire, so handlers cannot share object identity.
+    const payload: unknown = JSON.parse(JSON.stringify(event ?? null));
+    this.inFlight += 1;
+    try {
+      const result = this.workers ? await this.workers.invoke(name, payload) : await this.execute(name, payload);
+      this.record({ functionName: name, startedAt, durationMs: Date.now() - startedAt, ok: true });
+      return result === undefined ? null : JSON.parse(JSON.stringify(result));
+    } catch (err) {
+      const failure = err instanceof LambdaFunctionError ? err : new LambdaFunctionError(err instanceof Error ? err.name || 'Error' : 'Error', err instanceof Error ? err.message : String(err));
+      this.record({ functionName: name, startedAt, durationMs: Date.now() - startedAt, ok: false, errorType: failure.errorType });
+      throw failure;
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+
+  /**
+   * Runs the handler in this thread, as Lambda would: a fresh context, the handler's error as a function
+   * error (LambdaFunctionError). Not counted: `invoke` counts, in whichever thread the handler ran.
+   */
+  async execute(name: string, payload: unknown): Promise<unknown> {
     const spec = this.specs.get(name);
     if (!spec) throw new LambdaFunctionError('ResourceNotFoundException', `Function not found: ${name}`);
     const handler = this.load(spec);
-    const startedAt = Date.now();
-    const deadline = startedAt + spec.timeoutSeconds * 1000;
+    const deadline = Date.now() + spec.timeoutSeconds * 1000;
     const context = {
       functionName: name,
       functionVersion: '$LATEST',
@@ -133,21 +157,27 @@ export class LambdaRuntime {
       callbackWaitsForEmptyEventLoop: true,
       getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     };
-    // Events pass through JSON as they would over the wire, so handlers cannot share object identity.
-    const payload: unknown = JSON.parse(JSON.stringify(event ?? null));
-    this.inFlight += 1;
     try {
-      const result = await handler(payload, context);
-      this.record({ functionName: name, startedAt, durationMs: Date.now() - startedAt, ok: true });
-      return result === undefined ? null : JSON.parse(JSON.stringify(result));
+      return await handler(payload, context);
     } catch (err) {
-      const errorType = err instanceof Error ? err.name || 'Error' : 'Error';
-      const message = err instanceof Error ? err.message : String(err);
-      this.record({ functionName: name, startedAt, durationMs: Date.now() - startedAt, ok: false, errorType });
-      throw new LambdaFunctionError(errorType, message);
-    } finally {
-      this.inFlight -= 1;
+      throw new LambdaFunctionError(err instanceof Error ? err.name || 'Error' : 'Error', err instanceof Error ? err.message : String(err));
     }
+  }
+
+  /**
+   * From now on handlers run in worker threads (the cloud's `lambdaThreads`) instead of this one; each
+   * worker loads the handlers itself, like a separate Lambda container.
+   */
+  runIn(workers: LambdaWorkers): void {
+    this.workers = workers;
+  }
+
+  get inWorkers(): boolean {
+    return this.workers !== undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.workers?.close();
   }
 
   /**

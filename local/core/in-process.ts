@@ -3,14 +3,45 @@ import { localRequest, wireResponse, type Router } from './server';
 
 /**
  * An AWS SDK request handler (the SDK's `requestHandler` client option) that hands each request to the
- * local cloud's router inside the process instead of sending it over a loopback socket. The Lambda
- * handlers running in the local cloud's own process use it: everything the SDK does (endpoint, SigV4
- * signing, retries, (de)serialization) and everything the cloud does (routing by the credential scope,
- * faults, rate limits, each service's wire protocol) is unchanged; only the socket, the HTTP framing on
- * both sides and the client's connection pool are skipped, which is where much of the CPU of a
- * thousand recordings in one process went. Clients outside the process (tests, tools, the AWS CLI) keep
- * using the HTTP port. Deployed Lambdas are not affected: only the local runtime installs it.
+ * local cloud's router without a loopback socket: directly when the Lambda handlers run in the cloud's
+ * own thread, or as a message to it when they run in worker threads (local/lambda-workers.ts).
+ * Everything the SDK does (endpoint, SigV4 signing, retries, (de)serialization) and everything the cloud
+ * does (routing by the credential scope, faults, rate limits, each service's wire protocol) is unchanged;
+ * only the socket, the HTTP framing on both sides and the client's connection pool are skipped, which
+ * is where much of the CPU of a thousand recordings in one process went. Clients outside the process
+ * (tests, tools, the AWS CLI) keep using the HTTP port. Deployed Lambdas are not affected: only the local
+ * runtime installs it.
  */
+
+/** A request on its way to the router: plain data, so it can cross a thread boundary. */
+export interface WireRequest {
+  method: string;
+  /** Path and query string, as on an HTTP request line. */
+  target: string;
+  /** Lower-cased names. */
+  headers: Record<string, string>;
+  body: Uint8Array;
+}
+
+export interface WireAnswer {
+  status: number;
+  /** Lower-cased names. */
+  headers: Record<string, string>;
+  body?: Uint8Array;
+}
+
+export type Exchange = (request: WireRequest) => Promise<WireAnswer>;
+
+/** The cloud's side: one request through its router, answered as its HTTP port would answer it. */
+export function routerExchange(router: Router, defaultRegion: string): Exchange {
+  return async ({ method, target, headers, body }) => {
+    const wire = wireResponse(await router.dispatch(localRequest(method, target, headers, Buffer.from(body.buffer, body.byteOffset, body.byteLength), defaultRegion)), method);
+    const answer: Record<string, string> = {};
+    for (const [k, v] of Object.entries(wire.headers)) answer[k.toLowerCase()] = String(v);
+    return { status: wire.status, headers: answer, body: typeof wire.body === 'string' ? Buffer.from(wire.body) : wire.body };
+  };
+}
+
 interface SdkHttpRequest {
   method: string;
   protocol?: string;
@@ -24,24 +55,21 @@ interface SdkHttpRequest {
 
 export class InProcessHttpHandler {
   readonly metadata = { handlerProtocol: 'http/1.1' };
+  private readonly exchange: Exchange;
 
-  constructor(
-    private readonly router: Router,
-    private readonly defaultRegion: string,
-  ) {}
+  /** With a router, requests go straight to it; with an Exchange, wherever that sends them. */
+  constructor(to: Router | Exchange, defaultRegion = 'us-east-1') {
+    this.exchange = typeof to === 'function' ? to : routerExchange(to, defaultRegion);
+  }
 
   async handle(request: SdkHttpRequest, options: { abortSignal?: { aborted: boolean } } = {}): Promise<{ response: SdkHttpResponse }> {
     if (options.abortSignal?.aborted) throw Object.assign(new Error('Request aborted'), { name: 'AbortError' });
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(request.headers)) headers[k.toLowerCase()] = v;
-    const body = await bodyBytes(request.body);
     const query = queryString(request.query);
-    const local = localRequest(request.method, query ? `${request.path}?${query}` : request.path, headers, body, this.defaultRegion);
-    const wire = wireResponse(await this.router.dispatch(local), request.method);
-    const responseHeaders: Record<string, string> = {};
-    for (const [k, v] of Object.entries(wire.headers)) responseHeaders[k.toLowerCase()] = String(v);
-    const bytes = wire.body === undefined ? [] : [Buffer.from(wire.body)];
-    return { response: { statusCode: wire.status, headers: responseHeaders, body: Readable.from(bytes) } };
+    const answer = await this.exchange({ method: request.method, target: query ? `${request.path}?${query}` : request.path, headers, body: await bodyBytes(request.body) });
+    const body = answer.body === undefined ? [] : [Buffer.from(answer.body.buffer, answer.body.byteOffset, answer.body.byteLength)];
+    return { response: { statusCode: answer.status, headers: answer.headers, body: Readable.from(body) } };
   }
 
   updateHttpClientConfig(): void {}

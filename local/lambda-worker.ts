@@ -1,0 +1,48 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { InProcessHttpHandler, type WireAnswer, type WireRequest } from './core/in-process';
+import { LambdaFunctionError, LambdaRuntime } from './lambda';
+import type { FromWorker, ToWorker, WorkerSetup } from './lambda-workers';
+
+/** The worker thread's side of LambdaWorkers: runs invocations, relays the handlers' SDK requests. */
+const port = parentPort;
+if (!port) throw new Error('local/lambda-worker.ts runs as a worker thread (see LambdaWorkers)');
+const setup = workerData as WorkerSetup;
+const runtime = new LambdaRuntime(setup.root, setup.account, setup.region);
+const requests = new Map<number, { resolve: (a: WireAnswer) => void; reject: (e: Error) => void }>();
+let nextId = 0;
+
+const send = (msg: FromWorker) => port.postMessage(msg);
+
+runtime.preload();
+if (setup.routeSdkToCloud) {
+  runtime.useRequestHandler(
+    new InProcessHttpHandler(
+      (request: WireRequest) =>
+        new Promise<WireAnswer>((resolve, reject) => {
+          const id = ++nextId;
+          requests.set(id, { resolve, reject });
+          send({ type: 'request', id, request });
+        }),
+    ),
+  );
+}
+
+port.on('message', (msg: ToWorker) => {
+  if (msg.type === 'answer') {
+    const call = requests.get(msg.id);
+    requests.delete(msg.id);
+    if (msg.answer) call?.resolve(msg.answer);
+    else call?.reject(new Error(msg.error ?? 'the local cloud did not answer'));
+    return;
+  }
+  runtime.execute(msg.name, msg.payload).then(
+    // JSON, as Lambda returns it: whatever the handler returned crosses the thread boundary as text.
+    (value) => send({ type: 'result', id: msg.id, json: JSON.stringify(value ?? null) }),
+    (err: unknown) => {
+      const failure = err instanceof LambdaFunctionError ? err : new LambdaFunctionError('Error', String(err));
+      send({ type: 'failed', id: msg.id, errorType: failure.errorType, errorMessage: failure.errorMessage });
+    },
+  );
+});
+
+send({ type: 'ready' });
