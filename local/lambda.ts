@@ -43,6 +43,34 @@ function isSdkClient(value: unknown): value is { send: unknown; middlewareStack:
   return typeof v.send === 'function' && typeof v.middlewareStack === 'object' && typeof v.config === 'object' && v.config !== null;
 }
 
+interface RequestHandler {
+  handle(request: unknown, options?: unknown): Promise<unknown>;
+  destroy?(): void;
+}
+
+/**
+ * Where a client sends its requests, re-pointable: the clients cache their resolved middleware
+ * (`cacheMiddleware`), and that chain keeps the request handler it was resolved with, so a cloud that
+ * replaces the handler later (another deploy, another cloud in the same process) re-points this slot.
+ */
+class RequestHandlerSlot {
+  readonly metadata = { handlerProtocol: 'http/1.1' };
+
+  constructor(public target: RequestHandler) {}
+
+  handle(request: unknown, options?: unknown): Promise<unknown> {
+    return this.target.handle(request, options);
+  }
+
+  updateHttpClientConfig(): void {}
+
+  httpHandlerConfigs(): Record<string, never> {
+    return {};
+  }
+
+  destroy(): void {}
+}
+
 export class LambdaFunctionError extends Error {
   constructor(
     readonly errorType: string,
@@ -193,15 +221,20 @@ export class LambdaRuntime {
    * every handler as they would be within one container) another request handler, e.g. one that
    * reaches the local cloud without a socket. Returns how many clients it configured.
    */
-  useRequestHandler(requestHandler: object): number {
+  useRequestHandler(requestHandler: RequestHandler): number {
     const dir = path.join(this.root, CLIENTS_DIR);
     let configured = 0;
     for (const file of fs.readdirSync(dir).filter((f) => /\.[cm]?[jt]s$/.test(f) && !f.endsWith('.d.ts'))) {
       const mod = require(path.join(dir, file.replace(/\.[cm]?[jt]s$/, ''))) as Record<string, unknown>;
       for (const value of Object.values(mod)) {
         if (!isSdkClient(value)) continue;
-        if (value.config.requestHandler !== requestHandler) (value.config.requestHandler as { destroy?: () => void } | undefined)?.destroy?.();
-        value.config.requestHandler = requestHandler;
+        const current = value.config.requestHandler;
+        if (current instanceof RequestHandlerSlot) {
+          current.target = requestHandler;
+        } else {
+          (current as { destroy?: () => void } | undefined)?.destroy?.();
+          value.config.requestHandler = new RequestHandlerSlot(requestHandler);
+        }
         configured += 1;
       }
     }

@@ -68,6 +68,28 @@ describe('in-process request handler', () => {
 
   it('is what deploy gives the handlers\' clients (unless lambdaTransport is http)', async () => {
     const { dynamodb } = require('../../../functions/lib/clients/dynamodb') as { dynamodb: DynamoDBClient };
-    expect(dynamodb.config.requestHandler).toBeInstanceOf(InProcessHttpHandler);
+    expect((dynamodb.config.requestHandler as unknown as { target: unknown }).target).toBeInstanceOf(InProcessHttpHandler);
+  });
+
+  it("re-points the handlers' clients when given another handler, though they cache their resolved middleware", async () => {
+    const { dynamodb } = require('../../../functions/lib/clients/dynamodb') as { dynamodb: DynamoDBClient };
+    expect(dynamodb.config.cacheMiddleware).toBe(true);
+    const Key = { meetingId: { S: 'm-1' } };
+    const TableName = 'chime-recording-local-recordings';
+    const before = cloud.router.calls.get('dynamodb:GetItem') ?? 0;
+    await dynamodb.send(new GetItemCommand({ TableName, Key }));
+    expect(cloud.router.calls.get('dynamodb:GetItem')).toBe(before + 1);
+    const seen: string[] = [];
+    const inProcess = new InProcessHttpHandler(cloud.router, 'us-east-1');
+    cloud.lambda.useRequestHandler({ handle: (request: unknown, options?: unknown) => (seen.push('other'), inProcess.handle(request as never, options as never)) });
+    try {
+      await dynamodb.send(new GetItemCommand({ TableName, Key }));
+      expect(seen).toEqual(['other']);
+    } finally {
+      cloud.lambda.useRequestHandler(inProcess);
+    }
+    await dynamodb.send(new GetItemCommand({ TableName, Key }));
+    expect(seen).toEqual(['other']);
+    expect(cloud.router.calls.get('dynamodb:GetItem')).toBe(before + 3);
   });
 });
