@@ -1,4 +1,5 @@
 import '../local/quiet';
+import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { LocalCloud } from '../local/cloud';
@@ -13,9 +14,15 @@ import { duplicates, watchCloud } from './watch';
  */
 export interface ThroughputResult {
   recordings: number;
+  /** Real ms between consecutive meeting ends (0: every meeting lasts the same, so they end in a burst). */
+  endGapMs: number;
+  /** Worker threads running the Lambda handlers (the cloud's services keep the main thread). */
+  lambdaThreads: number;
   wallMs: number;
   /** CPU time (user + system) of the process over the same span: less sensitive to other load than wall time. */
   cpuMs: number;
+  /** Busy share of each thread's event loop over the run: the cloud's services, then each Lambda worker. */
+  eventLoopUtilization: { cloud: number; lambdaWorkers: number[] };
   peakRssMiB: number;
   succeeded: number;
   /** Executions that did not succeed, by status and error. */
@@ -34,27 +41,38 @@ export interface ThroughputResult {
 export const SCALE = Number(process.env.BENCH_SCALE ?? 20);
 /** Each meeting lasts this long (simulated) once its capture records; people leave one simulated second apart. */
 export const MEETING_MS = 60_000;
+/** One core for the cloud's services, the others for the Lambda handlers (BENCH_LAMBDA_THREADS overrides). */
+export const LAMBDA_THREADS = Number(process.env.BENCH_LAMBDA_THREADS ?? Math.max(1, os.availableParallelism() - 1));
 
-export function measureThroughput(recordings: number, timeoutMs?: number): Promise<ThroughputResult> {
-  return runInChild<ThroughputResult>(__filename, [String(recordings)], timeoutMs);
+/**
+ * `endGapMs` 0: every meeting lasts MEETING_MS, so the meetings end in a burst as they started (the
+ * stress case). Above 0: the meetings end one by one, `endGapMs` real ms apart, as meetings of different
+ * lengths do: the reaction time to a meeting's end, rather than how long a burst of them queues.
+ */
+export function measureThroughput(recordings: number, timeoutMs?: number, endGapMs = 0): Promise<ThroughputResult> {
+  return runInChild<ThroughputResult>(__filename, [String(recordings), String(endGapMs)], timeoutMs);
 }
 
-async function run(recordings: number): Promise<ThroughputResult> {
+async function run(recordings: number, endGapMs: number): Promise<ThroughputResult> {
   // AWS raises the 100-active-pipelines quota and the Chime API rates on request; here every recording
   // holds a capture and a concatenation at once, and the benchmark measures the cloud, not the quotas
   // (at 10 requests/s, 1,000 recordings' ~5 media pipelines calls each take 500 simulated s: 25 real s
   // at this scale). Behaviour under the rate limit is the scale test's subject (test/workflow/scale.test.ts).
-  const h = await startHarness({ scale: SCALE, chimeRateLimit: false, pipelines: { activePipelineLimit: 2 * recordings } });
+  const h = await startHarness({ scale: SCALE, chimeRateLimit: false, pipelines: { activePipelineLimit: 2 * recordings }, lambdaThreads: LAMBDA_THREADS });
   try {
-    const player = new MeetingPlayer(h.cloud);
+    const player = new MeetingPlayer(h.cloud, endGapMs * SCALE);
     const watch = watchCloud(h.cloud, player.created);
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
+    const elu0 = performance.eventLoopUtilization();
+    const workers0 = h.cloud.lambda.workerUtilization();
     const executions = await Promise.all(Array.from({ length: recordings }, () => start(h, { meeting: {} })));
     await Promise.all(executions.map((e) => e.done));
     await h.cloud.bus.drain();
     const wallMs = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
+    const elu = performance.eventLoopUtilization(elu0).utilization;
+    const workersElu = h.cloud.lambda.workerUtilization().map((now, i) => performance.eventLoopUtilization(now, workers0[i]).utilization);
     await player.settled();
 
     const failures: Record<string, number> = {};
@@ -68,8 +86,11 @@ async function run(recordings: number): Promise<ThroughputResult> {
     });
     return {
       recordings,
+      endGapMs,
+      lambdaThreads: LAMBDA_THREADS,
       wallMs: Math.round(wallMs),
       cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+      eventLoopUtilization: { cloud: round(elu), lambdaWorkers: workersElu.map(round) },
       peakRssMiB: round(process.resourceUsage().maxRSS / 1024, 1),
       succeeded: executions.length - Object.values(failures).reduce((a, b) => a + b, 0),
       failures,
@@ -84,7 +105,8 @@ async function run(recordings: number): Promise<ThroughputResult> {
 
 /**
  * The application side of every meeting: people join the moment CreateMeeting answers, stay MEETING_MS
- * once the capture records, then leave one simulated second apart; meetings alternate one and two
+ * once the capture records (the k-th meeting to record `k * gapMs` simulated ms longer), then leave one
+ * simulated second apart; meetings alternate one and two
  * attendees. They join in-process, not through CreateAttendee: in a process busy with a thousand
  * recordings any queued request can take real seconds, which at this scale outlast Chime's five idle
  * minutes and would end the meeting before anyone joined. Events drive it, not polling, which would
@@ -94,8 +116,12 @@ class MeetingPlayer {
   private readonly attendees = new Map<string, string[]>();
   private readonly playing = new Set<Promise<void>>();
   private joined = 0;
+  private recording = 0;
 
-  constructor(private readonly cloud: LocalCloud) {
+  constructor(
+    private readonly cloud: LocalCloud,
+    private readonly gapMs: number,
+  ) {
     cloud.bus.listeners.add((event) => {
       const { eventType, meetingId } = event.detail;
       if (eventType === 'chime:MediaPipelineInProgress' && typeof meetingId === 'string') this.play(meetingId);
@@ -116,8 +142,9 @@ class MeetingPlayer {
     const ids = this.attendees.get(meetingId);
     if (!ids) return;
     this.attendees.delete(meetingId);
+    const lengthMs = MEETING_MS + this.recording++ * this.gapMs;
     const p = (async () => {
-      await this.cloud.clock.sleep(MEETING_MS);
+      await this.cloud.clock.sleep(lengthMs);
       for (const [i, id] of ids.entries()) {
         if (i > 0) await this.cloud.clock.sleep(1000);
         this.cloud.meetings.leave(meetingId, id, 'left');
@@ -132,6 +159,7 @@ class MeetingPlayer {
 
 if (require.main === module) {
   const recordings = Number(process.argv[2]);
-  if (!(Number.isInteger(recordings) && recordings > 0)) throw new Error(`usage: ${path.basename(__filename)} <recordings>`);
-  reportToParent(() => run(recordings));
+  const endGapMs = Number(process.argv[3] ?? 0);
+  if (!(Number.isInteger(recordings) && recordings > 0 && endGapMs >= 0)) throw new Error(`usage: ${path.basename(__filename)} <recordings> [end gap in real ms]`);
+  reportToParent(() => run(recordings, endGapMs));
 }
