@@ -1,5 +1,4 @@
 import path from 'node:path';
-import type { EventLoopUtilization } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { Exchange, WireAnswer, WireRequest } from './core/in-process';
 import { LambdaFunctionError } from './lambda';
@@ -67,11 +66,6 @@ export class LambdaWorkers {
       thread.pending.set(id, { resolve, reject });
       thread.worker.postMessage({ type: 'invoke', id, name, payload } satisfies ToWorker);
     });
-  }
-
-  /** Each worker's event loop utilization so far (performance.eventLoopUtilization gives a span's). */
-  utilization(): EventLoopUtilization[] {
-    return this.threads.map((t) => t.worker.performance.eventLoopUtilization());
   }
 
   async close(): Promise<void> {

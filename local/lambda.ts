@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import type { EventLoopUtilization } from 'node:perf_hooks';
 import type { Pattern } from './core/pattern';
 import type { LambdaWorkers } from './lambda-workers';
 
@@ -199,11 +198,6 @@ export class LambdaRuntime {
    */
   runIn(workers: LambdaWorkers): void {
     this.workers = workers;
-  }
-
-  /** The worker threads' event loop utilization (empty when the handlers run in this thread). */
-  workerUtilization(): EventLoopUtilization[] {
-    return this.workers?.utilization() ?? [];
   }
 
   get inWorkers(): boolean {
