@@ -12,18 +12,21 @@ async function main(): Promise<void> {
       port: { type: 'string', default: '4566' },
       'data-dir': { type: 'string' },
       scale: { type: 'string', default: '1' },
+      'lambda-threads': { type: 'string', default: '0' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
-    process.stdout.write('usage: npm run cloud -- [--port 4566] [--data-dir .local] [--scale 1]\n');
+    process.stdout.write('usage: npm run cloud -- [--port 4566] [--data-dir .local] [--scale 1] [--lambda-threads 0]\n');
     return;
   }
   const port = Number(values.port);
   const scale = Number(values.scale);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535; got "${values.port}"`);
   if (!(scale >= 1)) throw new Error(`--scale must be >= 1 (simulated ms per real ms); got "${values.scale}"`);
-  const cloud = await LocalCloud.start({ port, scale, dataDir: values['data-dir'], persistTables: true });
+  const lambdaThreads = Number(values['lambda-threads']);
+  if (!(Number.isInteger(lambdaThreads) && lambdaThreads >= 0)) throw new Error(`--lambda-threads must be a whole number >= 0 (worker threads for the Lambda handlers; 0 runs them in the cloud's thread); got "${values['lambda-threads']}"`);
+  const cloud = await LocalCloud.start({ port, scale, dataDir: values['data-dir'], persistTables: true, lambdaThreads });
   const deployment = await cloud.deploy();
   process.stdout.write(`state machine ${deployment.stateMachineArn}\nbuckets ${deployment.captureBucket}\napi ${deployment.apiUrl}/recordings\nready ${cloud.endpoint}\n`);
   let stopping = false;
