@@ -18,8 +18,12 @@ export const LiveStreamPlan = z.object({
 });
 export type LiveStreamPlan = z.infer<typeof LiveStreamPlan>;
 
-/** The normalized plan every later step reads from `$.request`. */
-export const Plan = z.object({
+/**
+ * The fields of the normalized plan every later step reads from `$.request`. Exported so a step can
+ * tighten a field by spreading them into its own object (StartLiveConnector requires liveStream):
+ * z.extend would do the same but bundles zod's object-merging helpers (~1.5 KB) for this one use.
+ */
+export const planFields = {
   executionId: z.string(),
   executionName: z.string(),
   mode: z.enum(['create', 'adopt']),
@@ -41,7 +45,9 @@ export const Plan = z.object({
   keepRawChunks: z.boolean(),
   liveStream: z.optional(LiveStreamPlan),
   tags: z.array(Tag),
-});
+};
+
+export const Plan = z.object(planFields);
 export type Plan = z.infer<typeof Plan>;
 
 export const MeetingRef = z.object({
