@@ -21,6 +21,7 @@ export class SimClock {
   private readonly queue: SimTimer[] = [];
   private seq = 0;
   private armed?: NodeJS.Timeout;
+  private stopped = false;
 
   constructor(scale = 1, simStart = Date.now()) {
     if (!(scale > 0)) throw new Error(`clock scale must be > 0, got ${scale}`);
@@ -90,8 +91,13 @@ export class SimClock {
     return this.queue.filter((t) => !t.cancelled).length;
   }
 
-  /** Cancels every pending timer (shutdown). */
+  /**
+   * Cancels every pending timer (shutdown). Timers set afterwards (work still finishing when the cloud
+   * closed) never fire and never hold the process open: a meeting's 24-hour limit would otherwise keep a
+   * real timer of minutes alive after the cloud is gone.
+   */
   stop(): void {
+    this.stopped = true;
     for (const t of this.queue) t.cancelled = true;
     this.queue.length = 0;
     if (this.armed) clearTimeout(this.armed);
@@ -101,6 +107,7 @@ export class SimClock {
   private arm(): void {
     if (this.armed) clearTimeout(this.armed);
     this.armed = undefined;
+    if (this.stopped) return;
     while (this.queue[0]?.cancelled) this.pop();
     const next = this.queue[0];
     if (!next) return;
@@ -108,6 +115,9 @@ export class SimClock {
   }
 
   private fire(): void {
+    // jumpToNext fires ahead of the armed real timer: cancel it, or it would outlive the cloud (a meeting's
+    // 24-hour limit is minutes of real time at most scales) and keep the process from exiting.
+    if (this.armed) clearTimeout(this.armed);
     this.armed = undefined;
     const now = this.now();
     while (this.queue[0] && (this.queue[0].cancelled || this.queue[0].due <= now)) {
