@@ -29,7 +29,7 @@ export interface BundleResult {
 }
 
 export const BUNDLE_TARGET_RATIO = 1.15;
-export const INIT_RUNS = 15;
+export const INIT_RUNS = 31;
 
 const CLIENTS_DIR = 'functions/lib/clients/';
 

@@ -1,10 +1,9 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { mediaPipelines } from '../lib/clients/media-pipelines';
 import { meetings } from '../lib/clients/meetings';
 import { sfn } from '../lib/clients/sfn';
-import { logger } from '../lib/logger';
+import { logContext, logger } from '../lib/logger';
 import { store } from '../lib/store-instance';
 import { defaultsFromEnv } from '../validate-request/defaults';
 import { getRecording, startRecording, stopRecording, type ApiDeps, type ApiResult } from './recordings';
@@ -58,4 +57,4 @@ export const handler = middy(async (event: APIGatewayProxyEvent): Promise<APIGat
   }
   logger.info('recordings API', { route: `${event.httpMethod} ${event.resource}`, statusCode: result.statusCode });
   return { statusCode: result.statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(result.body) };
-}).use(injectLambdaContext(logger, { resetKeys: true }));
+}).use(logContext());

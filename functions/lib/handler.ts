@@ -1,7 +1,6 @@
 import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type * as z from 'zod/mini';
-import { logger } from './logger';
+import { logContext, logger } from './logger';
 import { parseOrThrow } from './parse';
 import { WorkflowError, toWorkflowError } from './errors';
 
@@ -20,5 +19,5 @@ export function stepHandler<I, O>(step: string, schema: z.ZodMiniType<I>, run: (
       logger.warn('step failed', { step, error: mapped instanceof Error ? mapped.name : String(mapped), retryable: mapped instanceof WorkflowError && mapped.retryable });
       throw mapped;
     }
-  }).use(injectLambdaContext(logger, { resetKeys: true }));
+  }).use(logContext());
 }

@@ -470,11 +470,11 @@ describe('logs and traces', () => {
     }
   });
 
-  it('traces every function, never logs invocation events, and keeps every log group for a limited time', () => {
+  it('traces every function, logs at INFO, and keeps every log group for a limited time', () => {
     for (const t of Object.values(modes())) {
       for (const [, fn] of resourcesOf(t, 'AWS::Lambda::Function')) {
         expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
-        expect(fn.Properties.Environment.Variables.POWERTOOLS_LOGGER_LOG_EVENT).toBe('false');
+        expect(fn.Properties.Environment.Variables.POWERTOOLS_LOG_LEVEL).toBe('INFO');
       }
       for (const [id, group] of resourcesOf(t, 'AWS::Logs::LogGroup')) expect({ id, days: group.Properties.RetentionInDays > 0 }).toEqual({ id, days: true });
     }

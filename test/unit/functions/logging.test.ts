@@ -47,13 +47,39 @@ describe('Lambda logs', () => {
     expect(output.join('')).not.toContain(SECRET);
   });
 
-  it('cannot be told to log an event, even by a middleware asking for it (logEvent: true)', () => {
-    const { logger } = fresh(() => require('../../../functions/lib/logger') as typeof import('../../../functions/lib/logger'));
-    logger.logEventIfEnabled({ body: SECRET }, true);
-    logger.info('still logging');
-    const logged = output.join('');
-    expect(logged).toContain('still logging');
-    expect(logged).not.toContain(SECRET);
+  it('write one JSON line per entry in the Powertools format, with the invocation context while it runs', () => {
+    const { Logger } = fresh(() => require('../../../functions/lib/logger') as typeof import('../../../functions/lib/logger'));
+    process.env._X_AMZN_TRACE_ID = 'Root=1-abc-def;Parent=p;Sampled=1';
+    const log = new Logger('svc');
+    const context = { invokedFunctionArn: 'arn:f', memoryLimitInMB: '256', functionName: 'f', awsRequestId: 'r-1' } as never;
+    log.addContext(context);
+    log.info('first', { step: 'S' });
+    log.addContext({ ...(context as object), awsRequestId: 'r-2' } as never);
+    log.info('second');
+    log.clearContext();
+    log.info('after');
+    const lines = output.join('').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(Object.keys(lines[0]!)).toEqual(['level', 'message', 'timestamp', 'service', 'cold_start', 'function_arn', 'function_memory_size', 'function_name', 'function_request_id', 'xray_trace_id', 'step']);
+    expect(lines[0]).toMatchObject({ level: 'INFO', message: 'first', service: process.env.POWERTOOLS_SERVICE_NAME || 'svc', cold_start: true, function_request_id: 'r-1', xray_trace_id: '1-abc-def', step: 'S' });
+    expect(lines[1]).toMatchObject({ cold_start: false, function_request_id: 'r-2' });
+    expect(lines[2]).not.toHaveProperty('function_name');
+    expect(new Date(lines[2]!.timestamp as string).toISOString()).toBe(lines[2]!.timestamp);
+  });
+
+  it.each([
+    [{ POWERTOOLS_LOG_LEVEL: 'WARN' }, ['warn', 'error']],
+    [{ POWERTOOLS_LOG_LEVEL: 'debug' }, ['debug', 'info', 'warn', 'error']],
+    // Lambda's own log level wins when it is the stricter one, as with Powertools.
+    [{ POWERTOOLS_LOG_LEVEL: 'DEBUG', AWS_LAMBDA_LOG_LEVEL: 'ERROR' }, ['error']],
+    [{ POWERTOOLS_LOG_LEVEL: 'ERROR', AWS_LAMBDA_LOG_LEVEL: 'DEBUG' }, ['error']],
+    [{ POWERTOOLS_LOG_LEVEL: 'SILENT' }, []],
+    [{ POWERTOOLS_LOG_LEVEL: 'nonsense' }, ['info', 'warn', 'error']],
+  ])('with %j write only %j', (env, written) => {
+    const { Logger } = fresh(() => require('../../../functions/lib/logger') as typeof import('../../../functions/lib/logger'));
+    Object.assign(process.env, env);
+    const log = new Logger('svc');
+    for (const level of ['debug', 'info', 'warn', 'error'] as const) log[level](level);
+    expect(output.map((l) => (JSON.parse(l) as { message: string }).message)).toEqual(written);
   });
 
   it('log a failed step by error name only; the error carries field names, not the values', async () => {
@@ -67,6 +93,9 @@ describe('Lambda logs', () => {
     const logged = output.join('');
     expect(logged).toContain('"error":"InvalidRequest"');
     expect(logged).not.toContain(SECRET);
+    // The failure is logged once, as a warning carrying the invocation's context.
+    expect(output).toHaveLength(1);
+    expect(JSON.parse(output[0]!)).toMatchObject({ level: 'WARN', message: 'step failed', function_name: 'f', function_request_id: 'r', step: 'ValidateRequest' });
   });
 
   it('log an AWS failure without the request that caused it', async () => {
