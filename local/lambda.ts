@@ -9,9 +9,10 @@ import type { LambdaWorkers } from './lambda-workers';
  * Runs the stack's Lambda handlers in-process, as declared in serverless.yml (handler path, timeout,
  * EventBridge rules). The handlers are the real code, with the SDK's full request pipeline: by default
  * their clients hand each signed request to the cloud's router in this process (LocalCloud's
- * `lambdaTransport`), or send it over HTTP to the SDK's AWS_ENDPOINT_URL. A thrown error becomes a Lambda
- * function error whose name is the errorType and whose message is the JSON payload Step Functions puts
- * in `Cause`.
+ * `lambdaTransport`), or send it over HTTP to the SDK's AWS_ENDPOINT_URL. They run in the cloud's thread,
+ * or in worker threads (`lambdaThreads`, local/lambda-workers.ts); either way this runtime counts the
+ * invocations. A thrown error becomes a Lambda function error whose name is the errorType and whose
+ * message is the JSON payload Step Functions puts in `Cause`.
  */
 export interface FunctionSpec {
   name: string;
