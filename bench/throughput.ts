@@ -104,11 +104,10 @@ async function run(recordings: number, endGapMs: number): Promise<ThroughputResu
 /**
  * The application side of every meeting: people join the moment CreateMeeting answers, stay MEETING_MS
  * once the capture records (the k-th meeting to record `k * gapMs` simulated ms longer), then leave one
- * simulated second apart; meetings alternate one and two
- * attendees. They join in-process, not through CreateAttendee: in a process busy with a thousand
- * recordings any queued request can take real seconds, which at this scale outlast Chime's five idle
- * minutes and would end the meeting before anyone joined. Events drive it, not polling, which would
- * load the process being measured.
+ * simulated second apart; meetings alternate one and two attendees. They join in-process, not through
+ * CreateAttendee: in a process busy with a thousand recordings any queued request can take real seconds,
+ * which at this scale outlast Chime's five idle minutes and would end the meeting before anyone joined.
+ * Events drive it, not polling, which would load the process being measured.
  */
 class MeetingPlayer {
   private readonly attendees = new Map<string, string[]>();

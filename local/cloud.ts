@@ -85,6 +85,8 @@ export class LocalCloud {
   port = 0;
 
   private constructor(readonly options: LocalCloudOptions) {
+    const threads = options.lambdaThreads ?? 0;
+    if (!(Number.isInteger(threads) && threads >= 0)) throw new Error(`lambdaThreads must be a whole number >= 0 (worker threads for the Lambda handlers; 0 runs them in the cloud's thread), got ${threads}`);
     const region = options.region ?? 'us-east-1';
     const account = options.account ?? '123456789012';
     const clock = new SimClock(options.scale ?? 1);

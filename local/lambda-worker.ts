@@ -39,7 +39,7 @@ port.on('message', (msg: ToWorker) => {
     // JSON, as Lambda returns it: whatever the handler returned crosses the thread boundary as text.
     (value) => send({ type: 'result', id: msg.id, json: JSON.stringify(value ?? null) }),
     (err: unknown) => {
-      const failure = err instanceof LambdaFunctionError ? err : new LambdaFunctionError('Error', String(err));
+      const failure = LambdaFunctionError.from(err);
       send({ type: 'failed', id: msg.id, errorType: failure.errorType, errorMessage: failure.errorMessage });
     },
   );

@@ -9,8 +9,8 @@ import { LambdaFunctionError } from './lambda';
  * SDK clients, whose requests come back to the cloud's router as messages (the same in-process request
  * handler, with a message instead of a direct call). One process then uses more than one core, as a
  * thousand concurrent recordings need; what the handlers see is unchanged (same code, same clients,
- * same environment: each worker starts with process.env as deploy left it). Each worker is its own set of Lambda containers:
- * module state (clients, caches) is per worker, as it is per container on AWS.
+ * same environment: each worker starts with process.env as deploy left it). Each worker is its own set
+ * of Lambda containers: module state (clients, caches) is per worker, as it is per container on AWS.
  *
  * Node's worker_threads is the whole mechanism; a pool library (piscina, workerpool) would add a
  * dependency for what is one message loop here, and none relays a worker's outbound requests.
@@ -51,7 +51,6 @@ export class LambdaWorkers {
 
   /** Starts `count` workers and waits until each has loaded every handler (Lambda's init phase). */
   static async start(count: number, setup: WorkerSetup, exchange: Exchange): Promise<LambdaWorkers> {
-    if (!(Number.isInteger(count) && count > 0)) throw new Error(`lambdaThreads must be a positive whole number of worker threads, got ${count}`);
     const pool = new LambdaWorkers(setup, exchange);
     await Promise.all(Array.from({ length: count }, () => pool.spawn()));
     return pool;

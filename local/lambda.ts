@@ -81,6 +81,12 @@ export class LambdaFunctionError extends Error {
     super(JSON.stringify({ errorType, errorMessage, trace: [] }));
     this.name = errorType;
   }
+
+  /** Whatever a handler threw, as Lambda reports it: the error's name as errorType, its message. */
+  static from(err: unknown): LambdaFunctionError {
+    if (err instanceof LambdaFunctionError) return err;
+    return err instanceof Error ? new LambdaFunctionError(err.name || 'Error', err.message) : new LambdaFunctionError('Error', String(err));
+  }
 }
 
 export function loadFunctionSpecs(root: string): Map<string, FunctionSpec> {
@@ -158,7 +164,7 @@ export class LambdaRuntime {
       this.record({ functionName: name, startedAt, durationMs: Date.now() - startedAt, ok: true });
       return result === undefined ? null : JSON.parse(JSON.stringify(result));
     } catch (err) {
-      const failure = err instanceof LambdaFunctionError ? err : new LambdaFunctionError(err instanceof Error ? err.name || 'Error' : 'Error', err instanceof Error ? err.message : String(err));
+      const failure = LambdaFunctionError.from(err);
       this.record({ functionName: name, startedAt, durationMs: Date.now() - startedAt, ok: false, errorType: failure.errorType });
       throw failure;
     } finally {
@@ -189,7 +195,7 @@ export class LambdaRuntime {
     try {
       return await handler(payload, context);
     } catch (err) {
-      throw new LambdaFunctionError(err instanceof Error ? err.name || 'Error' : 'Error', err instanceof Error ? err.message : String(err));
+      throw LambdaFunctionError.from(err);
     }
   }
 

@@ -84,14 +84,9 @@ export class Logger {
       ...(trace ? { xray_trace_id: trace } : {}),
       ...attributes,
     };
-    const line = `${JSON.stringify(entry, errorsAsObjects)}\n`;
+    const line = `${JSON.stringify(entry)}\n`;
     (LEVELS[level] >= LEVELS.WARN ? process.stderr : process.stdout).write(line);
   }
-}
-
-/** An Error logged as an attribute keeps its name and message (JSON.stringify would make it {}). */
-function errorsAsObjects(_key: string, value: unknown): unknown {
-  return value instanceof Error ? { name: value.name, message: value.message } : value;
 }
 
 export const logger = new Logger('chime-recording');

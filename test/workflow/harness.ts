@@ -53,6 +53,12 @@ export async function record(h: Harness, input: unknown = { meeting: {} }, scrip
   return execution;
 }
 
+/** The states a successful recording without a live stream passes through, in order. */
+export const RECORDING_STATES = [
+  'ValidateRequest', 'EnsureServiceLinkedRole', 'VerifyBuckets', 'CreateMeeting', 'StartCapture', 'LiveStreamRequested', 'AwaitMeetingEnd',
+  'StartConcatenation', 'AwaitConcatenation', 'Cleanup', 'RecordingOutcome', 'RecordingSucceeded',
+];
+
 export function statesEntered(e: Execution): string[] {
   return e.history.filter((h) => h.type.endsWith('StateEntered')).map((h) => (h.stateEnteredEventDetails as { name: string }).name);
 }

@@ -1,4 +1,5 @@
-import { output, record, startHarness, statesEntered, type Harness } from './harness';
+import { LocalCloud } from '../../local/cloud';
+import { RECORDING_STATES, output, record, startHarness, statesEntered, type Harness } from './harness';
 
 /**
  * The Lambda handlers in worker threads (`lambdaThreads`, what the throughput benchmark uses): the same
@@ -21,10 +22,7 @@ describe('Lambda handlers in worker threads', () => {
     const e = await record(h, { meeting: { externalMeetingId: 'threads' } });
     expect(e.error).toBeUndefined();
     expect(e.status).toBe('SUCCEEDED');
-    expect(statesEntered(e)).toEqual([
-      'ValidateRequest', 'EnsureServiceLinkedRole', 'VerifyBuckets', 'CreateMeeting', 'StartCapture', 'LiveStreamRequested', 'AwaitMeetingEnd',
-      'StartConcatenation', 'AwaitConcatenation', 'Cleanup', 'RecordingOutcome', 'RecordingSucceeded',
-    ]);
+    expect(statesEntered(e)).toEqual(RECORDING_STATES);
     expect(output<{ artifacts: string[] }>(e).artifacts.length).toBeGreaterThan(0);
     // 9 workflow steps plus the meeting and pipeline events' deliveries, all through the cloud's count.
     expect(h.cloud.lambda.count() - invocationsBefore).toBeGreaterThanOrEqual(9 + 4);
@@ -47,5 +45,9 @@ describe('Lambda handlers in worker threads', () => {
     expect(e.status).toBe('FAILED');
     expect(e.error).toBe('InvalidRequest');
     expect(e.cause).toContain('meeting.mediaRegion');
+  });
+
+  it.each([-1, 1.5])('refuses lambdaThreads %s, naming the option, before starting anything', async (lambdaThreads) => {
+    await expect(LocalCloud.start({ port: 0, lambdaThreads })).rejects.toThrow(/lambdaThreads must be a whole number >= 0/);
   });
 });
