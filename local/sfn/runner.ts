@@ -53,8 +53,10 @@ type StateDef = Record<string, unknown> & { Type: string };
 export class ExecutionRunner {
   readonly tokens = new Map<string, TokenWaiter>();
   /**
-   * Wait states running now. They sleep on real timers (the library's), invisible to the simulated
-   * clock, so LocalCloud.fastForward must not skip simulated time while one is pending.
+   * Executions pausing now: in a Wait state, or between a failed attempt and its retry. Both sleep on
+   * real timers (the library's), invisible to the simulated clock, so LocalCloud.fastForward must not
+   * skip simulated time while one is pending (it would, say, let a meeting idle out while StartCapture
+   * waits to retry a throttled call).
    */
   get waiting(): number {
     return this.inWait.size;
@@ -284,8 +286,11 @@ export class ExecutionRunner {
   private async consumeLog(execution: Execution, log: AsyncGenerator<LibraryEvent>, states: Map<string, StateDef>): Promise<void> {
     for await (const event of log) {
       if (event.type === 'StateEntered' || event.type === 'StateRetried') execution.transitions += 1;
-      // The event after a Wait state's StateEntered ends the wait, whatever it is (exit, abort, failure).
-      if (event.type === 'StateEntered' && states.get(event.state?.name ?? '')?.Type === 'Wait') this.inWait.add(execution);
+      // A pause starts at a Wait state's StateEntered, or at the StateFailed of a state with retriers (the
+      // library sleeps, then reports StateRetried or goes on to Catch); the next event ends it, whatever it is.
+      const state = states.get(event.state?.name ?? '');
+      const retries = Array.isArray(state?.Retry) && state.Retry.length > 0;
+      if ((event.type === 'StateEntered' && state?.Type === 'Wait') || (event.type === 'StateFailed' && retries)) this.inWait.add(execution);
       else this.inWait.delete(execution);
       for (const h of historyFromLog(event, states, execution, this.clock.now())) this.append(execution, h);
     }

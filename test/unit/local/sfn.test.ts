@@ -113,4 +113,21 @@ describe('local Step Functions', () => {
     await expect(client.send(new StartExecutionCommand({ stateMachineArn: machineArn, input: 'not json' }))).rejects.toMatchObject({ name: 'InvalidExecutionInput' });
     await sfn.execution(a.executionArn!).done;
   });
+
+  it('counts an execution as pausing while it waits to retry, so fast-forwarding cannot skip past the retry', async () => {
+    // 60 s between attempts at 600x: a 100 ms real pause, which the library sleeps on a real timer.
+    const clock = new SimClock(600);
+    const runner = new ExecutionRunner(clock, new LambdaRuntime(root, '123456789012', 'us-east-1'));
+    const service = new StepFunctionsService({ clock, bus: new EventBus(clock, '123456789012', 'us-east-1'), account: '123456789012', region: 'us-east-1', dataDir: '/tmp' }, runner);
+    const retryOnce = { StartAt: 'Flaky', States: { Flaky: { Type: 'Task', Resource: fn('flaky'), Retry: [{ ErrorEquals: ['Busy'], IntervalSeconds: 60, MaxAttempts: 1 }], End: true } } };
+    const arn = service.createStateMachine('retry-once', JSON.stringify(retryOnce), '').stateMachineArn;
+    failNext(1);
+    const execution = service.startExecution(arn, 'retry-pause', '{}');
+    await waitFor(() => (runner.waiting === 1 ? true : undefined));
+    expect(execution.status).toBe('RUNNING');
+    await execution.done;
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(runner.waiting).toBe(0);
+    clock.stop();
+  });
 });
