@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { LocalCloud } from '../local/cloud';
-import { start, startHarness } from '../test/workflow/harness';
+import { start, startHarness } from '../local/harness';
 import { reportToParent, runInChild } from './child';
 import { quantile, round } from './stats';
 import { duplicates, watchCloud } from './watch';
@@ -33,12 +33,6 @@ export interface ThroughputResult {
   meetingEndToConcatenationMs: { p50: number; p99: number; max: number; samples: number };
 }
 
-/**
- * Simulated ms per real ms. High enough that the meetings, Chime's 10 requests/s limit (simulated) and the
- * concatenations pass quickly; low enough that the real time a loaded process takes between steps stays
- * far below the workflow's simulated timeouts (the concatenation's 10-minute re-check is 30 real s here).
- */
-export const SCALE = Number(process.env.BENCH_SCALE ?? 20);
 /** Each meeting lasts this long (simulated) once its capture records; people leave one simulated second apart. */
 export const MEETING_MS = 60_000;
 /** One core for the cloud's services, the others for the Lambda handlers (BENCH_LAMBDA_THREADS overrides). */
@@ -46,7 +40,7 @@ export const LAMBDA_THREADS = Number(process.env.BENCH_LAMBDA_THREADS ?? Math.ma
 
 /**
  * `endGapMs` 0: every meeting lasts MEETING_MS, so the meetings end in a burst as they started (the
- * stress case). Above 0: the meetings end one by one, `endGapMs` real ms apart, as meetings of different
+ * stress case). Above 0: the meetings end one by one, `endGapMs` simulated ms apart, as meetings of different
  * lengths do: the reaction time to a meeting's end, rather than how long a burst of them queues.
  */
 export function measureThroughput(recordings: number, timeoutMs?: number, endGapMs = 0): Promise<ThroughputResult> {
@@ -58,20 +52,23 @@ async function run(recordings: number, endGapMs: number): Promise<ThroughputResu
   // holds a capture and a concatenation at once, and the benchmark measures the cloud, not the quotas
   // (at 10 requests/s, 1,000 recordings' ~5 media pipelines calls each take 500 simulated s: 25 real s
   // at this scale). Behaviour under the rate limit is the scale test's subject (test/workflow/scale.test.ts).
-  const h = await startHarness({ scale: SCALE, chimeRateLimit: false, pipelines: { activePipelineLimit: 2 * recordings }, lambdaThreads: LAMBDA_THREADS });
+  const h = await startHarness({ chimeRateLimit: false, pipelines: { activePipelineLimit: 2 * recordings }, lambdaThreads: LAMBDA_THREADS });
   try {
-    const player = new MeetingPlayer(h.cloud, endGapMs * SCALE);
+    const player = new MeetingPlayer(h.cloud, endGapMs);
     const watch = watchCloud(h.cloud, player.created);
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
     const elu0 = performance.eventLoopUtilization();
-    const executions = await Promise.all(Array.from({ length: recordings }, () => start(h, { meeting: {} })));
-    await Promise.all(executions.map((e) => e.done));
-    await h.cloud.bus.drain();
+    const executions = await h.run(async () => {
+      const started = await Promise.all(Array.from({ length: recordings }, () => start(h, { meeting: {} })));
+      await Promise.all(started.map((e) => e.done));
+      await h.cloud.bus.drain();
+      await player.settled();
+      return started;
+    });
     const wallMs = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
     const elu = performance.eventLoopUtilization(elu0).utilization;
-    await player.settled();
 
     const failures: Record<string, number> = {};
     for (const e of executions.filter((x) => x.status !== 'SUCCEEDED')) {
@@ -157,6 +154,6 @@ class MeetingPlayer {
 if (require.main === module) {
   const recordings = Number(process.argv[2]);
   const endGapMs = Number(process.argv[3] ?? 0);
-  if (!(Number.isInteger(recordings) && recordings > 0 && endGapMs >= 0)) throw new Error(`usage: ${path.basename(__filename)} <recordings> [end gap in real ms]`);
+  if (!(Number.isInteger(recordings) && recordings > 0 && endGapMs >= 0)) throw new Error(`usage: ${path.basename(__filename)} <recordings> [end gap in simulated ms]`);
   reportToParent(() => run(recordings, endGapMs));
 }

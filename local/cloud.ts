@@ -2,14 +2,15 @@ import fs from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
 import YAML from 'yaml';
-import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, PutBucketPolicyCommand, S3Client, type BucketLocationConstraint } from '@aws-sdk/client-s3';
 import { policyToApply, requiredGrants } from '../functions/lib/bucket-policy';
 import { EventBus } from './core/bus';
-import { SimClock } from './core/clock';
+import { SimClock, type ClockScale } from './core/clock';
 import type { CloudContext } from './core/context';
 import { RateLimiter } from './core/faults';
 import { InProcessHttpHandler, routerExchange } from './core/in-process';
+import { opened } from './core/open-resources';
 import { Router, listen } from './core/server';
 import { LambdaRuntime } from './lambda';
 import { LambdaWorkers } from './lambda-workers';
@@ -37,8 +38,12 @@ export interface LocalCloudOptions {
   port?: number;
   /** Persisted state (S3 objects as files, IAM roles); default `.local` in the repo. */
   dataDir?: string;
-  /** Simulated milliseconds per real millisecond. */
-  scale?: number;
+  /**
+   * How simulated time passes: 'virtual' (default) moves it only through fastForward, whenever nothing is
+   * at work, so nothing depends on the machine's speed; a number runs it that many times faster than real
+   * time, for a server that tools call whenever they like (local/core/clock.ts).
+   */
+  scale?: ClockScale;
   region?: string;
   account?: string;
   /** Keep DynamoDB tables on disk under dataDir (default: in memory). */
@@ -82,6 +87,7 @@ export class LocalCloud {
   readonly api: ApiGatewayService;
   readonly secrets: SecretsManagerService;
   private server?: http.Server;
+  private closed?: () => void;
   port = 0;
 
   private constructor(readonly options: LocalCloudOptions) {
@@ -89,17 +95,17 @@ export class LocalCloud {
     if (!(Number.isInteger(threads) && threads >= 0)) throw new Error(`lambdaThreads must be a whole number >= 0 (worker threads for the Lambda handlers; 0 runs them in the cloud's thread), got ${threads}`);
     const region = options.region ?? 'us-east-1';
     const account = options.account ?? '123456789012';
-    const clock = new SimClock(options.scale ?? 1);
+    const clock = new SimClock(options.scale ?? 'virtual');
     const dataDir = path.resolve(options.dataDir ?? path.join(REPO_ROOT, '.local'));
     fs.mkdirSync(dataDir, { recursive: true });
     this.ctx = { clock, bus: new EventBus(clock, account, region), account, region, dataDir };
-    this.router = new Router(region);
+    this.router = new Router(region, clock);
     this.s3 = new S3Service(this.ctx);
     this.iam = new IamService(this.ctx);
     this.meetings = new MeetingsService(this.ctx);
     this.pipelines = new MediaPipelinesService(this.ctx, { s3: this.s3, iam: this.iam, meetings: this.meetings }, options.pipelines);
     this.dynamodb = new DynamoDbService({ path: options.persistTables ? path.join(dataDir, 'dynamodb') : undefined });
-    this.lambda = new LambdaRuntime(REPO_ROOT, account, region);
+    this.lambda = new LambdaRuntime(REPO_ROOT, account, region, clock);
     this.stepFunctions = new StepFunctionsService(this.ctx, new ExecutionRunner(clock, this.lambda));
     this.api = new ApiGatewayService(this.ctx, this.lambda);
     this.secrets = new SecretsManagerService(this.ctx);
@@ -120,6 +126,7 @@ export class LocalCloud {
     const { server, port } = await listen(cloud.router, options.port ?? 4566, cloud.ctx.region);
     cloud.server = server;
     cloud.port = port;
+    cloud.closed = opened(`a LocalCloud on port ${port}`);
     return cloud;
   }
 
@@ -135,9 +142,20 @@ export class LocalCloud {
     return this.ctx.bus;
   }
 
-  /** SDK client configuration for talking to this cloud from the outside (tests, tools). */
-  clientConfig() {
-    return { endpoint: this.endpoint, region: this.ctx.region, credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' }, forcePathStyle: true, maxAttempts: 1 };
+  /**
+   * SDK client configuration for talking to this cloud from this process (tests, tools, the simulated
+   * application): requests reach the router directly, so a caller awaiting one holds simulated time
+   * still from the moment it is sent, as no socket could; `transport: 'http'` goes through the port.
+   */
+  clientConfig(opts: { transport?: 'in-process' | 'http' } = {}) {
+    return {
+      endpoint: this.endpoint,
+      region: this.ctx.region,
+      credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' },
+      forcePathStyle: true,
+      maxAttempts: 1,
+      ...(opts.transport === 'http' ? {} : { requestHandler: new InProcessHttpHandler(this.router, this.ctx.region) }),
+    };
   }
 
   /**
@@ -223,47 +241,39 @@ export class LocalCloud {
     if (!props) throw new Error('serverless.yml: resources.Resources.RecordingsTable is missing');
     const db = new DynamoDBClient(this.clientConfig());
     try {
-      await db.send(
-        new CreateTableCommand({
-          TableName: tableName,
-          BillingMode: props.BillingMode,
-          AttributeDefinitions: props.AttributeDefinitions,
-          KeySchema: props.KeySchema,
-          GlobalSecondaryIndexes: props.GlobalSecondaryIndexes,
-        } as CreateTableCommandInput),
-      );
-    } catch (err) {
-      if (!(err instanceof Error && err.name === 'ResourceInUseException')) throw err;
+      await db
+        .send(
+          new CreateTableCommand({
+            TableName: tableName,
+            BillingMode: props.BillingMode,
+            AttributeDefinitions: props.AttributeDefinitions,
+            KeySchema: props.KeySchema,
+            GlobalSecondaryIndexes: props.GlobalSecondaryIndexes,
+          } as CreateTableCommandInput),
+        )
+        .catch((err: unknown) => {
+          if (!(err instanceof Error && err.name === 'ResourceInUseException')) throw err;
+        });
+      // As CloudFormation does, the deploy is done when the table is ACTIVE (dynalite: a real timer away).
+      while ((await db.send(new DescribeTableCommand({ TableName: tableName }))).Table?.TableStatus !== 'ACTIVE') await new Promise((r) => setTimeout(r, 1));
     } finally {
       db.destroy();
     }
   }
 
-  /** True when no request, no Lambda invocation and no Wait state is in flight. */
+  /** True when nothing is at work (no request answered, no handler running): only timers are pending. */
   idle(): boolean {
-    return this.router.inFlight === 0 && this.lambda.inFlight === 0 && this.stepFunctions.runner.waiting === 0 && this.s3.writesInFlight === 0;
+    return this.clock.idle;
   }
 
   /**
-   * Waits for `until`, skipping simulated time whenever the cloud is idle: after `quietMs` real ms with
-   * nothing in flight, the clock jumps to its next timer (a safety-net timeout, a pipeline finishing,
-   * Chime's idle end). Work in flight always runs at the normal pace, so skipping never distorts it.
+   * Waits for `until` while moving simulated time forward: whenever nothing is at work, the clock jumps
+   * to its next timer (a safety-net timeout, a pipeline finishing, Chime's idle end, a retry's backoff).
+   * Work in flight always finishes first, so skipping never distorts it. `pace` (simulated ms per real
+   * ms) slows the jumps down to a speed a person can follow.
    */
-  async fastForward<T>(until: Promise<T>, quietMs = 3): Promise<T> {
-    let settled = false;
-    const done = until.finally(() => {
-      settled = true;
-    });
-    let quiet = 0;
-    while (!settled) {
-      await new Promise((r) => setTimeout(r, 1));
-      quiet = this.idle() ? quiet + 1 : 0;
-      if (quiet >= quietMs) {
-        quiet = 0;
-        this.clock.jumpToNext();
-      }
-    }
-    return done;
+  fastForward<T>(until: Promise<T>, opts: { pace?: number } = {}): Promise<T> {
+    return this.clock.run(until, opts);
   }
 
   /** Meetings the workflow created that are still active, and pipelines still active (leak check). */
@@ -271,16 +281,23 @@ export class LocalCloud {
     return { meetings: this.meetings.activeMeetings().length, pipelines: this.pipelines.activePipelines().length };
   }
 
+  /**
+   * Shuts everything down: no new requests, running executions aborted (as StopExecution would), work in
+   * flight finished, then every timer cancelled, so nothing (an event waiting for redelivery, a meeting's
+   * 24-hour limit) outlives the cloud.
+   */
   async close(): Promise<void> {
-    await this.bus.drain().catch(() => undefined);
     await new Promise<void>((resolve) => {
       if (!this.server) return resolve();
       this.server.close(() => resolve());
       this.server.closeAllConnections();
     });
+    await this.stepFunctions.runner.close();
+    await this.clock.settled();
+    this.clock.stop();
     await this.lambda.close();
     await this.router.close();
-    this.clock.stop();
+    this.closed?.();
   }
 }
 

@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { InProcessHttpHandler, type WireAnswer, type WireRequest } from './core/in-process';
+import { runningInvocation } from './core/invocation';
 import { LambdaFunctionError, LambdaRuntime } from './lambda';
 import type { FromWorker, ToWorker, WorkerSetup } from './lambda-workers';
 
@@ -21,7 +22,7 @@ if (setup.routeSdkToCloud) {
         new Promise<WireAnswer>((resolve, reject) => {
           const id = ++nextId;
           requests.set(id, { resolve, reject });
-          send({ type: 'request', id, request });
+          send({ type: 'request', id, invocation: runningInvocation.getStore()?.id, request });
         }),
     ),
   );
@@ -35,7 +36,7 @@ port.on('message', (msg: ToWorker) => {
     else call?.reject(new Error(msg.error ?? 'the local cloud did not answer'));
     return;
   }
-  runtime.execute(msg.name, msg.payload).then(
+  runningInvocation.run({ id: msg.id }, () => runtime.execute(msg.name, msg.payload)).then(
     // JSON, as Lambda returns it: whatever the handler returned crosses the thread boundary as text.
     (value) => send({ type: 'result', id: msg.id, json: JSON.stringify(value ?? null) }),
     (err: unknown) => {

@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Exchange, WireAnswer, WireRequest } from './core/in-process';
+import type { InvocationHold } from './core/invocation';
+import { opened } from './core/open-resources';
 import { LambdaFunctionError } from './lambda';
 
 /**
@@ -29,14 +31,15 @@ export type FromWorker =
   | { type: 'ready' }
   | { type: 'result'; id: number; json: string }
   | { type: 'failed'; id: number; errorType: string; errorMessage: string }
-  | { type: 'request'; id: number; request: WireRequest };
+  /** `invocation`: the id of the invoke message whose handler sent the request. */
+  | { type: 'request'; id: number; invocation?: number; request: WireRequest };
 
 /** Plain JavaScript: it registers the TypeScript loader before loading the worker's code. */
 const BOOT = path.join(__dirname, 'lambda-worker-boot.cjs');
 
 interface Thread {
   worker: Worker;
-  pending: Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>;
+  pending: Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void; hold?: InvocationHold }>;
 }
 
 export class LambdaWorkers {
@@ -57,12 +60,12 @@ export class LambdaWorkers {
   }
 
   /** Runs the function in the worker with the fewest invocations in flight. */
-  invoke(name: string, payload: unknown): Promise<unknown> {
+  invoke(name: string, payload: unknown, hold?: InvocationHold): Promise<unknown> {
     if (this.threads.length === 0) return Promise.reject(new LambdaFunctionError('Runtime.ExitError', 'every Lambda worker thread has exited'));
     const thread = this.threads.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
     const id = ++this.nextId;
     return new Promise((resolve, reject) => {
-      thread.pending.set(id, { resolve, reject });
+      thread.pending.set(id, { resolve, reject, hold });
       thread.worker.postMessage({ type: 'invoke', id, name, payload } satisfies ToWorker);
     });
   }
@@ -70,7 +73,10 @@ export class LambdaWorkers {
   async close(): Promise<void> {
     this.closing = true;
     await Promise.all(this.threads.map((t) => t.worker.terminate()));
+    this.unregister();
   }
+
+  private readonly unregister = opened('the Lambda worker threads of a local cloud (LambdaWorkers)');
 
   private spawn(): Promise<void> {
     // The environment as the cloud set it for the handlers (deploy), copied: under Jest process.env is
@@ -87,7 +93,7 @@ export class LambdaWorkers {
             ready();
             break;
           case 'request':
-            this.exchange(msg.request).then(
+            this.exchange(msg.request, msg.invocation === undefined ? undefined : thread.pending.get(msg.invocation)?.hold).then(
               (answer) => worker.postMessage({ type: 'answer', id: msg.id, answer } satisfies ToWorker),
               (err: unknown) => worker.postMessage({ type: 'answer', id: msg.id, error: err instanceof Error ? err.message : String(err) } satisfies ToWorker),
             );

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
+import { InvocationHold, runningInvocation } from './core/invocation';
 import type { Pattern } from './core/pattern';
 import type { LambdaWorkers } from './lambda-workers';
 
@@ -131,6 +132,8 @@ export class LambdaRuntime {
     private readonly root: string,
     private readonly account: string,
     private readonly region: string,
+    /** Simulated time stands still while a handler runs (none in a worker thread: the cloud's runtime holds it). */
+    private readonly clock?: { hold(): () => void },
   ) {
     this.specs = loadFunctionSpecs(root);
   }
@@ -159,8 +162,9 @@ export class LambdaRuntime {
     // Events pass through JSON as they would over the wire, so handlers cannot share object identity.
     const payload: unknown = JSON.parse(JSON.stringify(event ?? null));
     this.inFlight += 1;
+    const hold = new InvocationHold(this.clock);
     try {
-      const result = this.workers ? await this.workers.invoke(name, payload) : await this.execute(name, payload);
+      const result = this.workers ? await this.workers.invoke(name, payload, hold) : await runningInvocation.run({ id: 0, hold }, () => this.execute(name, payload));
       this.record({ functionName: name, startedAt, durationMs: Date.now() - startedAt, ok: true });
       return result === undefined ? null : JSON.parse(JSON.stringify(result));
     } catch (err) {
@@ -169,6 +173,7 @@ export class LambdaRuntime {
       throw failure;
     } finally {
       this.inFlight -= 1;
+      hold.end();
     }
   }
 

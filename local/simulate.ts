@@ -16,19 +16,11 @@ export interface MeetingScript {
 }
 
 /** Resolves with the meeting id once the execution's CreateMeeting state has exited (undefined if it never does). */
-export function meetingIdOf(execution: Execution): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const check = () => {
-      const exited = execution.history.find((h) => h.type === 'TaskStateExited' && (h.stateExitedEventDetails as { name: string }).name === 'CreateMeeting');
-      if (exited) {
-        const state = JSON.parse(String((exited.stateExitedEventDetails as { output: string }).output)) as { chimeMeeting?: { meetingId: string } };
-        return resolve(state.chimeMeeting?.meetingId);
-      }
-      if (execution.status !== 'RUNNING') return resolve(undefined);
-      setTimeout(check, 2);
-    };
-    check();
-  });
+export async function meetingIdOf(cloud: LocalCloud, execution: Execution): Promise<string | undefined> {
+  const exited = await cloud.stepFunctions.runner.whenHistory(execution, (h) => h.type === 'TaskStateExited' && (h.stateExitedEventDetails as { name: string }).name === 'CreateMeeting');
+  if (!exited) return undefined;
+  const state = JSON.parse(String((exited.stateExitedEventDetails as { output: string }).output)) as { chimeMeeting?: { meetingId: string } };
+  return state.chimeMeeting?.meetingId;
 }
 
 export async function joinAttendees(cloud: LocalCloud, meetingId: string, count: number, onEvent?: (line: string) => void): Promise<string[]> {
@@ -59,7 +51,7 @@ async function createAttendee(cloud: LocalCloud, chime: ChimeSDKMeetingsClient, 
       return out.Attendee?.AttendeeId ?? '';
     } catch (err) {
       const throttled = err instanceof Error && err.name === 'ThrottlingException';
-      if (!throttled || attempt >= 10) throw err;
+      if (!throttled || attempt >= 30) throw err;
       await cloud.clock.sleep(Math.random() * Math.min(20_000, 100 * 2 ** attempt));
     }
   }
@@ -80,7 +72,7 @@ export async function simulateMeeting(cloud: LocalCloud, execution: Execution, s
 }
 
 async function play(cloud: LocalCloud, execution: Execution, script: MeetingScript): Promise<void> {
-  const meetingId = await meetingIdOf(execution);
+  const meetingId = await meetingIdOf(cloud, execution);
   if (!meetingId) return;
   const people = await joinAttendees(cloud, meetingId, script.attendees, script.onEvent);
   const gap = Math.min(1000, script.lengthMs / Math.max(1, people.length));

@@ -1,11 +1,17 @@
+import { opened } from './open-resources';
+
 /**
- * Simulated time for the local cloud. Simulated milliseconds pass `scale` times faster than real ones, so
- * a one-hour meeting at scale 10,000 lasts 360 real ms. Every emulator and the state machine runner take
- * time from here, never from Date.now(), so one knob compresses all of it.
+ * Simulated time for the local cloud. Every pause in it (a pipeline starting, Chime's idle end, a retry's
+ * backoff, EventBridge's redelivery, a task's timeout, an injected latency) is a timer on this clock,
+ * never a real one, so one knob compresses all of it.
  *
- * Timers are kept in simulated time (ordered by due time, one real timer armed for the earliest), so the
- * scale can change while they are pending: a test can play a meeting at a gentle pace, where real
- * processing time does not distort it, then fast-forward through an hour-long wait.
+ * Two ways for time to pass:
+ * - `'virtual'`: simulated time stands still until `run()` moves it, which it does only when nothing is
+ *   at work (no request being answered, no handler running: see `hold()`) and only to the next timer,
+ *   discrete-event style. Nothing depends on how fast the machine is: tests and benchmarks use this.
+ * - a scale (simulated ms per real ms): time flows with real time, as for a long-running server that
+ *   tools call whenever they like (`npm run cloud`); one real timer is armed for the earliest due timer.
+ *   `run()` still skips ahead when the cloud is idle.
  */
 export interface SimTimer {
   readonly due: number;
@@ -14,32 +20,35 @@ export interface SimTimer {
   cancelled: boolean;
 }
 
+export type ClockScale = number | 'virtual';
+
 export class SimClock {
   private realStart = Date.now();
   private simStart: number;
-  private scaleValue: number;
+  private readonly scaleValue: number;
   private readonly queue: SimTimer[] = [];
   private seq = 0;
   private armed?: NodeJS.Timeout;
+  private unregisterArmed?: () => void;
   private stopped = false;
+  private holds = 0;
+  /** Woken whenever something may let the clock move (a hold released, a timer set, a run's end). */
+  private readonly wakers = new Set<() => void>();
 
-  constructor(scale = 1, simStart = Date.now()) {
-    if (!(scale > 0)) throw new Error(`clock scale must be > 0, got ${scale}`);
-    this.scaleValue = scale;
+  constructor(scale: ClockScale = 'virtual', simStart = Date.now()) {
+    if (scale !== 'virtual' && !(scale > 0)) throw new Error(`clock scale must be 'virtual' or > 0, got ${scale}`);
+    this.scaleValue = scale === 'virtual' ? 0 : scale;
     this.simStart = simStart;
   }
 
-  get scale(): number {
-    return this.scaleValue;
+  /** True when simulated time moves only through run(). */
+  get virtual(): boolean {
+    return this.scaleValue === 0;
   }
 
-  /** Changes how fast simulated time runs from now on; pending timers keep their simulated due times. */
-  setScale(scale: number): void {
-    if (!(scale > 0)) throw new Error(`clock scale must be > 0, got ${scale}`);
-    this.simStart = this.now();
-    this.realStart = Date.now();
-    this.scaleValue = scale;
-    this.arm();
+  /** Simulated ms per real ms (0 when virtual). */
+  get scale(): number {
+    return this.scaleValue;
   }
 
   /** Simulated epoch milliseconds. */
@@ -51,15 +60,11 @@ export class SimClock {
     return new Date(this.now());
   }
 
-  /** Real milliseconds that `simMs` simulated milliseconds take at the current scale. */
-  toReal(simMs: number): number {
-    return Math.max(0, simMs / this.scaleValue);
-  }
-
   setTimeout(simMs: number, fn: () => void): SimTimer {
     const timer: SimTimer = { due: this.now() + Math.max(0, simMs), seq: this.seq++, fn, cancelled: false };
     this.push(timer);
     if (this.queue[0] === timer) this.arm();
+    this.poke();
     return timer;
   }
 
@@ -72,53 +77,160 @@ export class SimClock {
     return new Promise((resolve) => this.setTimeout(simMs, resolve));
   }
 
-  /**
-   * Jumps simulated time to the earliest pending timer and fires it (discrete-event style), so an idle
-   * system skips straight to its next event. Returns false when no timer is pending.
-   */
-  jumpToNext(): boolean {
-    while (this.queue[0]?.cancelled) this.pop();
-    const next = this.queue[0];
-    if (!next) return false;
-    const ahead = next.due - this.now();
-    if (ahead > 0) this.simStart += ahead;
-    this.fire();
-    return true;
-  }
-
   /** Number of live timers (for tests and leak checks). */
   pending(): number {
     return this.queue.filter((t) => !t.cancelled).length;
   }
 
+  /** Simulated time of the earliest live timer. */
+  nextDue(): number | undefined {
+    while (this.queue[0]?.cancelled) this.pop();
+    return this.queue[0]?.due;
+  }
+
+  /**
+   * Marks work in progress that simulated time must not skip past: a request being answered, a Lambda
+   * handler running, an object being written. Returns its release (idempotent). Work that waits for
+   * simulated time (a timer) releases its hold while it waits, or it would wait forever.
+   */
+  hold(): () => void {
+    this.holds += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds -= 1;
+      if (this.holds === 0) this.poke();
+    };
+  }
+
+  /** Holds the clock until `work` settles; returns `work`. */
+  track<T>(work: Promise<T>): Promise<T> {
+    const release = this.hold();
+    work.then(release, release);
+    return work;
+  }
+
+  /** True when nothing holds the clock: only timers are pending. */
+  get idle(): boolean {
+    return this.holds === 0;
+  }
+
+  /** Resolves once nothing holds the clock (work in flight has finished), without moving time. */
+  async settled(): Promise<void> {
+    while (!this.idle) await this.waitForWake();
+  }
+
+  /**
+   * Jumps simulated time to the earliest pending timer and fires it (and any others due then), so an idle
+   * system skips straight to its next event. Returns false when no timer is pending.
+   */
+  jumpToNext(): boolean {
+    const due = this.nextDue();
+    if (due === undefined) return false;
+    const ahead = due - this.now();
+    if (ahead > 0) this.simStart += ahead;
+    this.fire();
+    return true;
+  }
+
+  /**
+   * Resolves with `until`, moving simulated time forward meanwhile: whenever nothing holds the clock
+   * (checked after pending callbacks have run, at two turns of the event loop in a row), it jumps to the
+   * next timer. With `pace` (simulated ms per real ms) a jump waits until that much real time has
+   * passed, so a person can watch a virtual recording unfold; without it, idle time costs nothing.
+   */
+  async run<T>(until: Promise<T>, opts: { pace?: number } = {}): Promise<T> {
+    let settled = false;
+    const done = until.finally(() => {
+      settled = true;
+      this.poke();
+    });
+    // Rejections surface through `done`, which the caller awaits.
+    done.catch(() => undefined);
+    while (!settled) {
+      if (!(await this.quiet()) || settled) continue;
+      const due = this.nextDue();
+      if (due === undefined) {
+        await this.waitForWake();
+        continue;
+      }
+      if (opts.pace) {
+        await new Promise((r) => setTimeout(r, Math.max(0, (due - this.now()) / opts.pace!)));
+        if (settled || !this.idle) continue;
+      }
+      this.jumpToNext();
+    }
+    return done;
+  }
+
+  /**
+   * Moves simulated time forward, as run() does, until `check` holds (checked whenever nothing is at
+   * work); fails when it does not hold and no timer is left that could change that.
+   */
+  async until(check: () => boolean | Promise<boolean>, what = 'the awaited condition'): Promise<void> {
+    for (;;) {
+      if (await check()) return;
+      if (!(await this.quiet())) continue;
+      if (await check()) return;
+      if (!this.jumpToNext()) throw new Error(`${what} never came about: no simulated timer is left to fire`);
+    }
+  }
+
   /**
    * Cancels every pending timer (shutdown). Timers set afterwards (work still finishing when the cloud
-   * closed) never fire and never hold the process open: a meeting's 24-hour limit would otherwise keep a
-   * real timer of minutes alive after the cloud is gone.
+   * closed) never fire on their own and hold no real timer, so nothing keeps the process alive.
    */
   stop(): void {
     this.stopped = true;
     for (const t of this.queue) t.cancelled = true;
     this.queue.length = 0;
-    if (this.armed) clearTimeout(this.armed);
-    this.armed = undefined;
+    this.disarm();
+    this.poke();
+  }
+
+  /** True once nothing has held the clock for two turns of the event loop; false if something did. */
+  private async quiet(): Promise<boolean> {
+    for (let turn = 0; turn < 2; turn += 1) {
+      await new Promise<void>((r) => setImmediate(r));
+      if (!this.idle) {
+        await this.waitForWake();
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private waitForWake(): Promise<void> {
+    return new Promise<void>((resolve) => this.wakers.add(resolve));
+  }
+
+  private poke(): void {
+    if (this.wakers.size === 0) return;
+    const wakers = [...this.wakers];
+    this.wakers.clear();
+    for (const wake of wakers) wake();
   }
 
   private arm(): void {
+    this.disarm();
+    if (this.stopped || this.virtual) return;
+    const due = this.nextDue();
+    if (due === undefined) return;
+    this.armed = setTimeout(() => this.fire(), Math.ceil(Math.max(0, due - this.now()) / this.scaleValue));
+    this.unregisterArmed = opened(`a simulated clock's real timer (next simulated timer due ${new Date(due).toISOString()}; stop the clock or close its cloud)`);
+  }
+
+  private disarm(): void {
     if (this.armed) clearTimeout(this.armed);
     this.armed = undefined;
-    if (this.stopped) return;
-    while (this.queue[0]?.cancelled) this.pop();
-    const next = this.queue[0];
-    if (!next) return;
-    this.armed = setTimeout(() => this.fire(), Math.ceil(this.toReal(next.due - this.now())));
+    this.unregisterArmed?.();
+    this.unregisterArmed = undefined;
   }
 
   private fire(): void {
-    // jumpToNext fires ahead of the armed real timer: cancel it, or it would outlive the cloud (a meeting's
-    // 24-hour limit is minutes of real time at most scales) and keep the process from exiting.
-    if (this.armed) clearTimeout(this.armed);
-    this.armed = undefined;
+    // jumpToNext fires ahead of the armed real timer: disarm it, or it would outlive the cloud.
+    this.disarm();
     const now = this.now();
     while (this.queue[0] && (this.queue[0].cancelled || this.queue[0].due <= now)) {
       const t = this.pop()!;

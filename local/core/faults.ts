@@ -1,4 +1,4 @@
-import { ServiceError } from './service';
+import { ServiceError, type LocalRequest } from './service';
 import type { SimClock } from './clock';
 
 /**
@@ -12,9 +12,11 @@ export interface FaultSpec {
   error?: string;
   /** How many calls fail; Infinity for "forever". Defaults to 1. */
   count?: number;
-  /** Extra latency per affected call, in real milliseconds. */
+  /** Extra latency per affected call, in simulated milliseconds. */
   latencyMs?: number;
   message?: string;
+  /** Narrows the fault to some calls of the operation (e.g. the write that stores a task token). */
+  where?: (req: LocalRequest) => boolean;
 }
 
 /** HTTP status AWS uses for an error code. Unknown codes ending in a 5xx-sounding word are 500, others 400. */
@@ -82,16 +84,17 @@ export class FaultInjector {
     return this.faults.map((f) => ({ operation: f.operation, error: f.error, hits: f.hits }));
   }
 
-  /** Applies the first live fault for `operation`: waits its latency, then throws its error. */
-  async apply(operation: string): Promise<void> {
-    const fault = this.faults.find((f) => f.operation === operation && f.remaining > 0);
-    if (!fault) return;
+  /**
+   * Takes the first live fault for `operation`, if any: how long the call is held up (simulated ms; the
+   * caller waits on the clock) and the error it then fails with.
+   */
+  take(operation: string, req: LocalRequest): { latencyMs: number; error?: ServiceError } | undefined {
+    const fault = this.faults.find((f) => f.operation === operation && f.remaining > 0 && (f.where?.(req) ?? true));
+    if (!fault) return undefined;
     fault.remaining -= 1;
     fault.hits += 1;
-    if (fault.latencyMs) await new Promise((r) => setTimeout(r, fault.latencyMs));
-    if (fault.error) {
-      throw new ServiceError(fault.error, statusForError(fault.error), fault.message ?? `Injected fault: ${fault.error} on ${operation}.`);
-    }
+    const error = fault.error ? new ServiceError(fault.error, statusForError(fault.error), fault.message ?? `Injected fault: ${fault.error} on ${operation}.`) : undefined;
+    return { latencyMs: fault.latencyMs ?? 0, error };
   }
 }
 

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { runningInvocation, type InvocationHold } from './invocation';
 import { localRequest, wireResponse, type Router } from './server';
 
 /**
@@ -30,12 +31,22 @@ export interface WireAnswer {
   body?: Uint8Array;
 }
 
-export type Exchange = (request: WireRequest) => Promise<WireAnswer>;
+export type Exchange = (request: WireRequest, hold?: InvocationHold) => Promise<WireAnswer>;
 
-/** The cloud's side: one request through its router, answered as its HTTP port would answer it. */
+/**
+ * The cloud's side: one request through its router, answered as its HTTP port would answer it. The
+ * invocation that sent it (if a handler did) lets the request hold simulated time meanwhile.
+ */
 export function routerExchange(router: Router, defaultRegion: string): Exchange {
-  return async ({ method, target, headers, body }) => {
-    const wire = wireResponse(await router.dispatch(localRequest(method, target, headers, Buffer.from(body.buffer, body.byteOffset, body.byteLength), defaultRegion)), method);
+  return async ({ method, target, headers, body }, hold = runningInvocation.getStore()?.hold) => {
+    hold?.requestStarted();
+    let response;
+    try {
+      response = await router.dispatch(localRequest(method, target, headers, Buffer.from(body.buffer, body.byteOffset, body.byteLength), defaultRegion));
+    } finally {
+      hold?.requestEnded();
+    }
+    const wire = wireResponse(response, method);
     const answer: Record<string, string> = {};
     for (const [k, v] of Object.entries(wire.headers)) answer[k.toLowerCase()] = String(v);
     return { status: wire.status, headers: answer, body: typeof wire.body === 'string' ? Buffer.from(wire.body) : wire.body };

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { SimClock } from './clock';
 import { FaultInjector, RateLimiter } from './faults';
 import { ServiceError, json, type LocalRequest, type LocalResponse, type Service } from './service';
 
@@ -19,12 +20,16 @@ export class Router {
   readonly faults = new FaultInjector();
   readonly calls = new Map<string, number>();
   readonly listeners = new Set<(call: CallRecord) => void>();
-  /** Requests being answered right now (the cloud is idle when none are). */
+  /** Requests being answered right now. */
   inFlight = 0;
   private readonly services: Service[] = [];
   private readonly limits = new Map<string, { limiter: RateLimiter; error: string }>();
 
-  constructor(private readonly defaultRegion: string) {}
+  constructor(
+    private readonly defaultRegion: string,
+    /** A request being answered holds simulated time still (an injected latency waits on it). */
+    readonly clock: SimClock,
+  ) {}
 
   register(service: Service): void {
     this.services.push(service);
@@ -56,16 +61,24 @@ export class Router {
     this.calls.set(key, (this.calls.get(key) ?? 0) + 1);
     let response: LocalResponse;
     this.inFlight += 1;
+    let release = this.clock.hold();
     try {
       const limit = this.limits.get(service.name);
       if (limit && !limit.limiter.tryTake()) throw new ServiceError(limit.error, 429, 'Rate exceeded');
-      await this.faults.apply(operation);
+      const fault = this.faults.take(operation, req);
+      if (fault?.latencyMs) {
+        release();
+        await this.clock.sleep(fault.latencyMs);
+        release = this.clock.hold();
+      }
+      if (fault?.error) throw fault.error;
       response = await service.handle(operation, req);
     } catch (err) {
       const serviceError = err instanceof ServiceError ? err : internalError(err);
       response = service.errorResponse(serviceError, req);
     } finally {
       this.inFlight -= 1;
+      release();
     }
     for (const listen of this.listeners) listen({ service: service.name, operation, status: response.status });
     return response;
@@ -138,6 +151,8 @@ function safeDecode(path: string): string {
 
 export async function listen(router: Router, port: number, defaultRegion: string): Promise<{ server: http.Server; port: number }> {
   const server = http.createServer((req, res) => {
+    // From the request's first byte to its answer: the body may still be arriving.
+    res.once('close', router.clock.hold());
     toLocalRequest(req, defaultRegion)
       .then((local) => router.dispatch(local))
       .then((response) => {

@@ -46,7 +46,10 @@ export interface MediaPipelineOptions {
   concatenationStuck?: boolean;
   /** Known field failure: a capture's last (partial) chunk is never written. */
   dropLastChunk?: boolean;
-  /** Simulated ms between chunk flushes; default one chunk or 20 real ms, whichever is longer. */
+  /**
+   * Simulated ms between chunk flushes (chunks are named by their own start time whenever they are
+   * written); default one chunk or 20 real ms, whichever is longer, and a minute on a virtual clock.
+   */
   flushIntervalMs?: number;
 }
 
@@ -461,11 +464,11 @@ export class MediaPipelinesService implements Service {
   /** One timer for all captures: each tick writes the chunks completed since the last. */
   private startTicker(): void {
     if (this.ticker) return;
-    const interval = this.options.flushIntervalMs ?? Math.max(CHUNK_MS, 20 * this.ctx.clock.scale);
+    const interval = this.options.flushIntervalMs ?? (this.ctx.clock.virtual ? 60_000 : Math.max(CHUNK_MS, 20 * this.ctx.clock.scale));
     const tick = () => {
       this.ticker = undefined;
       const recording = [...this.active].filter((p): p is CapturePipeline => p.kind === 'capture' && p.status === 'InProgress');
-      for (const p of recording) void p.recorder?.flush(this.ctx.clock.now(), false);
+      for (const p of recording) if (p.recorder) void this.ctx.clock.track(p.recorder.flush(this.ctx.clock.now(), false));
       if (recording.length > 0) this.ticker = this.ctx.clock.setTimeout(interval, tick);
     };
     this.ticker = this.ctx.clock.setTimeout(interval, tick);
@@ -506,7 +509,7 @@ export class MediaPipelinesService implements Service {
   private stop(p: Pipeline, deleted: boolean): void {
     this.ctx.clock.clearTimeout(p.timer);
     p.timer = undefined;
-    if (p.kind === 'capture') void p.recorder?.flush(this.ctx.clock.now(), true, this.options.dropLastChunk);
+    if (p.kind === 'capture' && p.recorder) void this.ctx.clock.track(p.recorder.flush(this.ctx.clock.now(), true, this.options.dropLastChunk));
     if (p.kind !== 'concatenation' && p.attendeeId) this.deps.meetings.removeAttendee(p.meetingId, p.attendeeId);
     if (p.kind !== 'concatenation') p.attendeeId = undefined;
     this.setStatus(p, 'Stopped');
@@ -521,7 +524,7 @@ export class MediaPipelinesService implements Service {
     p.timer = undefined;
     p.failureReason = reason;
     // What was captured stays; the partial chunk in flight is lost.
-    if (p.kind === 'capture') void p.recorder?.flush(this.ctx.clock.now(), true, true);
+    if (p.kind === 'capture' && p.recorder) void this.ctx.clock.track(p.recorder.flush(this.ctx.clock.now(), true, true));
     if (p.kind !== 'concatenation' && p.attendeeId) {
       this.deps.meetings.removeAttendee(p.meetingId, p.attendeeId);
       p.attendeeId = undefined;
@@ -540,27 +543,36 @@ export class MediaPipelinesService implements Service {
   private scheduleConcatenation(c: ConcatenationPipeline): void {
     c.timer = this.ctx.clock.setTimeout(this.options.startDelayMs ?? 2000, () => {
       c.timer = undefined;
-      this.runConcatenation(c).catch((err: unknown) => this.fail(c, `concatenation failed: ${err instanceof Error ? err.message : String(err)}`));
+      this.runConcatenation(c);
     });
   }
 
-  /** InProgress for a time proportional to the chunks, then one file per artifact type, then Stopped. */
-  private async runConcatenation(c: ConcatenationPipeline): Promise<void> {
+  /**
+   * InProgress for a time proportional to the chunks, then one file per artifact type, then Stopped. The
+   * reading and the writing hold simulated time still; the time in between is a timer.
+   */
+  private runConcatenation(c: ConcatenationPipeline): void {
     const capture = this.pipelines.get(c.sourceId);
     if (c.status !== 'Initializing' || capture?.kind !== 'capture') return;
     this.setStatus(c, 'InProgress');
     this.publish(c, 'chime:MediaPipelineInProgress');
-    await capture.recorder?.done;
-    const plans = await planConcatenation(this.deps.s3, capture.sink, c.enabled);
-    if (this.options.concatenationStuck) return;
-    const chunks = plans.reduce((n, plan) => n + plan.chunks.length, 0);
-    // Deleting the pipeline (or closing the service) cancels this timer; the run then simply never resumes.
-    await new Promise<void>((resolve) => {
-      c.timer = this.ctx.clock.setTimeout((this.options.concatenationMsPerChunk ?? 200) * chunks, resolve);
-    });
-    c.timer = undefined;
-    c.outputs = await writeConcatenation(this.deps.s3, capture.sink, plans, c.sink, c.id);
-    if (isRunning(c)) this.stop(c, false);
+    const failed = (err: unknown) => this.fail(c, `concatenation failed: ${err instanceof Error ? err.message : String(err)}`);
+    const plan = async () => {
+      await capture.recorder?.done;
+      const plans = await planConcatenation(this.deps.s3, capture.sink, c.enabled);
+      if (this.options.concatenationStuck) return;
+      const chunks = plans.reduce((n, p) => n + p.chunks.length, 0);
+      // Deleting the pipeline (or closing the service) cancels this timer; the run then never resumes.
+      c.timer = this.ctx.clock.setTimeout((this.options.concatenationMsPerChunk ?? 200) * chunks, () => {
+        c.timer = undefined;
+        this.ctx.clock.track(write(plans)).catch(failed);
+      });
+    };
+    const write = async (plans: Awaited<ReturnType<typeof planConcatenation>>) => {
+      c.outputs = await writeConcatenation(this.deps.s3, capture.sink, plans, c.sink, c.id);
+      if (isRunning(c)) this.stop(c, false);
+    };
+    this.ctx.clock.track(plan()).catch(failed);
   }
 
   private setStatus(p: Pipeline, status: MediaPipelineStatus): void {

@@ -133,7 +133,8 @@ export class S3Service implements Service, S3Internal {
   async putObject(bucket: string, key: string, body: Buffer | string, contentType?: string): Promise<void> {
     const record = this.requireBucket(bucket);
     const headers = { 'content-type': contentType ?? DEFAULT_CONTENT_TYPE, ...this.encryptionHeaders(record, {}) };
-    await this.store.put(bucket, key, typeof body === 'string' ? Buffer.from(body) : body, headers, {}, this.ctx.clock.now());
+    // Writes made by other emulators (a capture's chunks), outside any request: they hold simulated time too.
+    await this.ctx.clock.track(this.store.put(bucket, key, typeof body === 'string' ? Buffer.from(body) : body, headers, {}, this.ctx.clock.now()));
   }
 
   async getObject(bucket: string, key: string): Promise<Buffer | undefined> {

@@ -37,7 +37,8 @@ export function historyFromLog(
   const timestamp = now;
   const name = event.state?.name ?? '';
   const def = states.get(name);
-  const stateType = event.state?.type ?? def?.Type ?? '';
+  // The definition's own type: the library runs Wait states as tasks (local/sfn/runner.ts).
+  const stateType = def?.Type ?? event.state?.type ?? '';
   const cause = typeof event.Cause === 'string' ? event.Cause : json(event.Cause);
   const scheduled = () =>
     taskKind(def) === 'Lambda'

@@ -1,20 +1,22 @@
 import './polyfill';
 import { randomBytes } from 'node:crypto';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import type { SimClock } from '../core/clock';
+import type { SimClock, SimTimer } from '../core/clock';
 import { ServiceError } from '../core/service';
 import type { LambdaRuntime } from '../lambda';
 import { historyFromLog, type HistoryEvent, type LibraryEvent } from './history';
 
 /**
  * Runs Standard executions of an ASL definition with aws-local-stepfunctions, adding what that library
- * leaves to its host:
+ * leaves to its host, and keeping every pause on the simulated clock:
  * - Task resources: Lambda ARNs and the `lambda:invoke` / `lambda:invoke.waitForTaskToken` integrations
  *   are mapped to the in-process Lambda runtime (the library's override hook is keyed by state name);
  * - task tokens: `$$.Task.Token` yields a fresh token per evaluation, the task waits until SendTaskSuccess /
- *   SendTaskFailure or until its TimeoutSeconds passes on the simulated clock (States.Timeout);
- * - simulated time: Wait states and retry pauses (full jitter, backoff, MaxDelaySeconds) are scaled by
- *   the clock, so a one-hour wait passes in milliseconds when the clock is compressed;
+ *   SendTaskFailure;
+ * - time: the library sleeps and times out on real timers, so the definition it runs is rewritten to keep
+ *   it from pausing at all, and this runner pauses instead, on the simulated clock: a Task's
+ *   TimeoutSeconds / TimeoutSecondsPath, the execution's TimeoutSeconds, Retry backoff (IntervalSeconds,
+ *   BackoffRate, MaxDelaySeconds, full jitter), and Wait states (run as a local task that sleeps);
  * - history in the GetExecutionHistory shape, and counters for transitions and Lambda invocations.
  */
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
@@ -47,27 +49,46 @@ interface TokenWaiter {
 
 const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
 const LAMBDA_INVOKE_TOKEN = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
+/** The resource a Wait state becomes in the definition the library runs. */
+const LOCAL_WAIT = 'arn:local:states:::wait';
+/** Where the rewritten definition passes what only the state input can tell (a path's value) to the task. */
+const LOCAL = '__local';
+const PARAMETERS = '__parameters';
+/**
+ * The library's own timeout for every task, on a real timer: set as far out as a Node timer reaches
+ * (24.8 days) so it never fires; the real timeout runs on the simulated clock. Every task settles when
+ * its execution ends or is aborted, which clears the library's timer.
+ */
+const LIBRARY_TASK_TIMEOUT_SECONDS = 2_147_483;
+/** A Task's TimeoutSeconds when the definition gives none (Step Functions developer guide, "Task state"). */
+const DEFAULT_TASK_TIMEOUT_SECONDS = 99_999_999;
+/** A used token answers TaskTimedOut for as long as its execution's history is kept (90 days). */
+const SPENT_TOKEN_RETENTION_MS = 90 * 24 * 3600_000;
 
 type StateDef = Record<string, unknown> & { Type: string };
+type Retrier = { ErrorEquals: string[]; IntervalSeconds?: number; MaxAttempts?: number; BackoffRate?: number; MaxDelaySeconds?: number; JitterStrategy?: string };
+
+/** What one execution's task handlers share: retry bookkeeping and the tasks in flight (settled on abort). */
+interface Run {
+  execution: Execution;
+  /** Per state: attempts each retrier has used in the current entry of the state. */
+  retries: Map<string, number[]>;
+  /** Per state: the simulated pause before its next attempt (set when an attempt fails and will be retried). */
+  pauses: Map<string, number>;
+  inFlight: Set<(err: Error) => void>;
+  tokens: string[];
+}
 
 export class ExecutionRunner {
   readonly tokens = new Map<string, TokenWaiter>();
-  /**
-   * Executions pausing now: in a Wait state, or between a failed attempt and its retry. Both sleep on
-   * real timers (the library's), invisible to the simulated clock, so LocalCloud.fastForward must not
-   * skip simulated time while one is pending (it would, say, let a meeting idle out while StartCapture
-   * waits to retry a throttled call).
-   */
-  get waiting(): number {
-    return this.inWait.size;
-  }
-  private readonly inWait = new Set<Execution>();
   readonly historyListeners = new Set<(execution: Execution, event: HistoryEvent) => void>();
+  private readonly runs = new Set<Run>();
+  private readonly evictions = new Set<SimTimer>();
   /**
    * One library StateMachine per definition text: its constructor validates the definition with a
    * freshly compiled JSON schema (tens of ms), while run() keeps no state between executions.
    */
-  private readonly machines = new Map<string, StateMachine>();
+  private readonly machines = new Map<string, { machine: StateMachine; states: Map<string, StateDef>; timeoutSeconds?: number }>();
 
   constructor(
     private readonly clock: SimClock,
@@ -88,11 +109,13 @@ export class ExecutionRunner {
       }
       return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, resolve(v)]));
     };
-    return resolve(definition) as StateMachineDefinition;
+    const resolved = resolve(definition) as StateMachineDefinition;
+    this.prepare(resolved);
+    return resolved;
   }
 
   start(definition: StateMachineDefinition, exec: { executionArn: string; stateMachineArn: string; name: string; input: string }): Execution {
-    const states = collectStates(definition);
+    const { machine, states, timeoutSeconds } = this.prepare(definition);
     const execution: Execution = {
       ...exec,
       status: 'RUNNING',
@@ -103,61 +126,103 @@ export class ExecutionRunner {
       done: Promise.resolve(),
       abort: () => undefined,
     };
-    const machine = this.machine(definition);
-    const attempts = new Map<string, number>();
+    const run: Run = { execution, retries: new Map(), pauses: new Map(), inFlight: new Set(), tokens: [] };
+    this.runs.add(run);
+    const tasks = [...states].filter(([, s]) => s.Type === 'Task' || s.Type === 'Wait');
     const overrides = {
-      taskResourceLocalHandlers: Object.fromEntries(
-        [...states].filter(([, s]) => s.Type === 'Task').map(([name, s]) => [name, this.taskHandler(execution, name, s, attempts)]),
-      ),
-      waitTimeOverrides: Object.fromEntries(
-        [...states].filter(([, s]) => s.Type === 'Wait' && typeof s.Seconds === 'number').map(([name, s]) => [name, this.clock.toReal(Number(s.Seconds) * 1000)]),
-      ),
-      retryIntervalOverrides: this.retryPauses(states, attempts),
+      taskResourceLocalHandlers: Object.fromEntries(tasks.map(([name, s]) => [name, this.taskHandler(run, name, s)])),
+      // Retries pause in the task handler, on the simulated clock; the library must not pause too.
+      retryIntervalOverrides: Object.fromEntries([...states].filter(([, s]) => Array.isArray(s.Retry)).map(([name, s]) => [name, (s.Retry as unknown[]).map(() => 0)])),
     };
     const context = {
       Execution: { Id: exec.executionArn, Name: exec.name, RoleArn: 'arn:aws:iam::000000000000:role/local-state-machine' },
       StateMachine: { Id: exec.stateMachineArn, Name: exec.stateMachineArn.split(':').pop() },
-      Task: this.tokenIssuer(execution),
+      Task: this.tokenIssuer(run),
     };
     type RunOptions = NonNullable<Parameters<StateMachine['run']>[1]>;
     // Handlers return JSON (results of JSON.parse), which is what the library's JSONValue type describes.
-    const run = machine.run(JSON.parse(exec.input) as Parameters<StateMachine['run']>[0], {
+    const library = machine.run(JSON.parse(exec.input) as Parameters<StateMachine['run']>[0], {
       overrides: overrides as unknown as RunOptions['overrides'],
       context,
       noThrowOnAbort: true,
     });
-    let aborted: { error?: string; cause?: string } | undefined;
-    execution.abort = (error?: string, cause?: string) => {
-      aborted = { error, cause };
-      run.abort();
+    let stopped: { status: 'ABORTED' | 'TIMED_OUT'; error?: string; cause?: string } | undefined;
+    const stop = (how: NonNullable<typeof stopped>) => {
+      if (stopped || execution.status !== 'RUNNING') return;
+      stopped = how;
+      library.abort();
+      // The library only stops between states: settle the tasks in flight, so none (and no real timer of
+      // the library's) outlives the execution.
+      for (const settle of [...run.inFlight]) settle(Object.assign(new Error(`execution ${how.status === 'ABORTED' ? 'aborted' : 'timed out'}`), { name: 'States.Runtime' }));
     };
-    const logDone = this.consumeLog(execution, run.eventLogs as AsyncGenerator<LibraryEvent>, states);
-    execution.done = run.result
+    execution.abort = (error?: string, cause?: string) => stop({ status: 'ABORTED', error, cause });
+    const timeout = timeoutSeconds === undefined ? undefined : this.clock.setTimeout(timeoutSeconds * 1000, () => stop({ status: 'TIMED_OUT', error: 'States.Timeout' }));
+    const logDone = this.consumeLog(execution, library.eventLogs as AsyncGenerator<LibraryEvent>, states);
+    execution.done = library.result
       .then(
         (output: unknown) => {
-          if (aborted) this.finish(execution, 'ABORTED', { error: aborted.error, cause: aborted.cause });
+          if (stopped) this.finish(execution, stopped.status, { error: stopped.error, cause: stopped.cause });
           else this.finish(execution, 'SUCCEEDED', { output: JSON.stringify(output ?? null) });
         },
         (err: unknown) => {
           const original = err instanceof Error && err.cause instanceof Error ? err.cause : err;
           const name = original instanceof Error ? original.name : 'States.Runtime';
-          if (name === 'ExecutionTimeoutError') this.finish(execution, 'TIMED_OUT', { error: 'States.Timeout' });
-          else this.finish(execution, 'FAILED', { error: name, cause: original instanceof Error ? original.message : String(original) });
+          this.finish(execution, 'FAILED', { error: name, cause: original instanceof Error ? original.message : String(original) });
         },
       )
       .then(() => logDone)
-      .finally(() => this.closeTokens(execution.executionArn));
+      .finally(() => {
+        this.clock.clearTimeout(timeout);
+        this.runs.delete(run);
+        this.closeTokens(run);
+      });
     return execution;
   }
 
-  private machine(definition: StateMachineDefinition): StateMachine {
+  /**
+   * The first history event of `execution` that `match` accepts, as soon as it is recorded (the promise
+   * settles in the same turn as the event, before simulated time can move on); undefined if the execution
+   * ends first.
+   */
+  whenHistory(execution: Execution, match: (event: HistoryEvent) => boolean): Promise<HistoryEvent | undefined> {
+    const seen = execution.history.find(match);
+    if (seen || execution.status !== 'RUNNING') return Promise.resolve(seen);
+    return new Promise((resolve) => {
+      const listen = (e: Execution, event: HistoryEvent) => {
+        if (e !== execution) return;
+        const ended = event.type.startsWith('Execution') && event.type !== 'ExecutionStarted';
+        if (!match(event) && !ended) return;
+        this.historyListeners.delete(listen);
+        resolve(match(event) ? event : undefined);
+      };
+      this.historyListeners.add(listen);
+    });
+  }
+
+  /** Stops every running execution (the cloud is closing): nothing of theirs may outlive it. */
+  async close(): Promise<void> {
+    const running = [...this.runs].map((r) => r.execution);
+    for (const e of running) e.abort('States.Runtime', 'the local cloud closed');
+    await Promise.all(running.map((e) => e.done));
+    for (const t of this.evictions) this.clock.clearTimeout(t);
+    this.evictions.clear();
+  }
+
+  /**
+   * The library machine for a definition, built once: the definition it runs has no pause of its own
+   * (see the class comment), and what was removed is kept here for the handlers.
+   */
+  private prepare(definition: StateMachineDefinition) {
     const key = JSON.stringify(definition);
-    let machine = this.machines.get(key);
-    if (!machine) {
-      machine = new StateMachine(definition, { validationOptions: { checkArn: false } });
-      this.machines.set(key, machine);
+    let prepared = this.machines.get(key);
+    if (!prepared) {
+      const states = collectStates(definition as unknown as { States: Record<string, unknown> });
+      const { TimeoutSeconds, ...rest } = definition as unknown as Record<string, unknown>;
+      const machine = new StateMachine(withoutPauses(rest) as unknown as StateMachineDefinition, { validationOptions: { checkArn: false } });
+      prepared = { machine, states, timeoutSeconds: typeof TimeoutSeconds === 'number' ? TimeoutSeconds : undefined };
+      this.machines.set(key, prepared);
     }
-    return machine;
+    return prepared;
   }
 
   sendSuccess(token: string, output: string): void {
@@ -187,66 +252,110 @@ export class ExecutionRunner {
   }
 
   /** `$$.Task` whose `Token` is new at every read, as each task entry gets its own token on AWS. */
-  private tokenIssuer(execution: Execution): { Token: string } {
+  private tokenIssuer(run: Run): { Token: string } {
     const tokens = this.tokens;
     return {
       get Token(): string {
         const token = `AQB${randomBytes(96).toString('base64url')}`;
-        tokens.set(token, { executionArn: execution.executionArn, stateName: '', closed: false });
+        tokens.set(token, { executionArn: run.execution.executionArn, stateName: '', closed: false });
+        run.tokens.push(token);
         return token;
       },
     };
   }
 
-  private taskHandler(execution: Execution, stateName: string, state: StateDef, attempts: Map<string, number>) {
-    const resource = String(state.Resource);
+  private taskHandler(run: Run, stateName: string, state: StateDef) {
+    const { execution } = run;
     const invoke = async (fnArn: unknown, payload: unknown): Promise<unknown> => {
       const fn = this.lambda.nameFromArn(String(fnArn));
       if (!fn) throw Object.assign(new Error(`Function not found: ${String(fnArn)}`), { name: 'Lambda.ResourceNotFoundException' });
       execution.lambdaInvocations += 1;
       return this.lambda.invoke(fn, payload);
     };
-    const track = async (work: Promise<unknown>): Promise<unknown> => {
+    const resource = String(state.Resource ?? '');
+    const work = (input: unknown, local: LocalValues): Promise<unknown> => {
+      if (state.Type === 'Wait') return this.clock.sleep(waitMs(state, local, this.clock.now())).then(() => input);
+      if (resource === LAMBDA_INVOKE_TOKEN) return this.waitForToken(run, stateName, input as { FunctionName: string; Payload: unknown }, invoke);
+      if (resource === LAMBDA_INVOKE) {
+        const { FunctionName, Payload } = input as { FunctionName: string; Payload: unknown };
+        return invoke(FunctionName, Payload).then((out) => ({ ExecutedVersion: '$LATEST', Payload: out, StatusCode: 200 }));
+      }
+      if (resource.startsWith('arn:aws:lambda:')) return invoke(resource, input);
+      return Promise.reject(Object.assign(new Error(`The local cloud cannot run Task resource ${resource}`), { name: 'States.Runtime' }));
+    };
+    return async (raw: unknown): Promise<unknown> => {
+      const pause = run.pauses.get(stateName);
+      run.pauses.delete(stateName);
+      if (pause !== undefined) await this.clock.sleep(pause);
+      const { input, local } = unwrap(state, raw);
+      const timeoutSeconds = state.Type === 'Wait' ? undefined : (local.timeoutSeconds ?? (state.TimeoutSeconds as number | undefined) ?? DEFAULT_TASK_TIMEOUT_SECONDS);
       try {
-        const out = await work;
-        attempts.delete(stateName);
+        const out = await this.settleable(run, work(input, local), timeoutSeconds);
+        run.retries.delete(stateName);
         return out;
       } catch (err) {
-        attempts.set(stateName, (attempts.get(stateName) ?? 0) + 1);
+        this.afterFailure(run, stateName, state, err);
         throw err;
       }
     };
-    if (resource === LAMBDA_INVOKE_TOKEN) {
-      return (input: unknown) => track(this.waitForToken(execution, stateName, state, input as { FunctionName: string; Payload: unknown }, invoke));
-    }
-    if (resource === LAMBDA_INVOKE) {
-      return (input: unknown) => {
-        const { FunctionName, Payload } = input as { FunctionName: string; Payload: unknown };
-        return track(invoke(FunctionName, Payload).then((out) => ({ ExecutedVersion: '$LATEST', Payload: out, StatusCode: 200 })));
-      };
-    }
-    if (resource.startsWith('arn:aws:lambda:')) return (input: unknown) => track(invoke(resource, input));
-    return () => Promise.reject(Object.assign(new Error(`The local cloud cannot run Task resource ${resource}`), { name: 'States.Runtime' }));
   }
 
-  private waitForToken(
-    execution: Execution,
-    stateName: string,
-    state: StateDef,
-    input: { FunctionName: string; Payload: unknown },
-    invoke: (fn: unknown, payload: unknown) => Promise<unknown>,
-  ): Promise<unknown> {
-    const token = findIssuedToken(input.Payload, this.tokens, execution.executionArn);
+  /**
+   * The task's outcome, or States.Timeout after `timeoutSeconds` on the simulated clock, or the abort
+   * error when the execution stops first.
+   */
+  private settleable(run: Run, work: Promise<unknown>, timeoutSeconds: number | undefined): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const timer =
+        timeoutSeconds === undefined
+          ? undefined
+          : this.clock.setTimeout(timeoutSeconds * 1000, () => settle(Object.assign(new Error(`the task did not finish within ${timeoutSeconds} s`), { name: 'States.Timeout' })));
+      const settle = (err?: Error, value?: unknown) => {
+        if (!run.inFlight.delete(settle)) return;
+        this.clock.clearTimeout(timer);
+        if (err) reject(err);
+        else resolve(value);
+      };
+      run.inFlight.add(settle);
+      work.then(
+        (value) => settle(undefined, value),
+        (err: unknown) => settle(err instanceof Error ? err : new Error(String(err))),
+      );
+    });
+  }
+
+  /**
+   * Decides, as Step Functions (and the library, which must agree) does, whether the failed attempt will
+   * be retried: the first retrier whose ErrorEquals matches, unless its MaxAttempts is used up. A retry's
+   * pause is computed now and slept before the next attempt; anything else ends the state's entry.
+   */
+  private afterFailure(run: Run, stateName: string, state: StateDef, err: unknown): void {
+    const retriers = (Array.isArray(state.Retry) ? state.Retry : []) as Retrier[];
+    const name = err instanceof Error ? err.name : '';
+    const counts = run.retries.get(stateName) ?? retriers.map(() => 0);
+    const index = retriers.findIndex((r) => r.ErrorEquals.some((e) => e === name || e === 'States.ALL' || (e === 'States.TaskFailed' && name !== 'States.Timeout')));
+    const retrier = retriers[index];
+    if (!retrier || counts[index]! >= (retrier.MaxAttempts ?? 3)) {
+      run.retries.delete(stateName);
+      return;
+    }
+    const interval = (retrier.IntervalSeconds ?? 1) * Math.pow(retrier.BackoffRate ?? 2, counts[index]!);
+    const capped = retrier.MaxDelaySeconds === undefined ? interval : Math.min(interval, retrier.MaxDelaySeconds);
+    const seconds = retrier.JitterStrategy === 'FULL' ? Math.random() * capped : capped;
+    counts[index]! += 1;
+    run.retries.set(stateName, counts);
+    run.pauses.set(stateName, seconds * 1000);
+  }
+
+  private waitForToken(run: Run, stateName: string, input: { FunctionName: string; Payload: unknown }, invoke: (fn: unknown, payload: unknown) => Promise<unknown>): Promise<unknown> {
+    const token = findIssuedToken(input.Payload, this.tokens, run.execution.executionArn);
     if (!token) return Promise.reject(Object.assign(new Error('waitForTaskToken task passes no $$.Task.Token'), { name: 'States.Runtime' }));
     const waiter = this.tokens.get(token)!;
     waiter.stateName = stateName;
     return new Promise((resolve, reject) => {
-      const timeoutSeconds = typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : 31_536_000;
-      const timer = this.clock.setTimeout(timeoutSeconds * 1000, () => waiter.settle?.({ error: 'States.Timeout', cause: `no callback within ${timeoutSeconds} s` }));
       waiter.settle = (outcome) => {
         if (waiter.closed) return;
         waiter.closed = true;
-        this.clock.clearTimeout(timer);
         if ('output' in outcome) resolve(outcome.output);
         else reject(Object.assign(new Error(outcome.cause), { name: outcome.error }));
       };
@@ -258,40 +367,9 @@ export class ExecutionRunner {
     });
   }
 
-  /**
-   * Retry pauses on simulated time. The library asks `overrides[state][retrierIndex]` each time it
-   * retries; answering from the state's consecutive failure count reproduces BackoffRate, MaxDelaySeconds
-   * and full jitter, scaled by the clock.
-   */
-  private retryPauses(states: Map<string, StateDef>, attempts: Map<string, number>): Record<string, number[]> {
-    const out: Record<string, number[]> = {};
-    for (const [name, state] of states) {
-      const retriers = Array.isArray(state.Retry) ? (state.Retry as Array<Record<string, unknown>>) : [];
-      if (retriers.length === 0) continue;
-      out[name] = new Proxy([] as number[], {
-        get: (target, prop) => {
-          const index = typeof prop === 'string' && /^\d+$/.test(prop) ? Number(prop) : -1;
-          const r = retriers[index];
-          if (!r) return Reflect.get(target, prop);
-          const interval = Number(r.IntervalSeconds ?? 1) * Math.pow(Number(r.BackoffRate ?? 2), Math.max(0, (attempts.get(name) ?? 1) - 1));
-          const capped = r.MaxDelaySeconds === undefined ? interval : Math.min(interval, Number(r.MaxDelaySeconds));
-          const seconds = r.JitterStrategy === 'FULL' ? Math.random() * capped : capped;
-          return this.clock.toReal(seconds * 1000);
-        },
-      });
-    }
-    return out;
-  }
-
   private async consumeLog(execution: Execution, log: AsyncGenerator<LibraryEvent>, states: Map<string, StateDef>): Promise<void> {
     for await (const event of log) {
       if (event.type === 'StateEntered' || event.type === 'StateRetried') execution.transitions += 1;
-      // A pause starts at a Wait state's StateEntered, or at the StateFailed of a state with retriers (the
-      // library sleeps, then reports StateRetried or goes on to Catch); the next event ends it, whatever it is.
-      const state = states.get(event.state?.name ?? '');
-      const retries = Array.isArray(state?.Retry) && state.Retry.length > 0;
-      if ((event.type === 'StateEntered' && state?.Type === 'Wait') || (event.type === 'StateFailed' && retries)) this.inWait.add(execution);
-      else this.inWait.delete(execution);
       for (const h of historyFromLog(event, states, execution, this.clock.now())) this.append(execution, h);
     }
   }
@@ -304,22 +382,99 @@ export class ExecutionRunner {
   }
 
   private finish(execution: Execution, status: ExecutionStatus, result: { output?: string; error?: string; cause?: string }): void {
-    this.inWait.delete(execution);
     if (execution.status !== 'RUNNING') return;
     execution.status = status;
     execution.stopDate = this.clock.now();
     Object.assign(execution, result);
   }
 
-  private closeTokens(executionArn: string): void {
-    for (const [token, waiter] of this.tokens) {
-      if (waiter.executionArn === executionArn) {
-        waiter.closed = true;
-        // Keep spent tokens briefly known so late callbacks get TaskTimedOut, not TaskDoesNotExist.
-        if (!waiter.settle) this.tokens.delete(token);
-      }
+  /**
+   * The execution's tokens stop working: a late callback on a used token gets TaskTimedOut for as long as
+   * the execution's history is kept, then TaskDoesNotExist (the token is forgotten, on simulated time).
+   */
+  private closeTokens(run: Run): void {
+    for (const token of run.tokens) {
+      const waiter = this.tokens.get(token);
+      if (!waiter) continue;
+      waiter.closed = true;
+      // Read but never waited on (a retried state read $$.Task.Token and failed first): nothing to remember.
+      if (!waiter.settle) this.tokens.delete(token);
     }
+    const spent = run.tokens.filter((t) => this.tokens.has(t));
+    if (spent.length === 0) return;
+    const timer = this.clock.setTimeout(SPENT_TOKEN_RETENTION_MS, () => {
+      this.evictions.delete(timer);
+      for (const t of spent) this.tokens.delete(t);
+    });
+    this.evictions.add(timer);
   }
+}
+
+interface LocalValues {
+  timeoutSeconds?: number;
+  seconds?: number;
+  timestamp?: string;
+}
+
+/**
+ * The definition the library runs: the same states, but nothing in it pauses on a real timer. Wait
+ * states become tasks this runner handles; a Task's timeout moves out of the library's reach; what a
+ * path in the state input decides (TimeoutSecondsPath, a Wait's SecondsPath or TimestampPath) is passed
+ * to the handler through Parameters, which the library evaluates against the same input.
+ */
+function withoutPauses(node: Record<string, unknown>): Record<string, unknown> {
+  const states = node.States as Record<string, StateDef>;
+  return {
+    ...node,
+    States: Object.fromEntries(
+      Object.entries(states).map(([name, s]) => {
+        const state: Record<string, unknown> = { ...s };
+        if (Array.isArray(state.Branches)) state.Branches = (state.Branches as Array<Record<string, unknown>>).map(withoutPauses);
+        for (const key of ['ItemProcessor', 'Iterator']) if (state[key]) state[key] = withoutPauses(state[key] as Record<string, unknown>);
+        if (s.Type === 'Wait') return [name, waitAsTask(name, state)];
+        if (s.Type !== 'Task') return [name, state];
+        const { TimeoutSecondsPath, HeartbeatSeconds: _h, HeartbeatSecondsPath: _hp, ...task } = state;
+        task.TimeoutSeconds = LIBRARY_TASK_TIMEOUT_SECONDS;
+        if (typeof TimeoutSecondsPath === 'string') {
+          requireWholeInput(name, state, 'TimeoutSecondsPath');
+          task.Parameters = carry(state.Parameters, { 'timeoutSeconds.$': TimeoutSecondsPath });
+        }
+        return [name, task];
+      }),
+    ),
+  };
+}
+
+function waitAsTask(name: string, wait: Record<string, unknown>): Record<string, unknown> {
+  const { Seconds, SecondsPath, Timestamp, TimestampPath, Type: _t, ...rest } = wait;
+  if (SecondsPath !== undefined || TimestampPath !== undefined) requireWholeInput(name, wait, SecondsPath !== undefined ? 'SecondsPath' : 'TimestampPath');
+  const local =
+    SecondsPath !== undefined ? { 'seconds.$': SecondsPath } : TimestampPath !== undefined ? { 'timestamp.$': TimestampPath } : Timestamp !== undefined ? { timestamp: Timestamp } : { seconds: Seconds ?? 0 };
+  return { ...rest, Type: 'Task', Resource: LOCAL_WAIT, Parameters: carry(undefined, local), TimeoutSeconds: LIBRARY_TASK_TIMEOUT_SECONDS };
+}
+
+/** Parameters that evaluate to the task's own input (or Parameters) plus the local values. */
+function carry(parameters: unknown, local: Record<string, unknown>): Record<string, unknown> {
+  return parameters === undefined ? { [LOCAL]: local, [`${PARAMETERS}.$`]: '$' } : { [LOCAL]: local, [PARAMETERS]: parameters };
+}
+
+/** These paths refer to the state input; Parameters see it after InputPath, so the two must agree. */
+function requireWholeInput(name: string, state: Record<string, unknown>, field: string): void {
+  if (state.InputPath !== undefined && state.InputPath !== '$') {
+    throw new ServiceError('InvalidDefinition', 400, `state ${name}: the local cloud cannot combine ${field} with InputPath`);
+  }
+}
+
+function unwrap(state: StateDef, raw: unknown): { input: unknown; local: LocalValues } {
+  const carried = state.Type === 'Wait' || typeof state.TimeoutSecondsPath === 'string';
+  if (!carried) return { input: raw, local: {} };
+  const { [LOCAL]: local, [PARAMETERS]: input } = raw as Record<string, unknown>;
+  return { input, local: local as LocalValues };
+}
+
+function waitMs(state: StateDef, local: LocalValues, now: number): number {
+  if (local.timestamp !== undefined) return Math.max(0, Date.parse(local.timestamp) - now);
+  return Math.max(0, Number(local.seconds ?? state.Seconds ?? 0) * 1000);
 }
 
 /** Every state by name, including states nested in Parallel branches and Map iterators. */

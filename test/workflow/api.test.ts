@@ -2,9 +2,8 @@ import { ChimeSDKMeetingsClient, CreateMeetingCommand, GetMeetingCommand } from 
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { joinAttendees } from '../../local/simulate';
 import type { Execution } from '../../local/sfn/runner';
-import { waitFor } from '../fixtures/async';
 import { callApi } from '../fixtures/sigv4';
-import { startHarness, waitForCapture, type Harness } from './harness';
+import { startHarness, waitForCapture, type Harness } from '../../local/harness';
 
 /**
  * The recordings API as a caller sees it: SigV4-signed HTTP to the local cloud's API Gateway, which
@@ -60,7 +59,7 @@ describe('recordings API on the local cloud', () => {
     expect(String(conflict.body.message)).toMatch(/Idempotency-Key/);
 
     const e = execution(id);
-    await waitForCapture(h, e, 10_000);
+    await h.run(() => waitForCapture(h, e, 10_000));
     const running = await api('GET', `/recordings/${id}`);
     expect(running.status).toBe(200);
     expect(running.body).toMatchObject({ id, status: 'RUNNING', phase: 'RECORDING' });
@@ -71,7 +70,7 @@ describe('recordings API on the local cloud', () => {
     await joinAttendees(h.cloud, String(running.body.meetingId), 2);
     const stop = await api('POST', `/recordings/${id}/stop`);
     expect(stop.status).toBe(202);
-    await h.cloud.fastForward(e.done);
+    await h.run(() => e.done);
     expect(e.status).toBe('SUCCEEDED');
 
     const done = await api('GET', `/recordings/${id}`);
@@ -83,7 +82,7 @@ describe('recordings API on the local cloud', () => {
     // A POST retried after the recording finished still finds it; stopping it again is a conflict.
     expect((await api('POST', '/recordings', { body, headers })).body).toMatchObject({ id, status: 'SUCCEEDED' });
     expect((await api('POST', `/recordings/${id}/stop`)).status).toBe(409);
-    await h.cloud.bus.drain();
+    await h.run(() => h.cloud.bus.drain());
     expect(h.cloud.orphans()).toEqual({ meetings: 0, pipelines: 0 });
   });
 
@@ -96,13 +95,14 @@ describe('recordings API on the local cloud', () => {
     expect(started.status).toBe(202);
     const id = String(started.body.id);
     const e = execution(id);
-    await waitForCapture(h, e, 10_000);
+    await h.run(() => waitForCapture(h, e, 10_000));
     expect((await api('POST', `/recordings/${id}/stop`)).status).toBe(202);
-    await e.done;
+    await h.run(() => e.done);
     expect(e.status).toBe('SUCCEEDED');
     // The application's meeting is still there; only our pipelines are gone.
     expect((await chime.send(new GetMeetingCommand({ MeetingId: meetingId }))).Meeting?.MeetingId).toBe(meetingId);
-    await waitFor('pipelines to stop', () => h.cloud.pipelines.activePipelines().length === 0);
+    await h.run(() => h.cloud.clock.sleep(1500));
+    expect(h.cloud.pipelines.activePipelines()).toEqual([]);
     chime.destroy();
   });
 

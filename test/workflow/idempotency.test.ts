@@ -2,8 +2,8 @@ import { ChimeSDKMeetingsClient, DeleteMeetingCommand } from '@aws-sdk/client-ch
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { ListExecutionsCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { failure, waitFor } from '../fixtures/async';
-import { output, start, startHarness, waitForCapture, waitForState, type Harness } from './harness';
+import { output, start, startHarness, waitForCapture, waitForState, type Harness } from '../../local/harness';
+import { failure } from '../fixtures/async';
 
 /**
  * A Lambda whose response is lost is invoked again by the state machine's retrier with the same input.
@@ -39,10 +39,12 @@ async function recordOf(meetingId: string): Promise<{ taskToken?: string } | und
 describe('idempotency on the local cloud', () => {
   it('creates one role, one meeting and one capture pipeline when each create step runs twice', async () => {
     const e = await start(h, { meeting: { externalMeetingId: 'invoked-twice' } });
-    await waitForCapture(h, e, 5_000);
-    // The capture can run before StartCapture's answer reaches the state machine; wait for the token too.
-    await waitForState(e, 'AwaitMeetingEnd');
-    await waitFor('the task token to be stored', async () => Boolean((await recordOf(String((stateEntering(e, 'AwaitMeetingEnd').chimeMeeting as { meetingId: string }).meetingId)))?.taskToken), 20_000);
+    await h.run(async () => {
+      await waitForCapture(h, e, 5_000);
+      await waitForState(h, e, 'AwaitMeetingEnd');
+    });
+    // AwaitMeetingEnd's Lambda (which stores the task token) has run once nothing is at work.
+    await h.cloud.clock.settled();
     const { plan, role, chimeMeeting, capturePipeline } = stateEntering(e, 'AwaitMeetingEnd') as State & {
       role: { roleArn: string };
       chimeMeeting: { meetingId: string };
@@ -71,7 +73,7 @@ describe('idempotency on the local cloud', () => {
     const chime = new ChimeSDKMeetingsClient(h.cloud.clientConfig());
     await chime.send(new DeleteMeetingCommand({ MeetingId: chimeMeeting.meetingId }));
     chime.destroy();
-    await h.cloud.fastForward(e.done);
+    await h.run(() => e.done);
     expect(e.status).toBe('SUCCEEDED');
 
     // StartConcatenation again, after the fact: the token returns the pipeline the execution used.
@@ -83,7 +85,7 @@ describe('idempotency on the local cloud', () => {
     const final = stateEntering(e, 'Cleanup');
     const cleanupAgain = (await h.cloud.lambda.invoke('cleanup', final)) as { status: string };
     expect(cleanupAgain.status).toBe('SUCCEEDED');
-    await h.cloud.bus.drain();
+    await h.run(() => h.cloud.bus.drain());
     expect(h.cloud.orphans()).toEqual({ meetings: 0, pipelines: 0 });
   });
 
@@ -100,15 +102,19 @@ describe('idempotency on the local cloud', () => {
     expect(refused.name).toBe('ExecutionAlreadyExists');
 
     const e = h.cloud.stepFunctions.execution(first.executionArn ?? '');
-    await waitForCapture(h, e, 1_000);
-    await waitForState(e, 'AwaitMeetingEnd');
+    await h.run(async () => {
+      await waitForCapture(h, e, 1_000);
+      await waitForState(h, e, 'AwaitMeetingEnd');
+    });
     const meetingId = stateEntering(e, 'AwaitMeetingEnd') as State & { chimeMeeting: { meetingId: string } };
     const chime = new ChimeSDKMeetingsClient(h.cloud.clientConfig());
     await chime.send(new DeleteMeetingCommand({ MeetingId: meetingId.chimeMeeting.meetingId }));
     chime.destroy();
-    await h.cloud.fastForward(e.done);
+    await h.run(async () => {
+      await e.done;
+      await h.cloud.bus.drain();
+    });
     expect(e.status).toBe('SUCCEEDED');
-    await h.cloud.bus.drain();
     expect(h.cloud.orphans()).toEqual({ meetings: 0, pipelines: 0 });
   });
 });

@@ -1,5 +1,5 @@
 import { LocalCloud } from '../../local/cloud';
-import { RECORDING_STATES, output, record, startHarness, statesEntered, type Harness } from './harness';
+import { RECORDING_STATES, output, record, startHarness, statesEntered, type Harness } from '../../local/harness';
 
 /**
  * The Lambda handlers in worker threads (`lambdaThreads`, what the throughput benchmark uses): the same

@@ -4,7 +4,7 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import type { BusEvent } from '../../local/core/bus';
 import type { Execution } from '../../local/sfn/runner';
 import { joinAttendees, meetingIdOf, simulateMeeting } from '../../local/simulate';
-import { RECORDING_STATES, output, record, start, startHarness, statesEntered, waitForCapture, waitForState, type Harness } from './harness';
+import { RECORDING_STATES, output, record, start, startHarness, statesEntered, waitForCapture, waitForState, storesTaskToken, type Harness } from '../../local/harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -58,15 +58,19 @@ describe('recording lifecycle on the local cloud', () => {
     const [first, second] = await joinAttendees(h.cloud, meetingId, 2);
     const deletesBefore = h.cloud.router.calls.get('meetings:DeleteMeeting') ?? 0;
     const e = await start(h, { meetingId });
-    await waitForState(e, 'AwaitMeetingEnd');
-    h.cloud.meetings.leave(meetingId, first!, 'left');
-    await h.cloud.bus.drain();
+    await h.run(async () => {
+      await waitForCapture(h, e);
+      h.cloud.meetings.leave(meetingId, first!, 'left');
+      await h.cloud.bus.drain();
+    });
     // One person is still there: the recording goes on.
     expect(e.status).toBe('RUNNING');
     expect(h.cloud.pipelines.activePipelines()).toHaveLength(1);
     h.cloud.meetings.leave(meetingId, second!, 'left');
-    await e.done;
-    await h.cloud.bus.drain();
+    await h.run(async () => {
+      await e.done;
+      await h.cloud.bus.drain();
+    });
     expect(e.error).toBeUndefined();
     expect(e.status).toBe('SUCCEEDED');
     expect(e.history.some((ev) => ev.type === 'TaskTimedOut')).toBe(false);
@@ -106,12 +110,15 @@ describe('recording lifecycle on the local cloud', () => {
   it.each(['delivered', 'lost'])('finishes when the meeting ends before the token is stored (end event %s)', async (fate) => {
     if (fate === 'lost') h.cloud.bus.addFault({ eventType: 'chime:MeetingEnded', action: 'drop' });
     const e = await start(h, { meeting: {} });
-    await waitForState(e, 'StartCapture');
-    // Hold AwaitMeetingEnd's token write (the next UpdateItem) while the meeting captures and ends.
-    h.cloud.router.faults.add({ operation: 'UpdateItem', latencyMs: 400 });
-    await waitForCapture(h, e);
-    h.cloud.meetings.end((await meetingIdOf(e))!);
-    await e.done;
+    await h.run(async () => {
+      await waitForState(h, e, 'StartCapture');
+      // Hold AwaitMeetingEnd's token write (the next UpdateItem) for a simulated minute, while the meeting
+      // captures for 10 s and ends.
+      h.cloud.router.faults.add({ operation: 'UpdateItem', latencyMs: 60_000, where: storesTaskToken });
+      await waitForCapture(h, e);
+      h.cloud.meetings.end((await meetingIdOf(h.cloud, e))!);
+      await e.done;
+    });
     expect([e.status, e.error]).toEqual(['SUCCEEDED', undefined]);
     // Resumed by the step's own check, not by the one-hour safety net.
     expect(e.history.some((ev) => ev.type === 'TaskTimedOut')).toBe(false);
@@ -163,7 +170,7 @@ describe('recording lifecycle on the local cloud', () => {
 
     it('lost: the 10-minute re-check finds the stopped pipeline and its files', async () => {
       h.cloud.bus.addFault({ eventType: 'chime:MediaPipelineDeleted', where: ofConcatenation, action: 'drop' });
-      const e = await h.cloud.fastForward(record(h));
+      const e = await record(h);
       expect(e.status).toBe('SUCCEEDED');
       expect(concatenationWaits(e)).toBe(2);
       expect(e.history.filter((ev) => ev.type === 'TaskTimedOut')).toHaveLength(1);
@@ -175,16 +182,17 @@ describe('recording lifecycle on the local cloud', () => {
       h.cloud.pipelines.options.concatenationStuck = true;
       try {
         const e = await start(h, { meeting: {}, concatenation: { timeoutMinutes: 20 } });
-        const meeting = simulateMeeting(h.cloud, e, { lengthMs: 60_000, attendees: 1 });
-        await waitForState(e, 'AwaitConcatenation');
-        await h.cloud.fastForward(e.done);
-        await meeting;
+        await h.run(async () => {
+          const meeting = simulateMeeting(h.cloud, e, { lengthMs: 60_000, attendees: 1 });
+          await e.done;
+          await meeting;
+        });
         expect([e.status, e.error]).toEqual(['FAILED', 'ConcatenationTimedOut']);
         // Entered at 0, 10 and 20 minutes: the third finds it still running past the 20-minute bound.
         expect(concatenationWaits(e)).toBe(3);
         // Cleanup deleted the stuck concatenation; a deleted pipeline takes a simulated second to stop.
         expect(h.cloud.pipelines.activePipelines().filter((p) => p.status !== 'Stopping')).toEqual([]);
-        await h.cloud.clock.sleep(1500);
+        await h.run(() => h.cloud.clock.sleep(1500));
         expect(h.cloud.orphans()).toEqual({ meetings: 0, pipelines: 0 });
       } finally {
         h.cloud.pipelines.options.concatenationStuck = false;
@@ -197,15 +205,16 @@ describe('recording lifecycle on the local cloud', () => {
     h.cloud.bus.addFault({ eventType: 'chime:MeetingEnded', action: 'drop', count: Infinity });
     h.cloud.bus.addFault({ eventType: 'chime:MediaPipelineDeleted', action: 'drop', count: Infinity });
     const e = await start(h, { meeting: {} });
-    const meetingId = await meetingIdOf(e);
-    // The application ends the meeting while the workflow waits; EventBridge never delivers the end.
-    await waitForState(e, 'AwaitMeetingEnd');
-    await waitForCapture(h, e);
-    h.cloud.meetings.end(meetingId!);
-    // Skip the idle hour the safety net waits before re-checking the meeting (and the concatenation's
-    // 10 minutes: its end event is lost too). Scaling time up instead would let a timeout fire while a
-    // check's Lambda still runs.
-    await h.cloud.fastForward(e.done);
+    await h.run(async () => {
+      const meetingId = await meetingIdOf(h.cloud, e);
+      // The application ends the meeting while the workflow waits; EventBridge never delivers the end.
+      await waitForState(h, e, 'AwaitMeetingEnd');
+      await waitForCapture(h, e);
+      h.cloud.meetings.end(meetingId!);
+      // The idle hour the safety net waits before re-checking the meeting (and the concatenation's 10
+      // minutes: its end event is lost too) passes in no time.
+      await e.done;
+    });
     expect(e.status).toBe('SUCCEEDED');
     expect(e.history.some((ev) => ev.type === 'TaskTimedOut')).toBe(true);
     // Its own first check may already find the concatenation stopped (skipping idle time makes it quick).

@@ -4,8 +4,7 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { joinAttendees } from '../../local/simulate';
-import { waitFor } from '../fixtures/async';
-import { output, record, start, startHarness, statesEntered, waitForState, type Harness } from './harness';
+import { output, record, start, startHarness, statesEntered, waitForCapture, waitForState, type Harness } from '../../local/harness';
 
 /**
  * Recording and live streaming at once on the local cloud. The RTMPS URL and its stream key live in a
@@ -105,7 +104,10 @@ describe('live stream next to the recording', () => {
     const meetingId = created.Meeting!.MeetingId!;
     const [person] = await joinAttendees(h.cloud, meetingId, 1);
     const e = await start(h, { meetingId, liveStream: { secretArn: jsonSecretArn } });
-    await waitForState(e, 'AwaitMeetingEnd');
+    await h.run(async () => {
+      await waitForState(h, e, 'AwaitMeetingEnd');
+      await waitForCapture(h, e);
+    });
     // A retried StartLiveConnector (its answer lost) gets the same pipeline back, not a second stream.
     const entered = e.history.find((ev) => ev.type === 'TaskStateEntered' && (ev.stateEnteredEventDetails as { name: string }).name === 'AwaitMeetingEnd');
     const state = JSON.parse((entered?.stateEnteredEventDetails as { input: string }).input) as { plan: unknown; chimeMeeting: unknown; livePipeline: unknown };
@@ -113,13 +115,16 @@ describe('live stream next to the recording', () => {
     expect(h.cloud.pipelines.activePipelines().filter((p) => p.kind === 'liveConnector' && p.meetingId === meetingId)).toHaveLength(1);
     // The person leaves: only our capture stops (the meeting is the application's); the stream outlives it until Cleanup.
     h.cloud.meetings.leave(meetingId, person!, 'left');
-    await e.done;
-    await h.cloud.bus.drain();
+    await h.run(async () => {
+      await e.done;
+      await h.cloud.bus.drain();
+    });
     expect([e.status, e.error]).toEqual(['SUCCEEDED', undefined]);
     const summary = output<{ livePipelineId: string; deleted: string[] }>(e);
     expect(summary.deleted).toEqual([`live-pipeline:${summary.livePipelineId}`]);
     // Deleted pipelines spend a moment Stopping.
-    await waitFor('the stream to stop', () => h.cloud.pipelines.activePipelines().length === 0);
+    await h.run(() => h.cloud.clock.sleep(1500));
+    expect(h.cloud.pipelines.activePipelines()).toEqual([]);
     expect(h.cloud.meetings.activeMeetings().map((m) => m.meetingId)).toContain(meetingId);
     h.cloud.meetings.end(meetingId);
   });

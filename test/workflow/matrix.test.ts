@@ -6,8 +6,7 @@ import type { FaultSpec } from '../../local/core/faults';
 import { joinAttendees, meetingIdOf, simulateMeeting } from '../../local/simulate';
 import type { Execution } from '../../local/sfn/runner';
 import { ROLE_NAME } from '../../functions/lib/service-linked-role';
-import { waitFor } from '../fixtures/async';
-import { start, startHarness, statesEntered, waitForCapture, waitForState, type Harness } from './harness';
+import { start, startHarness, statesEntered, waitForCapture, waitForState, storesTaskToken, type Harness } from '../../local/harness';
 
 /**
  * The reliability matrix: every mutating AWS operation the workflow calls, under throttling that recovers,
@@ -84,13 +83,14 @@ async function recordWith(h: Harness, fault: FaultSpec): Promise<Execution> {
 async function hostEnds(h: Harness, eventFault: EventFault, opts: { beforeToken?: boolean } = {}): Promise<Execution> {
   h.cloud.bus.addFault(eventFault);
   const e = await start(h, { meeting: {} });
-  const meetingId = (await meetingIdOf(e))!;
+  const meetingId = (await meetingIdOf(h.cloud, e))!;
   await joinAttendees(h.cloud, meetingId, 1);
   if (opts.beforeToken) {
-    await waitForState(e, 'StartCapture');
-    h.cloud.router.faults.add({ operation: 'UpdateItem', latencyMs: 400 });
+    await waitForState(h, e, 'StartCapture');
+    // Holds AwaitMeetingEnd's token write (the next UpdateItem) while the meeting records and ends.
+    h.cloud.router.faults.add({ operation: 'UpdateItem', latencyMs: 60_000, where: storesTaskToken });
   } else {
-    await waitForState(e, 'AwaitMeetingEnd');
+    await waitForState(h, e, 'AwaitMeetingEnd');
   }
   await waitForCapture(h, e);
   h.cloud.meetings.end(meetingId);
@@ -128,8 +128,8 @@ async function removeRole(h: Harness): Promise<void> {
   } finally {
     iam.destroy();
   }
-  // Until the deletion task ends the role still exists for GetRole (roleExists is already false then).
-  await waitFor('role deleted', () => h.cloud.iam.roleCreatedAt(ROLE_NAME) === undefined);
+  // Until the deletion task ends (simulated seconds) the role still exists for GetRole.
+  while (h.cloud.iam.roleCreatedAt(ROLE_NAME) !== undefined) await h.cloud.clock.sleep(1000);
 }
 
 let h: Harness;
@@ -142,7 +142,7 @@ afterAll(() => h.close());
 
 describe('reliability matrix', () => {
   it.each(CASES.map((c) => [c.name, c]))('%s', async (_name, c) => {
-    const e = await c.run(h);
+    const e = await h.run(() => c.run(h));
     const diagnostics = () => ({ hits: h.cloud.router.faults.hits(), states: statesEntered(e), failures: e.history.filter((x) => x.type.endsWith('Failed')).map((x) => JSON.stringify(x.lambdaFunctionFailedEventDetails ?? x.taskFailedEventDetails ?? x.executionFailedEventDetails)), calls: Object.fromEntries(h.cloud.router.calls) });
     // Skip idle time: retries' backoff, the one-hour safety net, and Chime's five-minute idle end.
     let seen: ReturnType<typeof diagnostics> | undefined;
@@ -151,8 +151,10 @@ describe('reliability matrix', () => {
       seen = diagnostics();
       h.cloud.router.faults.clear();
       h.cloud.bus.clearFaults();
-      await h.cloud.fastForward(h.cloud.clock.sleep(6 * 60_000));
-      await h.cloud.bus.drain();
+      await h.run(async () => {
+        await h.cloud.clock.sleep(6 * 60_000);
+        await h.cloud.bus.drain();
+      });
     } finally {
       h.cloud.router.faults.clear();
       h.cloud.bus.clearFaults();

@@ -1,6 +1,6 @@
 import type { CallRecord } from '../../local/core/server';
 import { simulateMeeting } from '../../local/simulate';
-import { output, start, startHarness, type Harness } from './harness';
+import { output, start, startHarness, type Harness } from '../../local/harness';
 
 /**
  * 200 recordings started in the same instant, against the documented Chime rate limit (10 requests/s,
@@ -14,19 +14,21 @@ const RECORDINGS = 200;
 let h: Harness;
 const calls: CallRecord[] = [];
 beforeAll(async () => {
-  h = await startHarness({ scale: 10, pipelines: { activePipelineLimit: 2 * RECORDINGS } });
+  h = await startHarness({ pipelines: { activePipelineLimit: 2 * RECORDINGS } });
   h.cloud.router.listeners.add((c) => calls.push(c));
 });
 afterAll(() => h.close());
 
 describe('200 concurrent recordings under the Chime rate limit', () => {
   it('all succeed, with no duplicate meeting or pipeline and nothing left running', async () => {
-    const executions = await Promise.all(Array.from({ length: RECORDINGS }, (_, i) => start(h, { meeting: { externalMeetingId: `load-${i}` } })));
-    const meetings = executions.map((e) => simulateMeeting(h.cloud, e, { lengthMs: 60_000, attendees: 1 }));
-    // Idle stretches (a lost-event re-check under load) are skipped instead of waited out in real time.
-    await h.cloud.fastForward(Promise.all(executions.map((e) => e.done)));
-    await Promise.all(meetings);
-    await h.cloud.bus.drain();
+    const executions = await h.run(async () => {
+      const started = await Promise.all(Array.from({ length: RECORDINGS }, (_, i) => start(h, { meeting: { externalMeetingId: `load-${i}` } })));
+      const meetings = started.map((e) => simulateMeeting(h.cloud, e, { lengthMs: 60_000, attendees: 1 }));
+      await Promise.all(started.map((e) => e.done));
+      await Promise.all(meetings);
+      await h.cloud.bus.drain();
+      return started;
+    });
 
     const failed = executions.filter((e) => e.status !== 'SUCCEEDED').map((e) => `${e.name}: ${e.status} ${e.error ?? ''} ${e.cause ?? ''}`);
     expect(failed).toEqual([]);

@@ -1,10 +1,10 @@
 import { SimClock } from '../../../local/core/clock';
 
-/** The simulated clock holds at most one real timer, and none once stopped, so a closed cloud lets the process exit. */
+/** Real timers (Timeout resources) the process holds right now. */
 const realTimers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 
 describe('SimClock', () => {
-  it('leaves no real timer behind after jumping ahead and stopping', () => {
+  it('on a scale: holds at most one real timer, none after jumping ahead and stopping', () => {
     const before = realTimers();
     const clock = new SimClock(1);
     const fired: string[] = [];
@@ -22,5 +22,37 @@ describe('SimClock', () => {
     expect(realTimers()).toBe(before);
     expect(clock.jumpToNext()).toBe(true);
     expect(fired).toEqual(['1 min', 'after stop']);
+  });
+
+  it('virtual: never arms a real timer, and time moves only when run() finds nothing at work', async () => {
+    const before = realTimers();
+    const clock = new SimClock('virtual', 0);
+    const fired: number[] = [];
+    clock.setTimeout(5_000, () => fired.push(clock.now()));
+    expect(realTimers()).toBe(before);
+    await new Promise((r) => setImmediate(r));
+    expect([clock.now(), fired]).toEqual([0, []]);
+    // Work in progress holds time still: run() waits for it before jumping to the timer.
+    const release = clock.hold();
+    let releasedAt: number | undefined;
+    setImmediate(() => setImmediate(() => setImmediate(() => {
+      releasedAt = clock.now();
+      release();
+    })));
+    await clock.run(clock.sleep(10_000));
+    expect(releasedAt).toBe(0);
+    expect(fired).toEqual([5_000]);
+    expect(clock.now()).toBe(10_000);
+  });
+
+  it('until(): moves time forward until the condition holds, and says so when nothing is left to happen', async () => {
+    const clock = new SimClock('virtual', 0);
+    let ticks = 0;
+    const tick = () => clock.setTimeout(1_000, () => (ticks += 1) < 5 && tick());
+    tick();
+    await clock.until(() => ticks >= 3);
+    expect(clock.now()).toBe(3_000);
+    await expect(clock.until(() => ticks >= 10, 'ten ticks')).rejects.toThrow(/ten ticks never came about/);
+    expect(clock.now()).toBe(5_000);
   });
 });

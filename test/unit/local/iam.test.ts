@@ -23,7 +23,6 @@ const ACCOUNT = '123456789012';
 const SERVICE = 'mediapipelines.chime.amazonaws.com';
 const ROLE = 'AWSServiceRoleForAmazonChimeSDKMediaPipelines';
 // Four simulated ms per real ms: a deletion (2 simulated s) takes half a real second, long enough to see each status.
-const SCALE = 4;
 
 interface Cloud {
   iam: IamService;
@@ -36,7 +35,7 @@ const running: Cloud[] = [];
 
 async function startCloud(ctx: CloudContext): Promise<Cloud> {
   const iam = new IamService(ctx);
-  const router = new Router(REGION);
+  const router = new Router(REGION, ctx.clock);
   router.register(iam);
   const { server, port } = await listen(router, 0, REGION);
   const client = new IAMClient({ endpoint: `http://127.0.0.1:${port}`, region: REGION, credentials: { accessKeyId: 'AKID', secretAccessKey: 'x' }, maxAttempts: 1 });
@@ -60,13 +59,14 @@ async function failure(promise: Promise<unknown>): Promise<{ name: string; code:
   throw new Error('expected the call to fail');
 }
 
-async function waitForStatus(client: IAMClient, taskId: string, status: string): Promise<GetServiceLinkedRoleDeletionStatusCommandOutput> {
-  for (let i = 0; i < 300; i += 1) {
-    const out = await client.send(new GetServiceLinkedRoleDeletionStatusCommand({ DeletionTaskId: taskId }));
-    if (out.Status === status) return out;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`deletion task ${taskId} never reached ${status}`);
+/** Moves simulated time on until the deletion task reports `status`. */
+async function waitForStatus(clock: SimClock, client: IAMClient, taskId: string, status: string): Promise<GetServiceLinkedRoleDeletionStatusCommandOutput> {
+  let out: GetServiceLinkedRoleDeletionStatusCommandOutput | undefined;
+  await clock.until(async () => {
+    out = await client.send(new GetServiceLinkedRoleDeletionStatusCommand({ DeletionTaskId: taskId }));
+    return out.Status === status;
+  }, `deletion task ${taskId} reaching ${status}`);
+  return out!;
 }
 
 describe('IAM emulator', () => {
@@ -77,7 +77,7 @@ describe('IAM emulator', () => {
 
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'local-iam-'));
-    const clock = new SimClock(SCALE, Date.UTC(2026, 0, 1));
+    const clock = new SimClock('virtual', Date.UTC(2026, 0, 1));
     ctx = { clock, bus: new EventBus(clock, ACCOUNT, REGION), account: ACCOUNT, region: REGION, dataDir };
     cloud = await startCloud(ctx);
     iam = cloud.client;
@@ -179,8 +179,8 @@ describe('IAM emulator', () => {
     expect((await iam.send(new DeleteServiceLinkedRoleCommand({ RoleName: ROLE }))).DeletionTaskId).toBe(taskId);
     expect(cloud.iam.roleExists(ROLE)).toBe(false);
 
-    await waitForStatus(iam, taskId, 'IN_PROGRESS');
-    const failed = await waitForStatus(iam, taskId, 'FAILED');
+    await waitForStatus(ctx.clock, iam, taskId, 'IN_PROGRESS');
+    const failed = await waitForStatus(ctx.clock, iam, taskId, 'FAILED');
     expect(failed.Reason?.Reason).toMatch(/still used/);
     expect(failed.Reason?.RoleUsageList).toEqual([{ Region: REGION, Resources: [pipelineArn] }]);
     expect(cloud.iam.roleExists(ROLE)).toBe(true);
@@ -191,7 +191,7 @@ describe('IAM emulator', () => {
 
   it('deletes the role once nothing uses it', async () => {
     const { DeletionTaskId: taskId = '' } = await iam.send(new DeleteServiceLinkedRoleCommand({ RoleName: ROLE }));
-    const done = await waitForStatus(iam, taskId, 'SUCCEEDED');
+    const done = await waitForStatus(ctx.clock, iam, taskId, 'SUCCEEDED');
     expect(done.Reason).toBeUndefined();
     expect(await failure(iam.send(new GetRoleCommand({ RoleName: ROLE })))).toMatchObject({ name: 'NoSuchEntityException', code: 'NoSuchEntity', status: 404 });
     expect(cloud.iam.roleExists(ROLE)).toBe(false);

@@ -25,7 +25,7 @@ import type { BucketInfo, CloudContext, IamInternal, S3Internal } from '../../..
 import { Router, listen } from '../../../local/core/server';
 import { MediaPipelinesService, SERVICE_LINKED_ROLE, type MediaPipelineOptions } from '../../../local/services/media-pipelines';
 import { MeetingsService } from '../../../local/services/meetings';
-import { closeServer, failure, waitFor } from '../../fixtures/async';
+import { closeServer, failure } from '../../fixtures/async';
 
 const ACCOUNT = '123456789012';
 const OTHER_ACCOUNT = '210987654321';
@@ -133,7 +133,7 @@ interface Cloud {
 }
 
 async function startCloud(options: MediaPipelineOptions = {}, setup: { role?: boolean } = {}): Promise<Cloud> {
-  const clock = new SimClock(1000);
+  const clock = new SimClock('virtual');
   const bus = new EventBus(clock, ACCOUNT, 'us-east-1');
   const events: BusEvent[] = [];
   bus.listeners.add((e) => events.push(e));
@@ -146,7 +146,7 @@ async function startCloud(options: MediaPipelineOptions = {}, setup: { role?: bo
   if (setup.role !== false) iam.createRole(SERVICE_LINKED_ROLE);
   const meetings = new MeetingsService(ctx);
   const pipelines = new MediaPipelinesService(ctx, { s3, iam, meetings }, options);
-  const router = new Router('us-east-1');
+  const router = new Router('us-east-1', clock);
   // Both answer signing name `chime`; the router asks each in turn.
   router.register(meetings);
   router.register(pipelines);
@@ -234,7 +234,7 @@ function pipelineEvents(cloud: Cloud, id: string): string[] {
 async function startCapture(cloud: Cloud, meetingId: string, overrides: Partial<CreateMediaCapturePipelineCommandInput> = {}) {
   const out = await cloud.mp.send(new CreateMediaCapturePipelineCommand(captureInput(meetingId, overrides)));
   const p = out.MediaCapturePipeline!;
-  await waitFor('capture InProgress', () => cloud.pipelines.pipeline(p.MediaPipelineId!)?.status === 'InProgress');
+  await cloud.clock.until(() => cloud.pipelines.pipeline(p.MediaPipelineId!)?.status === 'InProgress', 'capture InProgress');
   return p;
 }
 
@@ -255,7 +255,7 @@ describe('Chime SDK Media Pipelines emulator', () => {
       expect(p).toMatchObject({ Status: 'Initializing', SourceType: 'ChimeSdkMeeting', SourceArn: sourceArn(meetingId), SinkType: 'S3Bucket', SinkArn: `arn:aws:s3:::capture-bucket/captures/${meetingId}` });
       expect(p.MediaPipelineArn).toBe(`arn:aws:chime:us-east-1:${ACCOUNT}:media-pipeline/${p.MediaPipelineId}`);
       expect(p.CreatedTimestamp).toBeInstanceOf(Date);
-      await waitFor('InProgress', async () => (await status(cloud, p.MediaPipelineId!)) === 'InProgress');
+      await cloud.clock.until(async () => (await status(cloud, p.MediaPipelineId!)) === 'InProgress', 'InProgress');
       const attendees = (await cloud.chime.send(new ListAttendeesCommand({ MeetingId: meetingId }))).Attendees!;
       expect(attendees.map((a) => a.ExternalUserId)).toContain(`aws:MediaPipeline-${p.MediaPipelineId}`);
       const inProgress = cloud.events.find((e) => e.detail.mediaPipelineId === p.MediaPipelineId && e.detail.eventType === 'chime:MediaPipelineInProgress')!;
@@ -407,7 +407,7 @@ describe('Chime SDK Media Pipelines emulator', () => {
         },
       });
       const prefix = `captures/${meetingId}/`;
-      await waitFor('three audio chunks', () => cloud.s3.keys('capture-bucket', `${prefix}audio/`).length >= 3);
+      await cloud.clock.until(() => cloud.s3.keys('capture-bucket', `${prefix}audio/`).length >= 3, 'three audio chunks');
       expect(cloud.pipelines.pipeline(p.MediaPipelineId!)?.status).toBe('InProgress');
       const keys = cloud.s3.keys('capture-bucket', prefix).map((k) => k.slice(prefix.length));
       const audio = keys.filter((k) => k.startsWith('audio/'));
@@ -431,7 +431,7 @@ describe('Chime SDK Media Pipelines emulator', () => {
         const bodies = await Promise.all(keys.map((k) => cloud.s3.getObject('capture-bucket', k)));
         return { keys, lines: bodies.flatMap((b) => b!.toString().trim().split('\n')).map((l) => JSON.parse(l) as { EventType: string; EventParameters: { AttendeeId: string } }) };
       };
-      await waitFor('both meeting events', async () => (await eventLines()).lines.length >= 2);
+      await cloud.clock.until(async () => (await eventLines()).lines.length >= 2, 'both meeting events');
       const { keys: eventKeys, lines } = await eventLines();
       for (const k of eventKeys) expect(k).toMatch(new RegExp(`meeting-events/${CHUNK_TIME}\\.txt$`));
       expect(lines.map((l) => l.EventType)).toEqual(['AttendeeJoined', 'AttendeeLeft']);
@@ -442,7 +442,7 @@ describe('Chime SDK Media Pipelines emulator', () => {
       const { meetingId } = await meetingWithPerson(cloud, { video: true });
       await startCapture(cloud, meetingId);
       const prefix = `captures/${meetingId}/`;
-      await waitFor('two audio chunks', () => cloud.s3.keys('capture-bucket', `${prefix}audio/`).length >= 2);
+      await cloud.clock.until(() => cloud.s3.keys('capture-bucket', `${prefix}audio/`).length >= 2, 'two audio chunks');
       expect(cloud.s3.keys('capture-bucket', `${prefix}video/`)).toEqual([]);
     });
   });
@@ -452,7 +452,7 @@ describe('Chime SDK Media Pipelines emulator', () => {
       const { meetingId } = await meetingWithPerson(cloud);
       const p = await startCapture(cloud, meetingId);
       const id = p.MediaPipelineId!;
-      await waitFor('a chunk', () => cloud.s3.keys('capture-bucket', `captures/${meetingId}/audio/`).length >= 1);
+      await cloud.clock.until(() => cloud.s3.keys('capture-bucket', `captures/${meetingId}/audio/`).length >= 1, 'a chunk');
       await cloud.chime.send(new DeleteMeetingCommand({ MeetingId: meetingId }));
       expect(cloud.pipelines.pipeline(id)?.status).toBe('Stopped');
       expect(await status(cloud, id)).toBe('Stopped');
@@ -469,7 +469,7 @@ describe('Chime SDK Media Pipelines emulator', () => {
       const out = await cloud.mp.send(new DeleteMediaPipelineCommand({ MediaPipelineId: id }));
       expect(out.$metadata.httpStatusCode).toBe(204);
       expect(cloud.pipelines.pipeline(id)?.status).toBe('Stopping');
-      await waitFor('deleted', () => cloud.pipelines.pipeline(id)?.deleted === true);
+      await cloud.clock.until(() => cloud.pipelines.pipeline(id)?.deleted === true, 'deleted');
       expect(cloud.pipelines.pipeline(id)?.status).toBe('Stopped');
       expect(await failure(cloud.mp.send(new GetMediaPipelineCommand({ MediaPipelineId: id })))).toMatchObject({ name: 'NotFoundException', status: 404 });
       expect(await failure(cloud.mp.send(new DeleteMediaPipelineCommand({ MediaPipelineId: id })))).toMatchObject({ name: 'NotFoundException', status: 404 });
@@ -519,7 +519,7 @@ describe('Chime SDK Media Pipelines emulator', () => {
       });
       const late = (await cloud.chime.send(new CreateAttendeeCommand({ MeetingId: meetingId, ExternalUserId: 'late' }))).Attendee!;
       cloud.meetings.join(meetingId, late.AttendeeId!);
-      await waitFor('chunks', () => cloud.s3.keys('capture-bucket', `captures/${meetingId}/audio/`).length >= 3);
+      await cloud.clock.until(() => cloud.s3.keys('capture-bucket', `captures/${meetingId}/audio/`).length >= 3, 'chunks');
 
       const out = await cloud.mp.send(new CreateMediaConcatenationPipelineCommand(concatenationInput(capture.MediaPipelineArn!)));
       expect(out.$metadata.httpStatusCode).toBe(201);
@@ -527,11 +527,11 @@ describe('Chime SDK Media Pipelines emulator', () => {
       expect(c.MediaPipelineArn).toBe(`arn:aws:chime:us-east-1:${ACCOUNT}:media-pipeline/${c.MediaPipelineId}`);
       expect(c.Sinks?.[0]?.S3BucketSinkConfiguration?.Destination).toBe('arn:aws:s3:::concat-bucket/joined');
       // The capture still runs: the concatenation waits.
-      await waitFor('some simulated time', () => cloud.clock.now() > c.CreatedTimestamp!.getTime() + 10_000);
+      await cloud.clock.run(cloud.clock.sleep(c.CreatedTimestamp!.getTime() + 10_001 - cloud.clock.now()));
       expect(await status(cloud, c.MediaPipelineId!)).toBe('Initializing');
 
       await cloud.chime.send(new DeleteMeetingCommand({ MeetingId: meetingId }));
-      await waitFor('concatenation Stopped', async () => (await status(cloud, c.MediaPipelineId!)) === 'Stopped');
+      await cloud.clock.until(async () => (await status(cloud, c.MediaPipelineId!)) === 'Stopped', 'concatenation Stopped');
       expect(pipelineEvents(cloud, c.MediaPipelineId!)).toEqual(['chime:MediaPipelineInProgress', 'chime:MediaPipelineDeleted']);
       const id = c.MediaPipelineId!;
       expect(cloud.s3.keys('concat-bucket', 'joined/')).toEqual([`joined/audio/${id}.mp4`, `joined/meeting-events/${id}.txt`, `joined/video/${id}.mp4`]);
@@ -546,11 +546,11 @@ describe('Chime SDK Media Pipelines emulator', () => {
     it('writes under its own id when the destination has no prefix; starts at once on a stopped (even deleted) capture', async () => {
       const { meetingId } = await meetingWithPerson(cloud);
       const capture = await startCapture(cloud, meetingId);
-      await waitFor('a chunk', () => cloud.s3.keys('capture-bucket', `captures/${meetingId}/audio/`).length >= 1);
+      await cloud.clock.until(() => cloud.s3.keys('capture-bucket', `captures/${meetingId}/audio/`).length >= 1, 'a chunk');
       await cloud.mp.send(new DeleteMediaPipelineCommand({ MediaPipelineId: capture.MediaPipelineId }));
-      await waitFor('capture deleted', () => cloud.pipelines.pipeline(capture.MediaPipelineId!)?.deleted === true);
+      await cloud.clock.until(() => cloud.pipelines.pipeline(capture.MediaPipelineId!)?.deleted === true, 'capture deleted');
       const c = (await cloud.mp.send(new CreateMediaConcatenationPipelineCommand(concatenationInput(capture.MediaPipelineArn!, 'arn:aws:s3:::concat-bucket')))).MediaConcatenationPipeline!;
-      await waitFor('concatenation Stopped', () => cloud.pipelines.pipeline(c.MediaPipelineId!)?.status === 'Stopped');
+      await cloud.clock.until(() => cloud.pipelines.pipeline(c.MediaPipelineId!)?.status === 'Stopped', 'concatenation Stopped');
       expect(cloud.s3.keys('concat-bucket', `${c.MediaPipelineId}/`)).toEqual([`${c.MediaPipelineId}/audio/${c.MediaPipelineId}.mp4`]);
     });
 
@@ -616,7 +616,7 @@ describe('Chime SDK Media Pipelines emulator', () => {
       expect(out.$metadata.httpStatusCode).toBe(201);
       const p = out.MediaLiveConnectorPipeline!;
       expect(p.Status).toBe('Initializing');
-      await waitFor('InProgress', () => cloud.pipelines.pipeline(p.MediaPipelineId!)?.status === 'InProgress');
+      await cloud.clock.until(() => cloud.pipelines.pipeline(p.MediaPipelineId!)?.status === 'InProgress', 'InProgress');
       const attendees = (await cloud.chime.send(new ListAttendeesCommand({ MeetingId: meetingId }))).Attendees!;
       expect(attendees.map((a) => a.ExternalUserId)).toContain(`aws:MediaPipeline-${p.MediaPipelineId}`);
 
@@ -696,7 +696,7 @@ describe('Chime SDK Media Pipelines emulator: role, quota and field failures', (
       cloud.iam.createRole(SERVICE_LINKED_ROLE);
       const createdAt = cloud.clock.now();
       expect(await failure(cloud.mp.send(new CreateMediaCapturePipelineCommand(captureInput(meetingId))))).toMatchObject({ name: 'ForbiddenException' });
-      await waitFor('propagation', () => cloud.clock.now() > createdAt + 60_000);
+      await cloud.clock.run(cloud.clock.sleep(createdAt + 60_001 - cloud.clock.now()));
       const p = (await cloud.mp.send(new CreateMediaCapturePipelineCommand(captureInput(meetingId)))).MediaCapturePipeline!;
       // The role cannot be deleted while a pipeline uses it.
       const refused = cloud.iam.deleteRole(SERVICE_LINKED_ROLE);
@@ -737,12 +737,12 @@ describe('Chime SDK Media Pipelines emulator: role, quota and field failures', (
           }),
         )
       ).MediaLiveConnectorPipeline!;
-      await waitFor('live InProgress', () => cloud.pipelines.pipeline(live.MediaPipelineId!)?.status === 'InProgress');
+      await cloud.clock.until(() => cloud.pipelines.pipeline(live.MediaPipelineId!)?.status === 'InProgress', 'live InProgress');
       const other = await meetingWithPerson(cloud);
       expect(await failure(cloud.mp.send(new CreateMediaCapturePipelineCommand(captureInput(other.meetingId))))).toMatchObject({ name: 'ResourceLimitExceededException' });
 
       await cloud.mp.send(new DeleteMediaPipelineCommand({ MediaPipelineId: live.MediaPipelineId }));
-      await waitFor('live Stopped', () => cloud.pipelines.pipeline(live.MediaPipelineId!)?.status === 'Stopped');
+      await cloud.clock.until(() => cloud.pipelines.pipeline(live.MediaPipelineId!)?.status === 'Stopped', 'live Stopped');
       expect(await failure(cloud.mp.send(new GetMediaPipelineCommand({ MediaPipelineId: live.MediaPipelineId })))).toMatchObject({ name: 'NotFoundException' });
       const attendees = (await cloud.chime.send(new ListAttendeesCommand({ MeetingId: meetingId }))).Attendees!;
       expect(attendees.map((a) => a.ExternalUserId)).not.toContain(`aws:MediaPipeline-${live.MediaPipelineId}`);
@@ -759,12 +759,12 @@ describe('Chime SDK Media Pipelines emulator: role, quota and field failures', (
       const { meetingId } = await meetingWithPerson(cloud);
       const p = await startCapture(cloud, meetingId);
       const startedAt = Number(cloud.events.find((e) => e.detail.mediaPipelineId === p.MediaPipelineId && e.detail.eventType === 'chime:MediaPipelineInProgress')!.detail.timestamp);
-      await waitFor('32 simulated seconds', () => cloud.clock.now() > startedAt + 32_000);
+      await cloud.clock.run(cloud.clock.sleep(startedAt + 32_001 - cloud.clock.now()));
       expect(cloud.s3.keys('capture-bucket')).toEqual([]);
       await cloud.chime.send(new DeleteMeetingCommand({ MeetingId: meetingId }));
       const stoppedAt = Number(cloud.events.find((e) => e.detail.mediaPipelineId === p.MediaPipelineId && e.detail.eventType === 'chime:MediaPipelineDeleted')!.detail.timestamp);
       const audioStarts = () => cloud.s3.keys('capture-bucket', `captures/${meetingId}/audio/`).map((k) => chunkStart(k.split('/').pop()!.slice(0, -'.mp4'.length)));
-      await waitFor('the chunks up to the stop', () => audioStarts().some((t) => t + 5000 >= stoppedAt - 1000));
+      await cloud.clock.until(() => audioStarts().some((t) => t + 5000 >= stoppedAt - 1000), 'the chunks up to the stop');
       const starts = audioStarts();
       expect(starts.length).toBeGreaterThanOrEqual(7);
       // Chunks start when capture starts (same millisecond tick, give or take one) and follow every five seconds...
@@ -784,15 +784,15 @@ describe('Chime SDK Media Pipelines emulator: role, quota and field failures', (
       const { meetingId } = await meetingWithPerson(cloud);
       const capture = await startCapture(cloud, meetingId);
       const c = (await cloud.mp.send(new CreateMediaConcatenationPipelineCommand(concatenationInput(capture.MediaPipelineArn!)))).MediaConcatenationPipeline!;
-      await waitFor('chunks', () => cloud.s3.keys('capture-bucket', `captures/${meetingId}/audio/`).length >= 2);
+      await cloud.clock.until(() => cloud.s3.keys('capture-bucket', `captures/${meetingId}/audio/`).length >= 2, 'chunks');
       await cloud.chime.send(new DeleteMeetingCommand({ MeetingId: meetingId }));
       const endedAt = cloud.clock.now();
-      await waitFor('concatenation InProgress', () => cloud.pipelines.pipeline(c.MediaPipelineId!)?.status === 'InProgress');
+      await cloud.clock.until(() => cloud.pipelines.pipeline(c.MediaPipelineId!)?.status === 'InProgress', 'concatenation InProgress');
       // Every chunk written is a whole five seconds that ended before the meeting did.
       for (const k of cloud.s3.keys('capture-bucket', `captures/${meetingId}/audio/`)) {
         expect(chunkStart(k.split('/').pop()!.slice(0, -'.mp4'.length)) + 5000).toBeLessThanOrEqual(endedAt);
       }
-      await waitFor('a simulated minute', () => cloud.clock.now() > endedAt + 60_000);
+      await cloud.clock.run(cloud.clock.sleep(endedAt + 60_001 - cloud.clock.now()));
       expect(await status(cloud, c.MediaPipelineId!)).toBe('InProgress');
       expect(cloud.s3.keys('concat-bucket')).toEqual([]);
     } finally {

@@ -20,7 +20,7 @@ import { SimClock } from '../../../local/core/clock';
 import type { CloudContext } from '../../../local/core/context';
 import { Router, listen } from '../../../local/core/server';
 import { IDLE_END_MS, MAX_MEETING_MS, MeetingsService } from '../../../local/services/meetings';
-import { closeServer, failure, waitFor } from '../../fixtures/async';
+import { closeServer, failure } from '../../fixtures/async';
 
 const ACCOUNT = '123456789012';
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -33,15 +33,15 @@ interface Cloud {
   close: () => Promise<void>;
 }
 
-async function startCloud(scale: number): Promise<Cloud> {
-  const clock = new SimClock(scale);
+async function startCloud(): Promise<Cloud> {
+  const clock = new SimClock('virtual');
   const bus = new EventBus(clock, ACCOUNT, 'us-east-1');
   const events: BusEvent[] = [];
   bus.listeners.add((e) => events.push(e));
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'meetings-test-'));
   const ctx: CloudContext = { clock, bus, account: ACCOUNT, region: 'us-east-1', dataDir };
   const meetings = new MeetingsService(ctx);
-  const router = new Router('us-east-1');
+  const router = new Router('us-east-1', clock);
   router.register(meetings);
   const { server, port } = await listen(router, 0, 'us-east-1');
   const clients: ChimeSDKMeetingsClient[] = [];
@@ -83,7 +83,7 @@ describe('Chime SDK Meetings emulator', () => {
   let chime: ChimeSDKMeetingsClient;
 
   beforeAll(async () => {
-    cloud = await startCloud(1000);
+    cloud = await startCloud();
     chime = cloud.client();
   });
   afterAll(() => cloud.close());
@@ -322,7 +322,7 @@ describe('Chime SDK Meetings emulator', () => {
     it('ends a meeting nobody joins five simulated minutes after creation', async () => {
       const before = cloud.clock.now();
       const m = await createMeeting();
-      await waitFor('MeetingEnded', () => endedAt(m.MeetingId!) !== undefined);
+      await cloud.clock.until(() => endedAt(m.MeetingId!) !== undefined);
       expect(endedAt(m.MeetingId!)! - before).toBeGreaterThanOrEqual(IDLE_END_MS);
       expect(cloud.meetings.meeting(m.MeetingId!)).toBeUndefined();
       expect(await failure(chime.send(new GetMeetingCommand({ MeetingId: m.MeetingId })))).toMatchObject({ name: 'NotFoundException' });
@@ -332,29 +332,25 @@ describe('Chime SDK Meetings emulator', () => {
       const m = await createMeeting();
       const a = (await chime.send(new CreateAttendeeCommand({ MeetingId: m.MeetingId, ExternalUserId: 'stayer' }))).Attendee!;
       cloud.meetings.join(m.MeetingId!, a.AttendeeId!);
-      const joinedAt = cloud.clock.now();
-      await waitFor('six simulated minutes', () => cloud.clock.now() > joinedAt + IDLE_END_MS + 60_000);
+      await cloud.clock.run(cloud.clock.sleep(IDLE_END_MS + 60_000));
       expect(endedAt(m.MeetingId!)).toBeUndefined();
       const leftAt = cloud.clock.now();
       cloud.meetings.leave(m.MeetingId!, a.AttendeeId!, 'dropped');
-      await waitFor('MeetingEnded', () => endedAt(m.MeetingId!) !== undefined);
+      await cloud.clock.until(() => endedAt(m.MeetingId!) !== undefined);
       expect(endedAt(m.MeetingId!)! - leftAt).toBeGreaterThanOrEqual(IDLE_END_MS);
     });
 
     it('does not end while a media pipeline attendee is connected (it counts as an attendee)', async () => {
       const m = await createMeeting();
       const { attendeeId } = cloud.meetings.addAttendee(m.MeetingId!, 'aws:MediaPipeline-1111');
-      const since = cloud.clock.now();
-      await waitFor('six simulated minutes', () => cloud.clock.now() > since + IDLE_END_MS + 60_000);
+      await cloud.clock.run(cloud.clock.sleep(IDLE_END_MS + 60_000));
       expect(endedAt(m.MeetingId!)).toBeUndefined();
       cloud.meetings.removeAttendee(m.MeetingId!, attendeeId);
-      await waitFor('MeetingEnded', () => endedAt(m.MeetingId!) !== undefined);
+      await cloud.clock.until(() => endedAt(m.MeetingId!) !== undefined);
     });
 
     it('ends any meeting after 24 simulated hours', async () => {
-      // 24 h in ~4 real seconds; the five-minute idle end is then 15 real ms, so the warmed-up client
-      // connects an attendee right after creation.
-      const fast = await startCloud(20_000);
+      const fast = await startCloud();
       try {
         const client = fast.client();
         await client.send(new CreateMeetingCommand(meetingInput()));
@@ -362,7 +358,7 @@ describe('Chime SDK Meetings emulator', () => {
         const { attendeeId } = fast.meetings.addAttendee(m.MeetingId!, 'aws:MediaPipeline-2222');
         expect(attendeeId).toMatch(GUID);
         const endOf = (e: BusEvent) => e.detail.meetingId === m.MeetingId && e.detail.eventType === 'chime:MeetingEnded';
-        await waitFor('MeetingEnded', () => fast.events.some(endOf), 15_000);
+        await fast.clock.until(() => fast.events.some(endOf));
         const ended = fast.events.find(endOf)!;
         const created = fast.events.find((e) => e.detail.meetingId === m.MeetingId && e.detail.eventType === 'chime:AttendeeAdded')!;
         expect(Number(ended.detail.timestamp) - Number(created.detail.timestamp)).toBeGreaterThanOrEqual(MAX_MEETING_MS - 60_000);

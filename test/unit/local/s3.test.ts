@@ -55,7 +55,7 @@ const running: Cloud[] = [];
 
 async function startCloud(ctx: CloudContext): Promise<Cloud> {
   const s3 = new S3Service(ctx);
-  const router = new Router(REGION);
+  const router = new Router(REGION, ctx.clock);
   router.register(s3);
   // What the server actually received, to check the wire format SDK clients use.
   const requests: LocalRequest[] = [];
@@ -127,7 +127,7 @@ describe('S3 emulator', () => {
 
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'local-s3-'));
-    const clock = new SimClock(1);
+    const clock = new SimClock('virtual');
     ctx = { clock, bus: new EventBus(clock, '123456789012', REGION), account: '123456789012', region: REGION, dataDir };
     cloud = await startCloud(ctx);
     s3 = client(cloud);

@@ -25,9 +25,9 @@ let west: SecretsManagerClient;
 const output: string[] = [];
 
 beforeAll(async () => {
-  clock = new SimClock(1);
+  clock = new SimClock('virtual');
   const ctx: CloudContext = { clock, bus: new EventBus(clock, ACCOUNT, 'us-east-1'), account: ACCOUNT, region: 'us-east-1', dataDir: '' };
-  router = new Router('us-east-1');
+  router = new Router('us-east-1', clock);
   router.register(new SecretsManagerService(ctx));
   const started = await listen(router, 0, 'us-east-1');
   server = started.server;
@@ -107,9 +107,7 @@ describe('Secrets Manager emulator', () => {
     expect(pending.message).toMatch(/marked for deletion/);
     expect(await failure(sm.send(new CreateSecretCommand({ Name: 'scheduled', SecretString: 'x' })))).toMatchObject({ name: 'InvalidRequestException' });
     expect(await failure(sm.send(new DeleteSecretCommand({ SecretId: ARN })))).toMatchObject({ name: 'InvalidRequestException' });
-    clock.setScale(1e8);
-    await new Promise((r) => setTimeout(r, 70));
-    clock.setScale(1);
+    await clock.run(clock.sleep(8 * DAY_MS));
     expect(await failure(sm.send(new GetSecretValueCommand({ SecretId: ARN })))).toMatchObject({ name: 'ResourceNotFoundException' });
 
     await sm.send(new CreateSecretCommand({ Name: 'forced', SecretString: 'x' }));

@@ -32,17 +32,17 @@ const definition = {
   },
 };
 
+let clock: SimClock;
 let server: Awaited<ReturnType<typeof listen>>['server'];
 let client: SFNClient;
 let sfn: StepFunctionsService;
 let machineArn: string;
 
 beforeAll(async () => {
-  // 3,600x: the one-hour Wait takes one real second at most; the 600 s token timeout 167 ms.
-  const clock = new SimClock(3600 * 4);
+  clock = new SimClock('virtual');
   const ctx = { clock, bus: new EventBus(clock, '123456789012', 'us-east-1'), account: '123456789012', region: 'us-east-1', dataDir: '/tmp' };
   sfn = new StepFunctionsService(ctx, new ExecutionRunner(clock, new LambdaRuntime(root, '123456789012', 'us-east-1')));
-  const router = new Router('us-east-1');
+  const router = new Router('us-east-1', clock);
   router.register(sfn);
   const started = await listen(router, 0, 'us-east-1');
   server = started.server;
@@ -52,26 +52,23 @@ beforeAll(async () => {
 afterAll(async () => {
   client.destroy();
   await closeServer(server);
+  await sfn.runner.close();
+  clock.stop();
 });
-
-async function waitFor<T>(probe: () => T | undefined, ms = 5000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
 
 describe('local Step Functions', () => {
   it('runs a definition with compressed waits, retries and a task-token callback, and reports AWS-shaped history', async () => {
     failNext(2);
     parked.length = 0;
     const { executionArn } = await client.send(new StartExecutionCommand({ stateMachineArn: machineArn, name: 'first', input: '{"x":1}' }));
-    const token = await waitFor(() => parked[0]);
+    const started = clock.now();
+    await clock.until(() => parked.length > 0);
+    const token = parked[0]!;
+    // Two retries (60 s, then 120 s at most, fully jittered) and the one-hour Wait, all on simulated time.
+    expect(clock.now() - started).toBeGreaterThanOrEqual(3600_000);
+    expect(clock.now() - started).toBeLessThanOrEqual(3600_000 + 180_000);
     await client.send(new SendTaskSuccessCommand({ taskToken: token, output: '{"resumed":true}' }));
-    await sfn.execution(executionArn!).done;
+    await clock.run(sfn.execution(executionArn!).done);
     const described = await client.send(new DescribeExecutionCommand({ executionArn }));
     expect(described.status).toBe('SUCCEEDED');
     expect(JSON.parse(described.output!)).toEqual({ x: 1, echo: { echoed: { name: 'first', in: { x: 1 } } }, flaky: { ok: true }, parked: { resumed: true } });
@@ -91,12 +88,15 @@ describe('local Step Functions', () => {
   it('times out a task token on simulated time and fails with the retried error once attempts run out', async () => {
     failNext(0);
     const e = sfn.startExecution(machineArn, 'second', '{}');
-    await e.done;
+    const started = clock.now();
+    await clock.run(e.done);
     expect(e.status).toBe('SUCCEEDED');
+    // The one-hour Wait, then the 600 s the token waited.
+    expect(clock.now() - started).toBe(3600_000 + 600_000);
     expect(JSON.parse(e.output!).timedOut).toMatchObject({ Error: 'States.Timeout' });
     failNext(10);
     const f = sfn.startExecution(machineArn, 'third', '{}');
-    await f.done;
+    await clock.run(f.done);
     expect(f.status).toBe('FAILED');
     expect(f.error).toBe('Busy');
     expect(JSON.parse(f.cause!)).toEqual({ errorType: 'Busy', errorMessage: 'try again', trace: [] });
@@ -111,23 +111,55 @@ describe('local Step Functions', () => {
     await expect(client.send(new StartExecutionCommand({ stateMachineArn: machineArn, name: 'same', input: '{"y":2}' }))).rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
     await expect(client.send(new StartExecutionCommand({ stateMachineArn: machineArn, name: 'bad name', input: '{}' }))).rejects.toMatchObject({ name: 'InvalidName' });
     await expect(client.send(new StartExecutionCommand({ stateMachineArn: machineArn, input: 'not json' }))).rejects.toMatchObject({ name: 'InvalidExecutionInput' });
-    await sfn.execution(a.executionArn!).done;
+    await clock.until(() => parked.length > 0);
+    await client.send(new SendTaskSuccessCommand({ taskToken: parked[0]!, output: '{}' }));
+    await clock.run(sfn.execution(a.executionArn!).done);
   });
 
-  it('counts an execution as pausing while it waits to retry, so fast-forwarding cannot skip past the retry', async () => {
-    // 60 s between attempts at 600x: a 100 ms real pause, which the library sleeps on a real timer.
-    const clock = new SimClock(600);
-    const runner = new ExecutionRunner(clock, new LambdaRuntime(root, '123456789012', 'us-east-1'));
-    const service = new StepFunctionsService({ clock, bus: new EventBus(clock, '123456789012', 'us-east-1'), account: '123456789012', region: 'us-east-1', dataDir: '/tmp' }, runner);
-    const retryOnce = { StartAt: 'Flaky', States: { Flaky: { Type: 'Task', Resource: fn('flaky'), Retry: [{ ErrorEquals: ['Busy'], IntervalSeconds: 60, MaxAttempts: 1 }], End: true } } };
-    const arn = service.createStateMachine('retry-once', JSON.stringify(retryOnce), '').stateMachineArn;
+  it('pauses on simulated time only: real time passing moves nothing, and a frozen real clock stops nothing', async () => {
     failNext(1);
-    const execution = service.startExecution(arn, 'retry-pause', '{}');
-    await waitFor(() => (runner.waiting === 1 ? true : undefined));
-    expect(execution.status).toBe('RUNNING');
-    await execution.done;
-    expect(execution.status).toBe('SUCCEEDED');
-    expect(runner.waiting).toBe(0);
-    clock.stop();
+    parked.length = 0;
+    const e = sfn.startExecution(machineArn, 'frozen', '{}');
+    // Real time alone: the execution sits in its retry pause (or the Wait), and simulated time stands still.
+    const before = clock.now();
+    await new Promise((r) => setTimeout(r, 50));
+    expect([e.status, clock.now()]).toEqual(['RUNNING', before]);
+    expect(parked).toEqual([]);
+    // With real time frozen, moving simulated time forward still runs the retry, the hour and the timeout.
+    const frozen = jest.spyOn(Date, 'now').mockReturnValue(Date.now());
+    try {
+      await clock.run(e.done);
+    } finally {
+      frozen.mockRestore();
+    }
+    expect(e.status).toBe('SUCCEEDED');
+    expect(JSON.parse(e.output!).timedOut).toMatchObject({ Error: 'States.Timeout' });
+    expect(clock.now() - before).toBeGreaterThanOrEqual(3600_000 + 600_000);
+  });
+
+  it('times out a task on simulated time, and retries States.Timeout like any other error', async () => {
+    const slow = {
+      StartAt: 'Park',
+      States: {
+        Park: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+          Parameters: { FunctionName: fn('park'), Payload: { 'token.$': '$$.Task.Token' } },
+          TimeoutSecondsPath: '$.timeout',
+          Retry: [{ ErrorEquals: ['States.Timeout'], IntervalSeconds: 10, MaxAttempts: 2, BackoffRate: 3 }],
+          End: true,
+        },
+      },
+    };
+    const arn = sfn.createStateMachine('timeouts', JSON.stringify(slow), '').stateMachineArn;
+    parked.length = 0;
+    const e = sfn.startExecution(arn, 'timeouts', '{"timeout":30}');
+    const started = clock.now();
+    await clock.run(e.done);
+    expect([e.status, e.error]).toEqual(['FAILED', 'States.Timeout']);
+    // Three attempts of 30 s each (TimeoutSecondsPath), paused 10 s, then 30 s (BackoffRate 3) apart: 130 s.
+    expect(parked).toHaveLength(3);
+    expect(clock.now() - started).toBe(130_000);
+    expect(e.transitions).toBe(3);
   });
 });

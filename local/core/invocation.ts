@@ -1,0 +1,47 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/**
+ * A running Lambda invocation holds simulated time still while its handler computes, but not while it
+ * awaits one of its requests: the request holds the clock itself while it is answered, and lets go while
+ * it waits on the clock (an injected latency), which the invocation's own hold would otherwise turn into
+ * a wait forever. So the invocation holds exactly when none of its requests is outstanding.
+ */
+export class InvocationHold {
+  private outstanding = 0;
+  private release?: () => void;
+  private ended = false;
+
+  constructor(private readonly clock?: { hold(): () => void }) {
+    this.release = clock?.hold();
+  }
+
+  requestStarted(): void {
+    this.outstanding += 1;
+    if (this.outstanding === 1) {
+      this.release?.();
+      this.release = undefined;
+    }
+  }
+
+  requestEnded(): void {
+    this.outstanding -= 1;
+    if (this.outstanding === 0 && !this.ended) this.release = this.clock?.hold();
+  }
+
+  end(): void {
+    this.ended = true;
+    this.release?.();
+    this.release = undefined;
+  }
+}
+
+/**
+ * The invocation whose handler is running, through its asynchronous calls: in the cloud's thread its
+ * hold; in a worker thread the id the cloud's thread knows it by (its requests carry it back).
+ */
+export interface InvocationScope {
+  id: number;
+  hold?: InvocationHold;
+}
+
+export const runningInvocation = new AsyncLocalStorage<InvocationScope>();

@@ -1,0 +1,110 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { BusEvent } from './core/bus';
+import type { LocalRequest } from './core/service';
+import { LocalCloud, type Deployment, type LocalCloudOptions } from './cloud';
+import type { Execution } from './sfn/runner';
+import { meetingIdOf, simulateMeeting, type MeetingScript } from './simulate';
+
+/**
+ * A deployed local cloud for tests and benchmarks, on virtual time: simulated time moves only while
+ * something awaits `run()` (or the cloud's fastForward), and then only when nothing is at work, so what a
+ * test sees never depends on how fast the machine is. One cloud per process at a time (the handlers read
+ * their configuration from process.env).
+ */
+export interface Harness {
+  cloud: LocalCloud;
+  deployment: Deployment;
+  sfn: SFNClient;
+  /** Runs `work` while simulated time moves forward (see LocalCloud.fastForward). */
+  run<T>(work: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(options: LocalCloudOptions = {}): Promise<Harness> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chime-rec-'));
+  const cloud = await LocalCloud.start({ port: 0, scale: 'virtual', dataDir, ...options });
+  const deployment = await cloud.deploy();
+  const sfn = new SFNClient(cloud.clientConfig());
+  return {
+    cloud,
+    deployment,
+    sfn,
+    run: (work) => cloud.fastForward(work()),
+    async close() {
+      sfn.destroy();
+      await cloud.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+let counter = 0;
+
+/** Starts an execution through the Step Functions API and returns the local execution record. */
+export async function start(h: Harness, input: unknown, name = `rec-${process.pid}-${++counter}`): Promise<Execution> {
+  const out = await h.sfn.send(new StartExecutionCommand({ stateMachineArn: h.deployment.stateMachineArn, name, input: JSON.stringify(input) }));
+  return h.cloud.stepFunctions.execution(out.executionArn ?? '');
+}
+
+/** Runs a recording of a new meeting with attendees who join and leave; resolves when the execution ends. */
+export function record(h: Harness, input: unknown = { meeting: {} }, script: Partial<MeetingScript> = {}): Promise<Execution> {
+  return h.run(async () => {
+    const execution = await start(h, input);
+    const meeting = simulateMeeting(h.cloud, execution, { lengthMs: 60_000, attendees: 2, ...script });
+    await execution.done;
+    await meeting;
+    await h.cloud.bus.drain();
+    return execution;
+  });
+}
+
+/** The states a successful recording without a live stream passes through, in order. */
+export const RECORDING_STATES = [
+  'ValidateRequest', 'EnsureServiceLinkedRole', 'VerifyBuckets', 'CreateMeeting', 'StartCapture', 'LiveStreamRequested', 'AwaitMeetingEnd',
+  'StartConcatenation', 'AwaitConcatenation', 'Cleanup', 'RecordingOutcome', 'RecordingSucceeded',
+];
+
+export function statesEntered(e: Execution): string[] {
+  return e.history.filter((h) => h.type.endsWith('StateEntered')).map((h) => (h.stateEnteredEventDetails as { name: string }).name);
+}
+
+export function output<T = Record<string, unknown>>(e: Execution): T {
+  return JSON.parse(e.output ?? 'null') as T;
+}
+
+/** Resolves once the execution has entered the named state (rejects if it ends first). */
+export async function waitForState(h: Harness, e: Execution, state: string): Promise<void> {
+  const entered = await h.cloud.stepFunctions.runner.whenHistory(e, (ev) => ev.type.endsWith('StateEntered') && (ev.stateEnteredEventDetails as { name: string }).name === state);
+  if (!entered) throw new Error(`execution ended ${e.status} before entering ${state}`);
+}
+
+/** Resolves with the first event on the bus that `match` accepts (published from now on). */
+export function busEvent(cloud: LocalCloud, match: (event: BusEvent) => boolean): Promise<BusEvent> {
+  return new Promise((resolve) => {
+    const listen = (event: BusEvent) => {
+      if (!match(event)) return;
+      cloud.bus.listeners.delete(listen);
+      resolve(event);
+    };
+    cloud.bus.listeners.add(listen);
+  });
+}
+
+/** Resolves once the execution's capture pipeline is InProgress and has recorded `simMs` of media (run it within run()). */
+export async function waitForCapture(h: Harness, e: Execution, simMs = 10_000): Promise<void> {
+  const meetingId = await meetingIdOf(h.cloud, e);
+  const recording = () => h.cloud.pipelines.activePipelines().some((p) => p.kind === 'capture' && p.meetingId === meetingId && p.status === 'InProgress');
+  if (!recording()) {
+    const started = busEvent(h.cloud, (ev) => ev.detail.eventType === 'chime:MediaPipelineInProgress' && ev.detail.meetingId === meetingId && recording()).then(() => true);
+    if (!(await Promise.race([started, e.done.then(() => false)]))) throw new Error(`execution ended ${e.status} before its capture started`);
+  }
+  await h.cloud.clock.sleep(simMs);
+}
+
+/** A fault filter (FaultSpec.where): the recordings-table write that stores AwaitMeetingEnd's task token. */
+export function storesTaskToken(req: LocalRequest): boolean {
+  return req.body.toString('utf8').includes('"#taskToken"');
+}
