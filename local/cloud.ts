@@ -5,13 +5,14 @@ import YAML from 'yaml';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, PutBucketPolicyCommand, S3Client, type BucketLocationConstraint } from '@aws-sdk/client-s3';
 import { policyToApply, requiredGrants } from '../functions/lib/bucket-policy';
+import { resolveBehaviours, type BehaviourSettings, type Behaviours } from './core/behaviours';
 import { EventBus } from './core/bus';
 import { SimClock, type ClockScale } from './core/clock';
 import type { CloudContext } from './core/context';
 import { RateLimiter } from './core/faults';
 import { InProcessHttpHandler, routerExchange } from './core/in-process';
 import { opened } from './core/open-resources';
-import { Router, listen } from './core/server';
+import { Router, UNCONFIGURED_CLIENT_PATH, listen } from './core/server';
 import { LambdaRuntime } from './lambda';
 import { LambdaWorkers } from './lambda-workers';
 import { ApiGatewayService } from './services/apigateway';
@@ -36,6 +37,8 @@ import { ExecutionRunner } from './sfn/runner';
 export interface LocalCloudOptions {
   /** 0 picks a free port. */
   port?: number;
+  /** Where AWS leaves a behaviour open, which variant to run (local/core/behaviours.ts); default each one's default. */
+  behaviour?: BehaviourSettings;
   /** Persisted state (S3 objects as files, IAM roles); default `.local` in the repo. */
   dataDir?: string;
   /**
@@ -98,7 +101,8 @@ export class LocalCloud {
     const clock = new SimClock(options.scale ?? 'virtual');
     const dataDir = path.resolve(options.dataDir ?? path.join(REPO_ROOT, '.local'));
     fs.mkdirSync(dataDir, { recursive: true });
-    this.ctx = { clock, bus: new EventBus(clock, account, region), account, region, dataDir };
+    const behaviours = resolveBehaviours(options.behaviour);
+    this.ctx = { clock, bus: new EventBus(clock, account, region, behaviours), account, region, dataDir, behaviours };
     this.router = new Router(region, clock);
     this.s3 = new S3Service(this.ctx);
     this.iam = new IamService(this.ctx);
@@ -142,6 +146,10 @@ export class LocalCloud {
     return this.ctx.bus;
   }
 
+  get behaviours(): Behaviours {
+    return this.ctx.behaviours;
+  }
+
   /**
    * SDK client configuration for talking to this cloud from this process (tests, tools, the simulated
    * application): requests reach the router directly, so a caller awaiting one holds simulated time
@@ -177,12 +185,11 @@ export class LocalCloud {
     }
 
     const env: Record<string, string> = {
-      AWS_ENDPOINT_URL: this.endpoint,
+      // Only the product's registry of clients is configured to reach the services (local/lambda.ts).
+      AWS_ENDPOINT_URL: `${this.endpoint}${UNCONFIGURED_CLIENT_PATH}`,
       AWS_REGION: this.ctx.region,
       AWS_ACCESS_KEY_ID: 'AKIDLOCAL',
       AWS_SECRET_ACCESS_KEY: 'local',
-      // Faults reach the state machine's retriers (what we test) instead of being absorbed by SDK retries.
-      AWS_MAX_ATTEMPTS: '1',
       TABLE_NAME: tableName,
       ACCOUNT_ID: this.ctx.account,
       CAPTURE_BUCKET: captureBucket,
@@ -204,12 +211,12 @@ export class LocalCloud {
       }
     } else {
       this.lambda.preload();
-      if (inProcess) this.lambda.useRequestHandler(new InProcessHttpHandler(this.router, this.ctx.region));
+      this.lambda.useRequestHandler(inProcess ? new InProcessHttpHandler(this.router, this.ctx.region) : undefined);
     }
 
     for (const spec of this.lambda.specs.values()) {
       spec.eventRules.forEach((rule, i) =>
-        this.bus.addRule({ name: `${spec.name}-rule-${i + 1}`, pattern: rule.pattern, retryAttempts: rule.retryAttempts, target: (event) => this.lambda.invoke(spec.name, event) }),
+        this.bus.addRule({ name: `${spec.name}-rule-${i + 1}`, pattern: rule.pattern, retryPolicy: rule.retryPolicy, target: (event) => this.lambda.invoke(spec.name, event) }),
       );
     }
 
@@ -298,6 +305,9 @@ export class LocalCloud {
     await this.lambda.close();
     await this.router.close();
     this.closed?.();
+    if (this.router.unconfiguredClientCalls > 0) {
+      throw new Error(`${this.router.unconfiguredClientCalls} request(s) came from AWS SDK clients made outside functions/lib/clients, which the local cloud refused (see its stderr)`);
+    }
   }
 }
 

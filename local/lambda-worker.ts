@@ -15,18 +15,18 @@ let nextId = 0;
 const send = (msg: FromWorker) => port.postMessage(msg);
 
 runtime.preload();
-if (setup.routeSdkToCloud) {
-  runtime.useRequestHandler(
-    new InProcessHttpHandler(
-      (request: WireRequest) =>
-        new Promise<WireAnswer>((resolve, reject) => {
-          const id = ++nextId;
-          requests.set(id, { resolve, reject });
-          send({ type: 'request', id, invocation: runningInvocation.getStore()?.id, request });
-        }),
-    ),
-  );
-}
+runtime.useRequestHandler(
+  setup.routeSdkToCloud
+    ? new InProcessHttpHandler(
+        (request: WireRequest) =>
+          new Promise<WireAnswer>((resolve, reject) => {
+            const id = ++nextId;
+            requests.set(id, { resolve, reject });
+            send({ type: 'request', id, invocation: runningInvocation.getStore()?.id, request });
+          }),
+      )
+    : undefined,
+);
 
 port.on('message', (msg: ToWorker) => {
   if (msg.type === 'answer') {

@@ -4,13 +4,14 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { InvocationHold, runningInvocation } from './core/invocation';
 import type { Pattern } from './core/pattern';
+import { UNCONFIGURED_CLIENT_PATH } from './core/server';
 import type { LambdaWorkers } from './lambda-workers';
 
 /**
  * Runs the stack's Lambda handlers in-process, as declared in serverless.yml (handler path, timeout,
  * EventBridge rules). The handlers are the real code, with the SDK's full request pipeline: by default
- * their clients hand each signed request to the cloud's router in this process (LocalCloud's
- * `lambdaTransport`), or send it over HTTP to the SDK's AWS_ENDPOINT_URL. They run in the cloud's thread,
+ * their clients (the product's registry, functions/lib/clients) hand each signed request to the cloud's
+ * router in this process (LocalCloud's `lambdaTransport`), or send it over HTTP. They run in the cloud's thread,
  * or in worker threads (`lambdaThreads`, local/lambda-workers.ts); either way this runtime counts the
  * invocations. A thrown error becomes a Lambda function error whose name is the errorType and whose
  * message is the JSON payload Step Functions puts in `Cause`.
@@ -21,7 +22,7 @@ export interface FunctionSpec {
   module: string;
   exportName: string;
   timeoutSeconds: number;
-  eventRules: Array<{ pattern: Pattern; retryAttempts: number }>;
+  eventRules: Array<{ pattern: Pattern; retryPolicy?: { maximumRetryAttempts?: number; maximumEventAge?: number } }>;
   /** API Gateway (REST) routes: `http` events, e.g. { method: 'GET', path: 'recordings/{id}' }. */
   httpRoutes: Array<{ method: string; path: string }>;
 }
@@ -36,31 +37,38 @@ export interface Invocation {
 
 type Handler = (event: unknown, context: Record<string, unknown>) => Promise<unknown>;
 
-/** Where the stack keeps its module-level AWS SDK clients. */
-const CLIENTS_DIR = path.join('functions', 'lib', 'clients');
-
-function isSdkClient(value: unknown): value is { send: unknown; middlewareStack: unknown; config: { requestHandler?: unknown } } {
-  if (!value || typeof value !== 'object') return false;
-  const v = value as Record<string, unknown>;
-  return typeof v.send === 'function' && typeof v.middlewareStack === 'object' && typeof v.config === 'object' && v.config !== null;
-}
+/** The product's registry of its SDK clients (functions/lib/clients/index.ts). */
+const CLIENT_REGISTRY = path.join('functions', 'lib', 'clients');
 
 interface RequestHandler {
   handle(request: unknown, options?: unknown): Promise<unknown>;
   destroy?(): void;
 }
 
+interface SdkClient {
+  config: { requestHandler?: unknown };
+}
+
 /**
- * Where a client sends its requests, re-pointable: the clients cache their resolved middleware
+ * Where a registry client sends its requests, re-pointable: the clients cache their resolved middleware
  * (`cacheMiddleware`), and that chain keeps the request handler it was resolved with, so a cloud that
  * replaces the handler later (another deploy, another cloud in the same process) re-points this slot.
+ * It also takes off the path the deploy puts on AWS_ENDPOINT_URL (UNCONFIGURED_CLIENT_PATH): only
+ * clients given a slot reach the cloud's services; any other client's requests arrive with that path and
+ * are refused.
  */
 class RequestHandlerSlot {
   readonly metadata = { handlerProtocol: 'http/1.1' };
 
-  constructor(public target: RequestHandler) {}
+  constructor(
+    public target: RequestHandler,
+    /** The handler the SDK made for the client, for going over HTTP (lambdaTransport 'http'). */
+    readonly own: RequestHandler,
+  ) {}
 
   handle(request: unknown, options?: unknown): Promise<unknown> {
+    const r = request as { path: string };
+    if (r.path.startsWith(UNCONFIGURED_CLIENT_PATH)) r.path = r.path.slice(UNCONFIGURED_CLIENT_PATH.length) || '/';
     return this.target.handle(request, options);
   }
 
@@ -70,7 +78,9 @@ class RequestHandlerSlot {
     return {};
   }
 
-  destroy(): void {}
+  destroy(): void {
+    this.own.destroy?.();
+  }
 }
 
 export class LambdaFunctionError extends Error {
@@ -99,10 +109,9 @@ export function loadFunctionSpecs(root: string): Map<string, FunctionSpec> {
   for (const [name, fn] of Object.entries(doc.functions ?? {})) {
     const dot = fn.handler.lastIndexOf('.');
     const rules = (fn.events ?? [])
-      .map((e) => e.eventBridge as { pattern?: Pattern; retryPolicy?: { maximumRetryAttempts?: number } } | undefined)
-      .filter((e): e is { pattern: Pattern; retryPolicy?: { maximumRetryAttempts?: number } } => Boolean(e?.pattern))
-      // Locally a few retries show the behaviour without the 24 h EventBridge default.
-      .map((e) => ({ pattern: e.pattern, retryAttempts: Math.min(e.retryPolicy?.maximumRetryAttempts ?? 2, 2) }));
+      .map((e) => e.eventBridge as { pattern?: Pattern; retryPolicy?: { maximumRetryAttempts?: number; maximumEventAge?: number } } | undefined)
+      .filter((e): e is { pattern: Pattern; retryPolicy?: { maximumRetryAttempts?: number; maximumEventAge?: number } } => Boolean(e?.pattern))
+      .map((e) => ({ pattern: e.pattern, retryPolicy: e.retryPolicy }));
     const httpRoutes = (fn.events ?? [])
       .map((e) => e.http as { method?: string; path?: string } | undefined)
       .filter((e): e is { method: string; path: string } => typeof e?.method === 'string' && typeof e.path === 'string')
@@ -229,28 +238,19 @@ export class LambdaRuntime {
   }
 
   /**
-   * Gives the handlers' AWS SDK clients (the module-level clients in functions/lib/clients, shared by
-   * every handler as they would be within one container) another request handler, e.g. one that
-   * reaches the local cloud without a socket. Returns how many clients it configured.
+   * Points the handlers' AWS SDK clients (the product's registry, shared by every handler as they would
+   * be within one container) at `requestHandler`, e.g. one that reaches the local cloud without a socket,
+   * or, without one, at their own HTTP handler. Returns how many clients it configured.
    */
-  useRequestHandler(requestHandler: RequestHandler): number {
-    const dir = path.join(this.root, CLIENTS_DIR);
-    let configured = 0;
-    for (const file of fs.readdirSync(dir).filter((f) => /\.[cm]?[jt]s$/.test(f) && !f.endsWith('.d.ts'))) {
-      const mod = require(path.join(dir, file.replace(/\.[cm]?[jt]s$/, ''))) as Record<string, unknown>;
-      for (const value of Object.values(mod)) {
-        if (!isSdkClient(value)) continue;
-        const current = value.config.requestHandler;
-        if (current instanceof RequestHandlerSlot) {
-          current.target = requestHandler;
-        } else {
-          (current as { destroy?: () => void } | undefined)?.destroy?.();
-          value.config.requestHandler = new RequestHandlerSlot(requestHandler);
-        }
-        configured += 1;
-      }
+  useRequestHandler(requestHandler?: RequestHandler): number {
+    const { sdkClients } = require(path.join(this.root, CLIENT_REGISTRY)) as { sdkClients: Record<string, SdkClient> };
+    const clients = Object.values(sdkClients);
+    for (const client of clients) {
+      const current = client.config.requestHandler as RequestHandler;
+      if (current instanceof RequestHandlerSlot) current.target = requestHandler ?? current.own;
+      else client.config.requestHandler = new RequestHandlerSlot(requestHandler ?? current, current);
     }
-    return configured;
+    return clients.length;
   }
 
   count(name?: string): number {

@@ -1,8 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import middy from '@middy/core';
-import { mediaPipelines } from '../lib/clients/media-pipelines';
-import { meetings } from '../lib/clients/meetings';
 import { sfn } from '../lib/clients/sfn';
+import { isThrottling } from '../lib/errors';
 import { logContext, logger } from '../lib/logger';
 import { store } from '../lib/store-instance';
 import { defaultsFromEnv } from '../validate-request/defaults';
@@ -14,8 +13,6 @@ import { getRecording, startRecording, stopRecording, type ApiDeps, type ApiResu
  */
 const deps: ApiDeps = {
   sfn,
-  meetings,
-  pipelines: mediaPipelines,
   store,
   stateMachineArn: process.env.STATE_MACHINE_ARN ?? '',
   defaults: defaultsFromEnv(),
@@ -52,7 +49,7 @@ export const handler = middy(async (event: APIGatewayProxyEvent): Promise<APIGat
     // AWS refused or failed a call: the caller may retry; details stay in the log, not the answer.
     const name = err instanceof Error ? err.name : 'Error';
     logger.error('recordings API call failed', { route: `${event.httpMethod} ${event.resource}`, error: name });
-    const throttled = /Throttl|TooManyRequests/.test(name);
+    const throttled = isThrottling(err);
     result = { statusCode: throttled ? 429 : 502, body: { message: throttled ? 'Too many requests; retry with backoff.' : 'An AWS call failed; retry, with the same Idempotency-Key for POST /recordings.' } };
   }
   logger.info('recordings API', { route: `${event.httpMethod} ${event.resource}`, statusCode: result.statusCode });

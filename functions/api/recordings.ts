@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { ChimeSDKMeetingsClient } from '@aws-sdk/client-chime-sdk-meetings';
-import type { ChimeSDKMediaPipelinesClient } from '@aws-sdk/client-chime-sdk-media-pipelines';
 import { DescribeExecutionCommand, StartExecutionCommand, type DescribeExecutionCommandOutput, type SFNClient } from '@aws-sdk/client-sfn';
 import { InvalidRequest } from '../lib/errors';
-import { endRecordingMeeting } from '../lib/meeting-end';
+import { meetingEnded } from '../lib/meeting-end';
 import { findRecordByExecution, type RecordingRecord, type RecordingStore } from '../lib/store';
 import { idempotencyName } from '../lib/tokens';
 import { buildPlan, type Defaults } from '../validate-request/validate';
@@ -15,8 +13,6 @@ import { buildPlan, type Defaults } from '../validate-request/validate';
  */
 export interface ApiDeps {
   sfn: SFNClient;
-  meetings: ChimeSDKMeetingsClient;
-  pipelines: ChimeSDKMediaPipelinesClient;
   store: RecordingStore;
   stateMachineArn: string;
   /** The stack's defaults ValidateRequest applies (buckets, region). */
@@ -107,8 +103,9 @@ export async function stopRecording(deps: ApiDeps, id: string): Promise<ApiResul
   if (rec.status !== 'RECORDING' || rec.meetingEndedAt) {
     return { statusCode: 202, body: { id, status: 'STOPPING', message: 'The recording is already stopping; it goes on to concatenation.' } };
   }
-  await endRecordingMeeting(deps, rec, deps.now(), 'StoppedByRequest');
-  return { statusCode: 202, body: { id, status: 'STOPPING', message: rec.createdMeeting ? 'The meeting was ended; the recording goes on to concatenation.' : 'The capture was stopped (the meeting is yours and goes on); the recording goes on to concatenation.' } };
+  // The workflow ends the meeting (or stops the capture) as its next step, with its own retries.
+  await meetingEnded(deps, rec.meetingId, 'StoppedByRequest', deps.now());
+  return { statusCode: 202, body: { id, status: 'STOPPING', message: rec.createdMeeting ? 'The meeting is being ended; the recording goes on to concatenation.' : 'The capture is being stopped (the meeting is yours and goes on); the recording goes on to concatenation.' } };
 }
 
 async function describe(deps: ApiDeps, name: string): Promise<DescribeExecutionCommandOutput | undefined> {

@@ -16,7 +16,7 @@ import { updateRecord, type RecordingStore } from '../lib/store';
  */
 export async function awaitConcatenation(
   deps: { pipelines: ChimeSDKMediaPipelinesClient; s3: S3Client; sfn: SFNClient; store: RecordingStore },
-  input: { taskToken: string; plan: Plan; chimeMeeting: MeetingRef; concatenationPipeline: PipelineRef },
+  input: { taskToken: string; checkEnteredAt: string; plan: Plan; chimeMeeting: MeetingRef; concatenationPipeline: PipelineRef },
 ): Promise<{ outcome: string; checks: number }> {
   const { taskToken, plan, chimeMeeting, concatenationPipeline } = input;
   const pipelineId = concatenationPipeline.mediaPipelineId;
@@ -25,7 +25,7 @@ export async function awaitConcatenation(
     chimeMeeting.meetingId,
     plan.executionId,
     { concatenationTaskToken: taskToken, concatenationBucket: plan.concatenation.bucket, concatenationPrefix: plan.concatenation.prefix },
-    { increment: 'concatenationChecks' },
+    { count: { counter: 'concatenationChecks', enteredAt: input.checkEnteredAt } },
   );
   const checks = rec.concatenationChecks ?? 1;
   const out = await deps.pipelines.send(new GetMediaPipelineCommand({ MediaPipelineId: pipelineId }));

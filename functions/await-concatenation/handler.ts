@@ -7,6 +7,6 @@ import { MeetingRef, PipelineRef, Plan } from '../lib/schemas';
 import { store } from '../lib/store-instance';
 import { awaitConcatenation } from './await-concatenation';
 
-const Input = z.object({ taskToken: z.string(), plan: Plan, chimeMeeting: MeetingRef, concatenationPipeline: PipelineRef });
+const Input = z.object({ taskToken: z.string(), checkEnteredAt: z.string(), plan: Plan, chimeMeeting: MeetingRef, concatenationPipeline: PipelineRef });
 
 export const handler = stepHandler('AwaitConcatenation', Input, (input) => awaitConcatenation({ pipelines: mediaPipelines, s3, sfn, store }, input));

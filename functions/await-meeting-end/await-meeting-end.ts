@@ -1,7 +1,7 @@
-import { GetMeetingCommand } from '@aws-sdk/client-chime-sdk-meetings';
-import { GetMediaPipelineCommand } from '@aws-sdk/client-chime-sdk-media-pipelines';
+import { GetMeetingCommand, type ChimeSDKMeetingsClient } from '@aws-sdk/client-chime-sdk-meetings';
+import { GetMediaPipelineCommand, type ChimeSDKMediaPipelinesClient } from '@aws-sdk/client-chime-sdk-media-pipelines';
 import { MeetingNeverEnded, isNotFound } from '../lib/errors';
-import { completeToken, endRecordingMeeting, failToken, meetingEnded, type MeetingEndDeps } from '../lib/meeting-end';
+import { completeToken, failToken, meetingEnded, type MeetingEndDeps } from '../lib/meeting-end';
 import type { MeetingRef, PipelineRef, Plan } from '../lib/schemas';
 import { presentHumans, updateRecord } from '../lib/store';
 
@@ -10,14 +10,15 @@ import { presentHumans, updateRecord } from '../lib/store';
  * then checks whether the meeting already ended (the end event may have come before the token was
  * stored, or been lost). The state machine re-enters this step when its TimeoutSeconds passes without
  * a callback (the safety net for lost events); `maxChecks` bounds that loop by Chime's 24-hour maximum
- * meeting length.
+ * meeting length. Checks are counted per entry of the state ($$.State.EnteredTime), not per attempt: a
+ * retry after a throttled call is the same check again, never a later re-check.
  */
 export async function awaitMeetingEnd(
-  deps: MeetingEndDeps & { maxChecks: number; now: () => string },
-  input: { taskToken: string; plan: Plan; chimeMeeting: MeetingRef; capturePipeline: PipelineRef },
+  deps: MeetingEndDeps & { meetings: ChimeSDKMeetingsClient; pipelines: ChimeSDKMediaPipelinesClient; maxChecks: number; now: () => string },
+  input: { taskToken: string; checkEnteredAt: string; plan: Plan; chimeMeeting: MeetingRef; capturePipeline: PipelineRef },
 ): Promise<{ outcome: string }> {
   const { taskToken, plan, chimeMeeting, capturePipeline } = input;
-  const rec = await updateRecord(deps.store, chimeMeeting.meetingId, plan.executionId, { taskToken }, { increment: 'checks' });
+  const rec = await updateRecord(deps.store, chimeMeeting.meetingId, plan.executionId, { taskToken }, { count: { counter: 'checks', enteredAt: input.checkEnteredAt } });
   if (rec.checks > deps.maxChecks) {
     throw new MeetingNeverEnded(`meeting ${chimeMeeting.meetingId} still exists after ${rec.checks - 1} checks, past Chime's 24-hour maximum; giving up the wait`);
   }
@@ -32,7 +33,7 @@ export async function awaitMeetingEnd(
     await meetingEnded(deps, chimeMeeting.meetingId, 'MeetingEnded', deps.now());
     return { outcome: 'meeting-gone' };
   }
-  const status = await captureStatus(deps, capturePipeline.mediaPipelineId);
+  const status = await captureStatus(deps.pipelines, capturePipeline.mediaPipelineId);
   if (status === 'Failed') {
     await failToken(deps.sfn, taskToken, 'PipelineFailed', `capture pipeline ${capturePipeline.mediaPipelineId} failed while the meeting ran`);
     return { outcome: 'capture-failed' };
@@ -41,17 +42,18 @@ export async function awaitMeetingEnd(
     await meetingEnded(deps, chimeMeeting.meetingId, 'CaptureStopped', deps.now());
     return { outcome: 'capture-stopped' };
   }
-  // A re-check after the timeout: attendee events may have been lost, so end a meeting nobody is in.
+  // A re-check after the wait timed out (never the first check, nor a retry of it): attendee events may
+  // have been lost, so a meeting nobody is in is ended (by StartConcatenation, which the resume leads to).
   if (rec.checks > 1 && presentHumans(rec).length === 0) {
-    await endRecordingMeeting(deps, rec, deps.now());
+    await meetingEnded(deps, chimeMeeting.meetingId, 'OnlyPipelineAttendeesRemain', deps.now());
     return { outcome: 'ended-empty-meeting' };
   }
   return { outcome: 'waiting' };
 }
 
-async function captureStatus(deps: MeetingEndDeps, id: string): Promise<string> {
+async function captureStatus(pipelines: ChimeSDKMediaPipelinesClient, id: string): Promise<string> {
   try {
-    const out = await deps.pipelines.send(new GetMediaPipelineCommand({ MediaPipelineId: id }));
+    const out = await pipelines.send(new GetMediaPipelineCommand({ MediaPipelineId: id }));
     return out.MediaPipeline?.MediaCapturePipeline?.Status ?? 'Unknown';
   } catch (err) {
     if (isNotFound(err)) return 'Gone';

@@ -7,7 +7,7 @@ import { MeetingRef, PipelineRef, Plan } from '../lib/schemas';
 import { store } from '../lib/store-instance';
 import { awaitMeetingEnd } from './await-meeting-end';
 
-const Input = z.object({ taskToken: z.string(), plan: Plan, chimeMeeting: MeetingRef, capturePipeline: PipelineRef });
+const Input = z.object({ taskToken: z.string(), checkEnteredAt: z.string(), plan: Plan, chimeMeeting: MeetingRef, capturePipeline: PipelineRef });
 
 export const handler = stepHandler('AwaitMeetingEnd', Input, (input) =>
   awaitMeetingEnd(

@@ -1,7 +1,8 @@
 import { DeleteMeetingCommand, type ChimeSDKMeetingsClient } from '@aws-sdk/client-chime-sdk-meetings';
 import { DeleteMediaPipelineCommand, type ChimeSDKMediaPipelinesClient } from '@aws-sdk/client-chime-sdk-media-pipelines';
 import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { isNotFound } from '../lib/errors';
+import { deleteIfExists } from '../lib/errors';
+import { captureStillRunning } from '../lib/meeting-end';
 import type { MeetingRef, PipelineRef, Plan } from '../lib/schemas';
 import { updateRecord, type RecordingStore } from '../lib/store';
 
@@ -43,12 +44,14 @@ export async function cleanup(
   const { plan, chimeMeeting, capturePipeline, livePipeline, error } = input;
   // Every deletion is attempted even when another fails: a stopped capture alone lets Chime end an
   // empty meeting after five minutes, so one throttled call must not keep the rest from running.
-  // Once the meeting's end was observed the capture has stopped (pipelines stop with their meeting, or we
-  // stopped it), and a meeting we ended is gone; deleting them again could only fail. The live stream
-  // outlasts the capture when only the capture stopped (an adopted meeting goes on): it stops here.
+  // What is known to be gone is not deleted again: after Chime's MeetingEnded nothing of the meeting
+  // runs; after a capture's stop or deletion the capture is gone; and when StartConcatenation ran, it
+  // ended what the end left running (the meeting we created, or our capture of an adopted one). The live
+  // stream outlasts the capture when only the capture stopped (an adopted meeting goes on): it stops here.
   const ended = input.meetingEnd?.reason;
-  const captureGone = ended !== undefined;
-  const meetingGone = ended === 'MeetingEnded' || (ended === 'OnlyPipelineAttendeesRemain' && chimeMeeting?.created === true);
+  const endedByConcatenation = input.concatenationPipeline !== undefined && captureStillRunning(ended);
+  const captureGone = ended !== undefined && (!captureStillRunning(ended) || endedByConcatenation);
+  const meetingGone = ended === 'MeetingEnded' || (endedByConcatenation && chimeMeeting?.created === true);
   const targets: Array<[string, () => Promise<unknown>]> = [];
   const pipeline = (kind: string, id: string): [string, () => Promise<unknown>] => [`${kind}:${id}`, () => deps.pipelines.send(new DeleteMediaPipelineCommand({ MediaPipelineId: id }))];
   if (capturePipeline?.mediaPipelineId && !captureGone) targets.push(pipeline('capture-pipeline', capturePipeline.mediaPipelineId));
@@ -82,17 +85,6 @@ export async function cleanup(
     await updateRecord(deps.store, chimeMeeting.meetingId, plan.executionId, { status: summary.status, artifacts, error: summary.error, taskToken: '', concatenationTaskToken: '' });
   }
   return summary;
-}
-
-/** True when the delete removed something; false when it was already gone. */
-async function deleteIfExists(p: Promise<unknown>): Promise<boolean> {
-  try {
-    await p;
-    return true;
-  } catch (err) {
-    if (isNotFound(err)) return false;
-    throw err;
-  }
 }
 
 async function deletePrefix(s3: S3Client, bucket: string, prefix: string): Promise<number> {

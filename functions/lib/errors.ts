@@ -138,6 +138,30 @@ export function isNotFound(err: unknown): boolean {
 }
 
 /**
+ * Runs a deletion; true when it removed something, false when it was already gone (NotFound means done,
+ * so every cleanup can run any number of times).
+ */
+export async function deleteIfExists(deletion: Promise<unknown>): Promise<boolean> {
+  try {
+    await deletion;
+    return true;
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw err;
+  }
+}
+
+/** A task token already used or expired (SendTaskSuccess/Failure on it): the callback is done. */
+export function isSpentToken(err: unknown): boolean {
+  return ['TaskDoesNotExist', 'TaskTimedOut', 'InvalidToken'].includes(awsErrorName(err));
+}
+
+/** An AWS throttling error, by name (any service's). */
+export function isThrottling(err: unknown): boolean {
+  return THROTTLING.has(awsErrorName(err));
+}
+
+/**
  * Maps an AWS SDK error onto the workflow's families. Errors that are already WorkflowErrors pass through;
  * errors this function does not recognise are returned unchanged, so the state machine still sees their
  * AWS name (for example BadRequestException) and sends the execution to Cleanup without retrying.

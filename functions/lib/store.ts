@@ -34,14 +34,17 @@ export interface RecordingRecord {
   endReason?: string;
   /** attendeeId -> last known presence, from attendee events (ordered by event timestamp). */
   presence: Record<string, { present: boolean; at: number }>;
-  /** How many times AwaitMeetingEnd has stored a token (bounded by the meeting's 24-hour maximum). */
+  /** How many times AwaitMeetingEnd was entered (retries not counted; bounded by the meeting's 24-hour maximum). */
   checks: number;
+  /** $$.State.EnteredTime of the entry last counted in `checks`. */
+  checksEnteredAt?: string;
   /** The AwaitConcatenation task token, and where the concatenation writes (the event handler lists it). */
   concatenationTaskToken?: string;
   concatenationBucket?: string;
   concatenationPrefix?: string;
-  /** How many times AwaitConcatenation has stored a token (bounded by concatenation.timeoutMinutes). */
+  /** How many times AwaitConcatenation was entered (retries not counted; bounded by concatenation.timeoutMinutes). */
   concatenationChecks?: number;
+  concatenationChecksEnteredAt?: string;
   artifacts?: string[];
   error?: { error: string; cause: string };
   createdAt: string;
@@ -117,7 +120,7 @@ export async function claimMeeting(store: RecordingStore, rec: Pick<RecordingRec
 }
 
 /** Sets attributes on this execution's item; returns the item after the update. */
-export async function updateRecord(store: RecordingStore, meetingId: string, executionId: string, values: Partial<RecordingRecord>, opts: { increment?: 'checks' | 'concatenationChecks' } = {}): Promise<RecordingRecord> {
+export async function updateRecord(store: RecordingStore, meetingId: string, executionId: string, values: Partial<RecordingRecord>, opts: { count?: CountedWait } = {}): Promise<RecordingRecord> {
   const names: Record<string, string> = { '#executionId': 'executionId', '#updatedAt': 'updatedAt' };
   const vals: Record<string, unknown> = { ':me': executionId, ':now': new Date().toISOString() };
   const sets = ['#updatedAt = :now'];
@@ -128,23 +131,42 @@ export async function updateRecord(store: RecordingStore, meetingId: string, exe
     sets.push(`#${key} = :${key}`);
   }
   let expression = `SET ${sets.join(', ')}`;
-  if (opts.increment) {
-    names[`#${opts.increment}`] = opts.increment;
+  let condition = '#executionId = :me';
+  const count = opts.count;
+  if (count) {
+    // Counted once per entry of the wait state: a retry of the same entry (same EnteredTime) is not a
+    // new check, so a throttled attempt retried at once never passes for a later safety-net re-check.
+    names[`#${count.counter}`] = count.counter;
+    names['#entry'] = `${count.counter}EnteredAt`;
     vals[':one'] = 1;
-    expression += ` ADD #${opts.increment} :one`;
+    vals[':entry'] = count.enteredAt;
+    expression = `SET ${[...sets, '#entry = :entry'].join(', ')} ADD #${count.counter} :one`;
+    condition = '#executionId = :me AND (attribute_not_exists(#entry) OR #entry <> :entry)';
   }
-  const out = await store.db.send(
-    new UpdateItemCommand({
-      TableName: store.table,
-      Key: key(meetingId),
-      UpdateExpression: expression,
-      ConditionExpression: '#executionId = :me',
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: toItem(vals),
-      ReturnValues: 'ALL_NEW',
-    }),
-  );
-  return toRecord(out.Attributes ?? {});
+  try {
+    const out = await store.db.send(
+      new UpdateItemCommand({
+        TableName: store.table,
+        Key: key(meetingId),
+        UpdateExpression: expression,
+        ConditionExpression: condition,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: toItem(vals),
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return toRecord(out.Attributes ?? {});
+  } catch (err) {
+    // This entry was counted by an earlier attempt: store the values without counting again.
+    if (count && err instanceof ConditionalCheckFailedException) return updateRecord(store, meetingId, executionId, values);
+    throw err;
+  }
+}
+
+/** Which wait's checks to count (`checks`: AwaitMeetingEnd, `concatenationChecks`: AwaitConcatenation), and the entry ($$.State.EnteredTime). */
+export interface CountedWait {
+  counter: 'checks' | 'concatenationChecks';
+  enteredAt: string;
 }
 
 /**

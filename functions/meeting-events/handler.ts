@@ -1,6 +1,4 @@
 import * as z from 'zod/mini';
-import { mediaPipelines } from '../lib/clients/media-pipelines';
-import { meetings } from '../lib/clients/meetings';
 import { s3 } from '../lib/clients/s3';
 import { sfn } from '../lib/clients/sfn';
 import { stepHandler } from '../lib/handler';
@@ -21,5 +19,5 @@ const ChimeEventSchema = z.object({
 });
 
 export const handler = stepHandler('MeetingEvents', ChimeEventSchema, (event) =>
-  handleChimeEvent({ sfn, meetings, pipelines: mediaPipelines, store, s3 }, event),
+  handleChimeEvent({ sfn, store, s3 }, event),
 );

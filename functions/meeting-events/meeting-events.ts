@@ -1,14 +1,16 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { concatenationFailed, concatenationStopped } from '../lib/concatenation';
-import { failToken, meetingEnded, endRecordingMeeting, type MeetingEndDeps } from '../lib/meeting-end';
+import { failToken, meetingEnded, type MeetingEndDeps } from '../lib/meeting-end';
 import { getRecord, presentHumans, recordPresence, type RecordingRecord } from '../lib/store';
 
 /**
  * EventBridge target for Chime meeting and media pipeline state changes. It keeps the attendee presence
- * of recorded meetings, resumes the waiting execution when the meeting ends, ends a meeting once only
- * media pipeline attendees remain, fails the wait when the capture pipeline fails for good, moves on
- * to concatenation when the capture pipeline is deleted while the meeting goes on, and resumes the
- * concatenation wait when the concatenation pipeline stops (with its files listed) or fails.
+ * of recorded meetings, resumes the waiting execution when the meeting ends or once only media pipeline
+ * attendees remain (StartConcatenation then ends the meeting: this handler makes no Chime call, so no
+ * throttled call can keep a recording from moving on or send its event to the dead-letter queue),
+ * fails the wait when the capture pipeline fails for good, moves on to concatenation when the capture
+ * pipeline is deleted while the meeting goes on, and resumes the concatenation wait when the
+ * concatenation pipeline stops (with its files listed) or fails.
  * Events for meetings this stack does not record are ignored; duplicates and reordering are harmless
  * (conditional writes by event timestamp, idempotent token completion).
  */
@@ -47,7 +49,7 @@ export async function handleChimeEvent(deps: MeetingEndDeps & { s3: S3Client }, 
       // A drop may be a network blip followed by a rejoin; the AwaitMeetingEnd re-check handles it.
       const explicitLeave = eventType === 'chime:AttendeeLeft' || eventType === 'chime:AttendeeDeleted';
       if (explicitLeave && rec.status === 'RECORDING' && !rec.meetingEndedAt && presentHumans(rec).length === 0) {
-        await endRecordingMeeting(deps, rec, iso);
+        await meetingEnded(deps, meetingId, 'OnlyPipelineAttendeesRemain', iso);
         return { action: 'ended: only pipeline attendees remain' };
       }
       return { action: present ? 'attendee-present' : 'attendee-absent' };

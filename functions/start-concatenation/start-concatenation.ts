@@ -1,19 +1,36 @@
-import { CreateMediaConcatenationPipelineCommand, type ChimeSDKMediaPipelinesClient } from '@aws-sdk/client-chime-sdk-media-pipelines';
+import { DeleteMeetingCommand, type ChimeSDKMeetingsClient } from '@aws-sdk/client-chime-sdk-meetings';
+import { CreateMediaConcatenationPipelineCommand, DeleteMediaPipelineCommand, type ChimeSDKMediaPipelinesClient } from '@aws-sdk/client-chime-sdk-media-pipelines';
 import { s3Arn } from '../lib/arns';
-import { BucketNotReady, toWorkflowError } from '../lib/errors';
+import { BucketNotReady, deleteIfExists, toWorkflowError } from '../lib/errors';
+import { captureStillRunning } from '../lib/meeting-end';
 import type { MeetingRef, PipelineRef, Plan } from '../lib/schemas';
 import { updateRecord, type RecordingStore } from '../lib/store';
 import { clientRequestToken } from '../lib/tokens';
 
 /**
  * Starts the concatenation pipeline that joins the capture's 5-second chunks into one file per artifact
- * type. It runs once the capture pipeline has stopped, which the meeting's end guarantees.
+ * type; it runs once the capture pipeline has stopped. When the recording ended with the meeting still
+ * running (only pipeline attendees left, a stop request, the time limit), this step ends it first: a
+ * meeting the workflow created is deleted (which stops its pipelines); of a meeting the application
+ * created only our capture is stopped. Both are idempotent (NotFound means done), and a throttled call
+ * is retried by the state machine.
  */
 export async function startConcatenation(
-  deps: { pipelines: ChimeSDKMediaPipelinesClient; store: RecordingStore },
-  input: { plan: Plan; chimeMeeting: MeetingRef; capturePipeline: PipelineRef },
+  deps: { pipelines: ChimeSDKMediaPipelinesClient; meetings: ChimeSDKMeetingsClient; store: RecordingStore },
+  input: { plan: Plan; chimeMeeting: MeetingRef; capturePipeline: PipelineRef; meetingEnd: { reason: string } },
 ): Promise<PipelineRef> {
   const { plan, chimeMeeting, capturePipeline } = input;
+  if (captureStillRunning(input.meetingEnd.reason)) {
+    try {
+      await deleteIfExists(
+        chimeMeeting.created
+          ? deps.meetings.send(new DeleteMeetingCommand({ MeetingId: chimeMeeting.meetingId }))
+          : deps.pipelines.send(new DeleteMediaPipelineCommand({ MediaPipelineId: capturePipeline.mediaPipelineId })),
+      );
+    } catch (err) {
+      throw toWorkflowError(err, chimeMeeting.created ? 'DeleteMeeting' : 'DeleteMediaPipeline');
+    }
+  }
   const enabled = (on: boolean) => (on ? 'Enabled' : 'Disabled');
   let pipeline;
   try {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Behaviours } from './behaviours';
 import type { SimClock } from './clock';
 import { matchesPattern, type Pattern } from './pattern';
 
@@ -27,8 +28,8 @@ export interface Rule {
   name: string;
   pattern: Pattern;
   target: (event: BusEvent) => Promise<unknown>;
-  /** Delivery attempts after the first (EventBridge default 185; small locally). */
-  retryAttempts?: number;
+  /** The target's RetryPolicy: EventBridge's defaults are 185 retries within 24 hours. */
+  retryPolicy?: { maximumRetryAttempts?: number; maximumEventAge?: number };
 }
 
 export type EventFaultAction = 'drop' | 'duplicate' | 'delay' | 'reorder';
@@ -69,6 +70,7 @@ export class EventBus {
     private readonly clock: SimClock,
     private readonly account: string,
     private readonly region: string,
+    private readonly behaviours: Pick<Behaviours, 'eventbridge-retry-delay'> = { 'eventbridge-retry-delay': 'seconds' },
   ) {}
 
   addRule(rule: Rule): void {
@@ -140,22 +142,32 @@ export class EventBus {
     }
   }
 
+  /**
+   * Delivers to a rule's target as EventBridge does: retried after a failure, with exponential backoff
+   * and jitter (the delays AWS does not give: behaviour eventbridge-retry-delay), until the retry
+   * policy's attempts or the event's maximum age run out; then the event goes to the dead letters.
+   */
   private async invoke(rule: Rule, event: BusEvent): Promise<void> {
-    const maxAttempts = 1 + (rule.retryAttempts ?? 2);
+    const maxAttempts = 1 + (rule.retryPolicy?.maximumRetryAttempts ?? 185);
+    const deadline = this.clock.now() + (rule.retryPolicy?.maximumEventAge ?? 86_400) * 1000;
+    const [base, cap] = this.behaviours['eventbridge-retry-delay'] === 'minutes' ? [60_000, 900_000] : [1_000, 60_000];
     let lastError = '';
-    for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
+    for (let attempt = 1; ; attempt += 1) {
       try {
         await rule.target(event);
         this.deliveries.push({ rule: rule.name, eventId: event.id, eventType: eventTypeOf(event), ok: true, attempts: attempt });
         return;
       } catch (err) {
         lastError = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-        // EventBridge backs off between retries; one simulated second per attempt is enough locally.
-        if (attempt < maxAttempts) await this.clock.sleep(1000 * attempt);
       }
+      const delay = Math.random() * Math.min(cap, base * 2 ** (attempt - 1));
+      if (attempt >= maxAttempts || this.clock.now() + delay > deadline) {
+        this.deliveries.push({ rule: rule.name, eventId: event.id, eventType: eventTypeOf(event), ok: false, attempts: attempt, error: lastError });
+        this.deadLetters.push({ rule: rule.name, event, error: lastError });
+        return;
+      }
+      await this.clock.sleep(delay);
     }
-    this.deliveries.push({ rule: rule.name, eventId: event.id, eventType: eventTypeOf(event), ok: false, attempts: maxAttempts, error: lastError });
-    this.deadLetters.push({ rule: rule.name, event, error: lastError });
   }
 
   private track(p: Promise<void>): void {

@@ -1,3 +1,4 @@
+import type { Behaviours } from './behaviours';
 import type { EventBus } from './bus';
 import type { SimClock } from './clock';
 
@@ -14,6 +15,8 @@ export interface CloudContext {
   region: string;
   /** Root of persisted state, e.g. `.local/`; S3 objects live as real files below it. */
   dataDir: string;
+  /** Which variant of each behaviour AWS leaves open the emulators follow. */
+  behaviours: Behaviours;
 }
 
 export interface BucketInfo {

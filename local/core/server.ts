@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SimClock } from './clock';
 import { FaultInjector, RateLimiter } from './faults';
-import { ServiceError, json, type LocalRequest, type LocalResponse, type Service } from './service';
+import { ServiceError, awsJsonError, json, type LocalRequest, type LocalResponse, type Service } from './service';
 
 /**
  * One loopback HTTP port for every emulated service. Requests are routed by the service name in the
@@ -10,6 +10,13 @@ import { ServiceError, json, type LocalRequest, type LocalResponse, type Service
  * and the AWS CLI pointed at one `--endpoint-url` still reach the right service. Signatures are not
  * verified: the local cloud trusts its own machine.
  */
+/**
+ * The path the local cloud puts on the handlers' AWS_ENDPOINT_URL. The clients of the product's registry
+ * (functions/lib/clients) are configured to take it off; a request that still carries it comes from an
+ * SDK client made anywhere else, which the local cloud did not configure, and is refused.
+ */
+export const UNCONFIGURED_CLIENT_PATH = '/sdk-client-outside-functions-lib-clients';
+
 export interface CallRecord {
   service: string;
   operation: string;
@@ -22,6 +29,8 @@ export class Router {
   readonly listeners = new Set<(call: CallRecord) => void>();
   /** Requests being answered right now. */
   inFlight = 0;
+  /** Requests refused because they came from an SDK client the local cloud did not configure. */
+  unconfiguredClientCalls = 0;
   private readonly services: Service[] = [];
   private readonly limits = new Map<string, { limiter: RateLimiter; error: string }>();
 
@@ -41,6 +50,14 @@ export class Router {
   }
 
   async dispatch(req: LocalRequest): Promise<LocalResponse> {
+    if (req.path.startsWith(UNCONFIGURED_CLIENT_PATH)) {
+      this.unconfiguredClientCalls += 1;
+      const message = `A Lambda handler sent ${req.method} ${req.path.slice(UNCONFIGURED_CLIENT_PATH.length)} from an AWS SDK client made outside functions/lib/clients; create the client there (and list it in functions/lib/clients/index.ts) so the local cloud can configure it.`;
+      process.stderr.write(`local cloud: ${message}\n`);
+      const error = new ServiceError('UnconfiguredSdkClient', 400, message);
+      // In the protocol of the service the client meant to call, so its SDK reads the error as such.
+      return this.services.find((s) => s.signingNames.includes(req.signingName))?.errorResponse(error, req) ?? awsJsonError(error);
+    }
     let service: Service | undefined;
     let operation: string | undefined;
     for (const s of this.services) {

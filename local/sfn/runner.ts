@@ -75,6 +75,8 @@ interface Run {
   retries: Map<string, number[]>;
   /** Per state: the simulated pause before its next attempt (set when an attempt fails and will be retried). */
   pauses: Map<string, number>;
+  /** Per state: when its current entry began and how many retries it has made ($$.State). */
+  entries: Map<string, { enteredAt: number; retries: number }>;
   inFlight: Set<(err: Error) => void>;
   tokens: string[];
 }
@@ -126,7 +128,7 @@ export class ExecutionRunner {
       done: Promise.resolve(),
       abort: () => undefined,
     };
-    const run: Run = { execution, retries: new Map(), pauses: new Map(), inFlight: new Set(), tokens: [] };
+    const run: Run = { execution, retries: new Map(), pauses: new Map(), entries: new Map(), inFlight: new Set(), tokens: [] };
     this.runs.add(run);
     const tasks = [...states].filter(([, s]) => s.Type === 'Task' || s.Type === 'Wait');
     const overrides = {
@@ -287,7 +289,10 @@ export class ExecutionRunner {
       const pause = run.pauses.get(stateName);
       run.pauses.delete(stateName);
       if (pause !== undefined) await this.clock.sleep(pause);
-      const { input, local } = unwrap(state, raw);
+      // A first attempt begins an entry; a retry (a pause was due) continues it.
+      const entry = pause !== undefined ? run.entries.get(stateName) : undefined;
+      if (!entry) run.entries.set(stateName, { enteredAt: this.clock.now(), retries: 0 });
+      const { input, local } = unwrap(state, withStateContext(raw, stateName, run.entries.get(stateName)!));
       const timeoutSeconds = state.Type === 'Wait' ? undefined : (local.timeoutSeconds ?? (state.TimeoutSeconds as number | undefined) ?? DEFAULT_TASK_TIMEOUT_SECONDS);
       try {
         const out = await this.settleable(run, work(input, local), timeoutSeconds);
@@ -345,6 +350,8 @@ export class ExecutionRunner {
     counts[index]! += 1;
     run.retries.set(stateName, counts);
     run.pauses.set(stateName, seconds * 1000);
+    const entry = run.entries.get(stateName);
+    if (entry) entry.retries += 1;
   }
 
   private waitForToken(run: Run, stateName: string, input: { FunctionName: string; Payload: unknown }, invoke: (fn: unknown, payload: unknown) => Promise<unknown>): Promise<unknown> {
@@ -433,6 +440,7 @@ function withoutPauses(node: Record<string, unknown>): Record<string, unknown> {
         for (const key of ['ItemProcessor', 'Iterator']) if (state[key]) state[key] = withoutPauses(state[key] as Record<string, unknown>);
         if (s.Type === 'Wait') return [name, waitAsTask(name, state)];
         if (s.Type !== 'Task') return [name, state];
+        if (state.Parameters !== undefined) state.Parameters = markStateContext(name, state.Parameters);
         const { TimeoutSecondsPath, HeartbeatSeconds: _h, HeartbeatSecondsPath: _hp, ...task } = state;
         task.TimeoutSeconds = LIBRARY_TASK_TIMEOUT_SECONDS;
         if (typeof TimeoutSecondsPath === 'string') {
@@ -470,6 +478,38 @@ function unwrap(state: StateDef, raw: unknown): { input: unknown; local: LocalVa
   if (!carried) return { input: raw, local: {} };
   const { [LOCAL]: local, [PARAMETERS]: input } = raw as Record<string, unknown>;
   return { input, local: local as LocalValues };
+}
+
+/**
+ * `$$.State` (the context object's Name, EnteredTime, RetryCount), which the library does not provide:
+ * a Parameters field that selects one is replaced by a marker, filled in when the task runs.
+ */
+const STATE_CONTEXT = '\u0000$$.State.';
+const STATE_FIELDS = new Set(['Name', 'EnteredTime', 'RetryCount']);
+
+function markStateContext(stateName: string, node: unknown): unknown {
+  if (Array.isArray(node)) return node.map((n) => markStateContext(stateName, n));
+  if (!node || typeof node !== 'object') return node;
+  return Object.fromEntries(
+    Object.entries(node as Record<string, unknown>).map(([key, value]) => {
+      if (!key.endsWith('.$') || typeof value !== 'string' || !value.includes('$$.State')) return [key, markStateContext(stateName, value)];
+      const field = /^\$\$\.State\.(\w+)$/.exec(value)?.[1];
+      if (!field || !STATE_FIELDS.has(field)) {
+        throw new ServiceError('InvalidDefinition', 400, `state ${stateName}: the local cloud supports $$.State only as $$.State.Name, $$.State.EnteredTime or $$.State.RetryCount, not "${value}"`);
+      }
+      return [key.slice(0, -2), `${STATE_CONTEXT}${field}`];
+    }),
+  );
+}
+
+function withStateContext(input: unknown, stateName: string, entry: { enteredAt: number; retries: number }): unknown {
+  if (typeof input === 'string' && input.startsWith(STATE_CONTEXT)) {
+    const field = input.slice(STATE_CONTEXT.length);
+    return field === 'Name' ? stateName : field === 'EnteredTime' ? new Date(entry.enteredAt).toISOString() : entry.retries;
+  }
+  if (Array.isArray(input)) return input.map((i) => withStateContext(i, stateName, entry));
+  if (!input || typeof input !== 'object') return input;
+  return Object.fromEntries(Object.entries(input as Record<string, unknown>).map(([k, v]) => [k, withStateContext(v, stateName, entry)]));
 }
 
 function waitMs(state: StateDef, local: LocalValues, now: number): number {

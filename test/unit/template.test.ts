@@ -25,12 +25,12 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   createMeeting: ['chime:CreateMeeting', 'chime:TagResource', 'chime:GetMeeting', 'chime:ListAttendees', 'chime:DeleteMeeting', 'dynamodb:PutItem', 'dynamodb:GetItem'],
   startCapture: ['chime:CreateMediaCapturePipeline', 'chime:TagResource', 's3:GetBucketPolicy', 'dynamodb:UpdateItem'],
   startLiveConnector: ['chime:CreateMediaLiveConnectorPipeline', 'chime:TagResource', 'secretsmanager:GetSecretValue', 'dynamodb:UpdateItem'],
-  awaitMeetingEnd: ['chime:GetMeeting', 'chime:DeleteMeeting', 'chime:GetMediaPipeline', 'chime:DeleteMediaPipeline', 'dynamodb:UpdateItem', 'states:SendTaskSuccess', 'states:SendTaskFailure'],
-  meetingEvents: ['chime:DeleteMeeting', 'chime:DeleteMediaPipeline', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'states:SendTaskSuccess', 'states:SendTaskFailure', 's3:ListBucket'],
-  startConcatenation: ['chime:CreateMediaConcatenationPipeline', 'chime:TagResource', 's3:GetBucketPolicy', 'dynamodb:UpdateItem'],
+  awaitMeetingEnd: ['chime:GetMeeting', 'chime:GetMediaPipeline', 'dynamodb:UpdateItem', 'states:SendTaskSuccess', 'states:SendTaskFailure'],
+  meetingEvents: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'states:SendTaskSuccess', 'states:SendTaskFailure', 's3:ListBucket'],
+  startConcatenation: ['chime:CreateMediaConcatenationPipeline', 'chime:TagResource', 'chime:DeleteMediaPipeline', 'chime:DeleteMeeting', 's3:GetBucketPolicy', 'dynamodb:UpdateItem'],
   awaitConcatenation: ['chime:GetMediaPipeline', 's3:ListBucket', 'dynamodb:UpdateItem', 'states:SendTaskSuccess', 'states:SendTaskFailure'],
   cleanup: ['chime:DeleteMeeting', 'chime:DeleteMediaPipeline', 's3:ListBucket', 's3:DeleteObject', 'dynamodb:UpdateItem'],
-  api: ['states:StartExecution', 'states:DescribeExecution', 'states:SendTaskSuccess', 'dynamodb:Query', 'dynamodb:UpdateItem', 'chime:DeleteMeeting', 'chime:DeleteMediaPipeline'],
+  api: ['states:StartExecution', 'states:DescribeExecution', 'states:SendTaskSuccess', 'dynamodb:Query', 'dynamodb:UpdateItem'],
 };
 
 /** Writing its own logs (serverless-iam-roles-per-function) and traces (active tracing). */

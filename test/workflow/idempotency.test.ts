@@ -78,7 +78,8 @@ describe('idempotency on the local cloud', () => {
 
     // StartConcatenation again, after the fact: the token returns the pipeline the execution used.
     const concatenation = output<{ concatenationPipelineId: string }>(e).concatenationPipelineId;
-    const concatenationAgain = (await h.cloud.lambda.invoke('startConcatenation', { plan, chimeMeeting, capturePipeline })) as { mediaPipelineId: string };
+    const { meetingEnd } = stateEntering(e, 'StartConcatenation') as State & { meetingEnd: { reason: string } };
+    const concatenationAgain = (await h.cloud.lambda.invoke('startConcatenation', { plan, chimeMeeting, capturePipeline, meetingEnd })) as { mediaPipelineId: string };
     expect(concatenationAgain.mediaPipelineId).toBe(concatenation);
 
     // Cleanup again: everything is already gone, which counts as done.

@@ -135,16 +135,50 @@ describe('recording lifecycle on the local cloud', () => {
     expect(h.cloud.orphans()).toEqual({ meetings: 0, pipelines: 0 });
   });
 
-  it('a leave event retried after a throttled DeleteMeeting ends the meeting (not the hourly re-check)', async () => {
-    // The handler fails after recording the leave (its clients leave retries to the workflow), and
-    // EventBridge delivers the same event again.
-    h.cloud.router.faults.add({ operation: 'DeleteMeeting', error: 'ThrottlingException', count: 1 });
+  it('a throttled DeleteMeeting after the last person leaves is retried by StartConcatenation; the leave event is handled once', async () => {
+    // Ending the meeting is the workflow's own step, with its retries: the event handler makes no Chime call.
+    h.cloud.router.faults.add({ operation: 'DeleteMeeting', error: 'ThrottlingException', count: 2 });
+    const deliveries = h.cloud.bus.deliveries.length;
     const e = await record(h, { meeting: {} }, { attendees: 1 });
     expect(e.status).toBe('SUCCEEDED');
-    const left = h.cloud.bus.deliveries.filter((d) => d.eventType === 'chime:AttendeeLeft');
-    expect(left.some((d) => d.ok && d.attempts > 1)).toBe(true);
+    const left = h.cloud.bus.deliveries.slice(deliveries).filter((d) => d.eventType === 'chime:AttendeeLeft');
+    expect(left.map((d) => [d.ok, d.attempts])).toEqual([[true, 1]]);
+    expect(h.cloud.bus.deadLetters).toEqual([]);
+    const retried = e.history.filter((ev) => ev.type === 'LambdaFunctionFailed' && String((ev.lambdaFunctionFailedEventDetails as { cause: string }).cause).includes('DeleteMeeting'));
+    expect(retried).toHaveLength(2);
     expect(e.history.some((ev) => ev.type === 'TaskTimedOut')).toBe(false);
     expect(h.cloud.orphans()).toEqual({ meetings: 0, pipelines: 0 });
+  });
+
+  it('a throttled GetMeeting in AwaitMeetingEnd is retried as the same check: a meeting nobody has joined yet runs until its people leave', async () => {
+    h.cloud.router.faults.add({ operation: 'GetMeeting', error: 'ThrottlingException', count: 1 });
+    const e = await start(h, { meeting: {} });
+    const ended: number[] = [];
+    const listen = (ev: BusEvent) => ev.detail.eventType === 'chime:MeetingEnded' && ended.push(Number(ev.detail.timestamp));
+    h.cloud.bus.listeners.add(listen);
+    let lastLeave = 0;
+    try {
+      await h.run(async () => {
+        const meetingId = (await meetingIdOf(h.cloud, e))!;
+        await waitForState(h, e, 'AwaitMeetingEnd');
+        // People join a minute after the meeting was created, stay half an hour, then leave.
+        await h.cloud.clock.sleep(60_000);
+        const people = await joinAttendees(h.cloud, meetingId, 2);
+        await h.cloud.clock.sleep(30 * 60_000);
+        for (const id of people) h.cloud.meetings.leave(meetingId, id, 'left');
+        lastLeave = h.cloud.clock.now();
+        await e.done;
+      });
+    } finally {
+      h.cloud.bus.listeners.delete(listen);
+    }
+    expect([e.status, e.error]).toEqual(['SUCCEEDED', undefined]);
+    const throttled = e.history.filter((ev) => ev.type === 'TaskFailed' && String((ev.taskFailedEventDetails as { cause: string }).cause).includes('ThrottlingException'));
+    expect(throttled).toHaveLength(1);
+    // The retry was not taken for a safety-net re-check: the meeting ended once its people had left.
+    expect(ended).toHaveLength(1);
+    expect(ended[0]).toBeGreaterThanOrEqual(lastLeave);
+    expect(output<{ artifacts: string[] }>(e).artifacts.length).toBeGreaterThan(0);
   });
 
   describe('the concatenation pipeline\'s end event', () => {

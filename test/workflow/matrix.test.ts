@@ -36,8 +36,8 @@ const OPERATIONS: OperationSpec[] = [
   { operation: 'CreateMeeting', throttle: 'ThrottlingException', serverError: 'ServiceFailureException', terminal: 'LimitExceededException', foreverError: 'ServiceBusy', terminalError: 'LimitReached' },
   { operation: 'CreateMediaCapturePipeline', throttle: 'ThrottledClientException', serverError: 'ServiceUnavailableException', terminal: 'ResourceLimitExceededException', foreverError: 'ServiceBusy', terminalError: 'LimitReached' },
   { operation: 'CreateMediaConcatenationPipeline', throttle: 'ThrottledClientException', serverError: 'ServiceFailureException', terminal: 'ForbiddenException', foreverError: 'ServiceBusy', terminalError: 'AccessDenied' },
-  // Ending the meeting when the last person leaves; on failure the capture still stops and Chime ends the empty meeting.
-  { operation: 'DeleteMeeting', throttle: 'ThrottlingException', serverError: 'ServiceUnavailableException', terminal: 'ForbiddenException', foreverError: 'ServiceBusy', terminalError: '-' },
+  // Ending the meeting when the last person leaves (StartConcatenation's first act); a refusal is a permission to fix.
+  { operation: 'DeleteMeeting', throttle: 'ThrottlingException', serverError: 'ServiceUnavailableException', terminal: 'ForbiddenException', foreverError: 'ServiceBusy', terminalError: 'AccessDenied' },
   { operation: 'PutItem', throttle: 'ProvisionedThroughputExceededException', serverError: 'InternalServerError', terminal: 'AccessDeniedException', foreverError: 'ServiceBusy', terminalError: 'AccessDenied' },
   { operation: 'UpdateItem', throttle: 'ProvisionedThroughputExceededException', serverError: 'InternalServerError', terminal: 'AccessDeniedException', foreverError: 'ServiceBusy', terminalError: 'AccessDenied' },
   { operation: 'SendTaskSuccess', throttle: 'ThrottlingException', serverError: 'ServiceUnavailable', terminal: 'AccessDeniedException', foreverError: 'ServiceBusy', terminalError: '-' },

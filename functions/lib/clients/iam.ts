@@ -1,7 +1,5 @@
 import { IAMClient } from '@aws-sdk/client-iam';
+import { clientConfig } from './config';
 
-// Created once per Lambda container. No region or endpoint here: the SDK reads AWS_REGION and
-// AWS_ENDPOINT_URL* itself, which is how local runs reach the local cloud. cacheMiddleware: the
-// middleware chain is resolved once per command type instead of on every call (a quarter or more of a
-// call's CPU); nothing here adds per-call middleware, which that would ignore.
-export const iam = new IAMClient({ cacheMiddleware: true });
+// Created once per Lambda container, with the functions' shared settings (./config).
+export const iam = new IAMClient(clientConfig);

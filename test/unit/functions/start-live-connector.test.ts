@@ -224,7 +224,9 @@ describe('Cleanup with a live stream', () => {
   it('stops the live stream of an adopted meeting whose capture stopped, and leaves one that ended with its meeting', async () => {
     pipelines.on(DeleteMediaPipelineCommand).resolves({});
     const adopted = { ...meetingRef, created: false };
-    const base = { plan: livePlan(), chimeMeeting: adopted, capturePipeline, livePipeline, concatenationStatus: { artifacts: ['s3://b/k'] } };
+    // StartConcatenation ran (it stopped the capture the end left running).
+    const concatenationPipeline = { mediaPipelineId: 'cat-1', mediaPipelineArn: 'arn:aws:chime:us-east-1:123456789012:media-pipeline/cat-1' };
+    const base = { plan: livePlan(), chimeMeeting: adopted, capturePipeline, livePipeline, concatenationPipeline, concatenationStatus: { artifacts: ['s3://b/k'] } };
     const out = await cleanup({ ...base, meetingEnd: { reason: 'OnlyPipelineAttendeesRemain' } }, ctx);
     expect(out).toMatchObject({ status: 'SUCCEEDED', deleted: [`live-pipeline:${LIVE_ID}`] });
     pipelines.reset();

@@ -1,5 +1,5 @@
 import { mockClient } from 'aws-sdk-client-mock';
-import { ChimeSDKMeetingsClient, CreateMeetingCommand, DeleteMeetingCommand, GetMeetingCommand, ListAttendeesCommand, NotFoundException } from '@aws-sdk/client-chime-sdk-meetings';
+import { ChimeSDKMeetingsClient, CreateMeetingCommand, DeleteMeetingCommand, GetMeetingCommand, ListAttendeesCommand, NotFoundException, ThrottlingException } from '@aws-sdk/client-chime-sdk-meetings';
 import {
   BadRequestException,
   ChimeSDKMediaPipelinesClient,
@@ -191,7 +191,8 @@ describe('VerifyBuckets', () => {
 });
 
 describe('AwaitMeetingEnd', () => {
-  const input = { taskToken: 'tok', plan: plan(), chimeMeeting: meetingRef, capturePipeline: { mediaPipelineId: 'cap-1', mediaPipelineArn: CAPTURE_ARN } };
+  const entered = '2026-11-23T10:00:00.000Z';
+  const input = { taskToken: 'tok', checkEnteredAt: entered, plan: plan(), chimeMeeting: meetingRef, capturePipeline: { mediaPipelineId: 'cap-1', mediaPipelineArn: CAPTURE_ARN } };
 
   it('stores the token and completes it at once when the meeting is already gone', async () => {
     db.on(UpdateItemCommand).resolves({ Attributes: record({ taskToken: 'tok' }) });
@@ -199,7 +200,11 @@ describe('AwaitMeetingEnd', () => {
     sfn.on(SendTaskSuccessCommand).resolves({});
     expect(await awaitMeetingEnd(input, ctx)).toEqual({ outcome: 'meeting-gone' });
     const store = db.commandCalls(UpdateItemCommand)[0]!.args[0].input;
+    // Counted once per entry of the state: the entry's time is part of the write and of its condition.
     expect(store.UpdateExpression).toContain('ADD #checks :one');
+    expect(store.ExpressionAttributeNames).toMatchObject({ '#entry': 'checksEnteredAt' });
+    expect(store.ExpressionAttributeValues).toMatchObject({ ':entry': { S: entered } });
+    expect(store.ConditionExpression).toContain('#entry <> :entry');
     expect(sfn.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input).toMatchObject({ taskToken: 'tok', output: expect.stringContaining('"reason":"MeetingEnded"') });
   });
 
@@ -219,14 +224,14 @@ describe('AwaitMeetingEnd', () => {
     expect(sfn.commandCalls(SendTaskFailureCommand)[0]!.args[0].input).toMatchObject({ error: 'PipelineFailed' });
   });
 
-  it('on a re-check ends a created meeting nobody is in, and gives up past the 24-hour bound', async () => {
-    db.on(UpdateItemCommand).resolves({ Attributes: record({ checks: 2, presence: { a1: { present: false, at: 1 } } }) });
+  it('on a re-check resumes the execution for a meeting nobody is in (StartConcatenation ends it), and gives up past the 24-hour bound', async () => {
+    db.on(UpdateItemCommand).resolves({ Attributes: record({ checks: 2, taskToken: 'tok', presence: { a1: { present: false, at: 1 } } }) });
     meetings.on(GetMeetingCommand).resolves({ Meeting: { MeetingId: MEETING_ID } });
-    meetings.on(DeleteMeetingCommand).resolves({});
     pipelines.on(GetMediaPipelineCommand).resolves({ MediaPipeline: { MediaCapturePipeline: { Status: 'InProgress' } } });
     sfn.on(SendTaskSuccessCommand).resolves({});
     expect(await awaitMeetingEnd(input, ctx)).toEqual({ outcome: 'ended-empty-meeting' });
-    expect(meetings.commandCalls(DeleteMeetingCommand)[0]!.args[0].input).toEqual({ MeetingId: MEETING_ID });
+    expect(JSON.parse(sfn.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input.output ?? '{}')).toMatchObject({ reason: 'OnlyPipelineAttendeesRemain' });
+    expect(meetings.commandCalls(DeleteMeetingCommand)).toHaveLength(0);
 
     db.on(UpdateItemCommand).resolves({ Attributes: record({ checks: 27 }) });
     expect((await failure(awaitMeetingEnd(input, ctx))).name).toBe('MeetingNeverEnded');
@@ -250,24 +255,16 @@ describe('MeetingEvents', () => {
     expect(sfn.calls()).toHaveLength(0);
   });
 
-  it('ends the meeting when the last person leaves, not when one drops, never for pipeline attendees', async () => {
+  it('resumes the execution when the last person leaves, not when one drops, never for pipeline attendees, and calls no Chime API', async () => {
     const leave = (eventType: string, externalUserId = 'alice') => ({ 'detail-type': 'Chime Meeting State Change', detail: { eventType, meetingId: MEETING_ID, attendeeId: 'a1', externalUserId, timestamp: 2 } });
     db.on(UpdateItemCommand).resolves({ Attributes: record({ presence: { a1: { present: false, at: 2 } }, taskToken: 'tok' }) });
-    meetings.on(DeleteMeetingCommand).resolves({});
     sfn.on(SendTaskSuccessCommand).resolves({});
     expect(await meetingEvents(leave('chime:AttendeeDropped'), ctx)).toEqual({ action: 'attendee-absent' });
-    expect(meetings.commandCalls(DeleteMeetingCommand)).toHaveLength(0);
+    expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
     expect(await meetingEvents(leave('chime:AttendeeLeft'), ctx)).toEqual({ action: 'ended: only pipeline attendees remain' });
-    expect(meetings.commandCalls(DeleteMeetingCommand)).toHaveLength(1);
+    expect(JSON.parse(sfn.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input.output ?? '{}')).toMatchObject({ reason: 'OnlyPipelineAttendeesRemain' });
     expect(await meetingEvents(leave('chime:AttendeeLeft', 'aws:MediaPipeline-x'), ctx)).toEqual({ action: 'ignored: pipeline attendee' });
-  });
-
-  it('stops only the capture of an adopted meeting', async () => {
-    db.on(UpdateItemCommand).resolves({ Attributes: record({ createdMeeting: false, presence: {} }) });
-    pipelines.on(DeleteMediaPipelineCommand).resolves({});
-    await meetingEvents({ 'detail-type': 'Chime Meeting State Change', detail: { eventType: 'chime:AttendeeLeft', meetingId: MEETING_ID, attendeeId: 'a1', externalUserId: 'bob', timestamp: 3 } }, ctx);
-    expect(meetings.commandCalls(DeleteMeetingCommand)).toHaveLength(0);
-    expect(pipelines.commandCalls(DeleteMediaPipelineCommand)[0]!.args[0].input).toEqual({ MediaPipelineId: 'cap-1' });
+    expect([...meetings.calls(), ...pipelines.calls()]).toHaveLength(0);
   });
 
   it('fails the wait when the capture pipeline fails permanently', async () => {
@@ -302,7 +299,9 @@ describe('StartConcatenation, AwaitConcatenation, Cleanup', () => {
   it('concatenates all seven artifact kinds into the concatenation sink', async () => {
     pipelines.on(CreateMediaConcatenationPipelineCommand).resolves({ MediaConcatenationPipeline: { MediaPipelineId: 'cat-1', MediaPipelineArn: concatenationPipeline.mediaPipelineArn } });
     db.on(UpdateItemCommand).resolves({ Attributes: record() });
-    expect(await startConcatenation({ plan: plan(), chimeMeeting: meetingRef, capturePipeline }, ctx)).toEqual(concatenationPipeline);
+    expect(await startConcatenation({ plan: plan(), chimeMeeting: meetingRef, capturePipeline, meetingEnd: { reason: 'MeetingEnded' } }, ctx)).toEqual(concatenationPipeline);
+    // Chime ended the meeting: nothing of ours runs, nothing to end first.
+    expect([...meetings.calls(), ...pipelines.commandCalls(DeleteMediaPipelineCommand)]).toHaveLength(0);
     const req = pipelines.commandCalls(CreateMediaConcatenationPipelineCommand)[0]!.args[0].input;
     expect(req.ClientRequestToken).toBe(clientRequestToken(EXECUTION_ID, 'StartConcatenation'));
     expect(req.Sinks).toEqual([{ Type: 'S3Bucket', S3BucketSinkConfiguration: { Destination: 'arn:aws:s3:::final-bucket/recordings/rec-1' } }]);
@@ -320,7 +319,7 @@ describe('StartConcatenation, AwaitConcatenation, Cleanup', () => {
     pipelines.on(GetMediaPipelineCommand).resolves({ MediaPipeline: { MediaConcatenationPipeline: { Status: 'Stopped' } } });
     s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'recordings/rec-1/composited-video/cat-1.mp4' }, { Key: 'recordings/rec-1/audio/cat-1.mp4' }] });
     sfn.on(SendTaskSuccessCommand).resolves({});
-    expect(await awaitConcatenation({ taskToken: 'ctok', plan: plan(), chimeMeeting: meetingRef, concatenationPipeline }, ctx)).toEqual({ outcome: 'succeeded', checks: 1 });
+    expect(await awaitConcatenation({ taskToken: 'ctok', checkEnteredAt: '2026-11-23T10:00:00.000Z', plan: plan(), chimeMeeting: meetingRef, concatenationPipeline }, ctx)).toEqual({ outcome: 'succeeded', checks: 1 });
     const update = db.commandCalls(UpdateItemCommand)[0]!.args[0].input;
     expect(update.UpdateExpression).toContain('ADD #concatenationChecks :one');
     expect(update.ExpressionAttributeValues).toMatchObject({ ':concatenationTaskToken': { S: 'ctok' }, ':concatenationBucket': { S: 'final-bucket' }, ':concatenationPrefix': { S: 'recordings/rec-1' } });
@@ -332,8 +331,26 @@ describe('StartConcatenation, AwaitConcatenation, Cleanup', () => {
     });
   });
 
+  it.each([
+    ['OnlyPipelineAttendeesRemain', true, 'DeleteMeeting'],
+    ['StoppedByRequest', false, 'DeleteMediaPipeline'],
+    ['MaxDurationReached', true, 'DeleteMeeting'],
+    ['CaptureStopped', true, 'nothing'],
+  ])('after %s (created meeting: %s) first ends what still runs: %s; a throttled end is retried by the state machine', async (reason, created, ends) => {
+    pipelines.on(CreateMediaConcatenationPipelineCommand).resolves({ MediaConcatenationPipeline: { MediaPipelineId: 'cat-1', MediaPipelineArn: concatenationPipeline.mediaPipelineArn } });
+    meetings.on(DeleteMeetingCommand).rejectsOnce(new ThrottlingException({ message: 'slow down', ...meta })).resolves({});
+    pipelines.on(DeleteMediaPipelineCommand).rejectsOnce(new ThrottledClientException({ message: 'slow down', ...meta })).resolves({});
+    db.on(UpdateItemCommand).resolves({ Attributes: record() });
+    const input = { plan: plan(), chimeMeeting: { ...meetingRef, created }, capturePipeline, meetingEnd: { reason } };
+    if (ends !== 'nothing') expect((await failure(startConcatenation(input, ctx))).name).toBe('ServiceBusy');
+    expect(await startConcatenation(input, ctx)).toEqual(concatenationPipeline);
+    const ended = [...meetings.commandCalls(DeleteMeetingCommand).map((c) => `DeleteMeeting ${c.args[0].input.MeetingId}`), ...pipelines.commandCalls(DeleteMediaPipelineCommand).map((c) => `DeleteMediaPipeline ${c.args[0].input.MediaPipelineId}`)];
+    const expected = ends === 'DeleteMeeting' ? `DeleteMeeting ${MEETING_ID}` : 'DeleteMediaPipeline cap-1';
+    expect(ended).toEqual(ends === 'nothing' ? [] : [expected, expected]);
+  });
+
   it('waits while the concatenation runs, fails the wait when it fails or stops without files, and is bounded', async () => {
-    const input = { taskToken: 'ctok', plan: plan(), chimeMeeting: meetingRef, concatenationPipeline };
+    const input = { taskToken: 'ctok', checkEnteredAt: '2026-11-23T10:00:00.000Z', plan: plan(), chimeMeeting: meetingRef, concatenationPipeline };
     db.on(UpdateItemCommand).resolves({ Attributes: concatenating() });
     sfn.on(SendTaskFailureCommand).resolves({});
     pipelines.on(GetMediaPipelineCommand).resolves({ MediaPipeline: { MediaConcatenationPipeline: { Status: 'InProgress' } } });

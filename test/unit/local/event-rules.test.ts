@@ -1,3 +1,6 @@
+import { resolveBehaviours } from '../../../local/core/behaviours';
+import { EventBus } from '../../../local/core/bus';
+import { SimClock } from '../../../local/core/clock';
 import { matchesPattern } from '../../../local/core/pattern';
 import { loadFunctionSpecs } from '../../../local/lambda';
 import { REPO_ROOT } from '../../../local/cloud';
@@ -38,5 +41,40 @@ describe('meeting-event rules', () => {
   it('anything-but does not match an absent field, as in EventBridge', () => {
     expect(matchesPattern({ detail: {} }, { detail: { externalUserId: [{ 'anything-but': { prefix: 'aws:' } }] } })).toBe(false);
     expect(matchesPattern({ detail: { externalUserId: 'bob' } }, { detail: { externalUserId: [{ 'anything-but': { prefix: 'aws:' } }] } })).toBe(true);
+  });
+});
+
+describe('delivery retries', () => {
+  const failingRule = (bus: EventBus, attempts: number[], clock: SimClock) =>
+    bus.addRule({
+      name: 'meetingEvents-rule-1',
+      pattern: { source: ['aws.chime'] },
+      // The stack's retry policy for these rules (serverless.yml).
+      retryPolicy: rules[0]!.retryPolicy,
+      target: async () => {
+        attempts.push(clock.now());
+        throw Object.assign(new Error('try later'), { name: 'ServiceBusy' });
+      },
+    });
+
+  it.each([
+    ['seconds', 11],
+    ['minutes', undefined],
+  ] as const)('follow the rule\'s retry policy on simulated time (retry delays: %s), then dead-letter the event', async (variant, expectedAttempts) => {
+    expect(rules[0]!.retryPolicy).toEqual({ maximumRetryAttempts: 10, maximumEventAge: 3600 });
+    const clock = new SimClock('virtual', 0);
+    const bus = new EventBus(clock, '123456789012', 'us-east-1', { ...resolveBehaviours(), 'eventbridge-retry-delay': variant });
+    const attempts: number[] = [];
+    failingRule(bus, attempts, clock);
+    bus.put([{ source: 'aws.chime', 'detail-type': 'Chime Meeting State Change', detail: { eventType: 'chime:MeetingEnded' } }]);
+    await clock.run(bus.drain());
+    expect(bus.deadLetters).toHaveLength(1);
+    // Never more than 1 + 10 attempts, never past the hour's maximum event age.
+    expect(attempts.length).toBeLessThanOrEqual(11);
+    expect(attempts.at(-1)!).toBeLessThanOrEqual(3600_000);
+    if (expectedAttempts) expect(attempts).toHaveLength(expectedAttempts);
+    // Backoff: each delay at most double the previous cap (full jitter within it).
+    const cap = variant === 'minutes' ? [60_000, 900_000] : [1_000, 60_000];
+    attempts.slice(1).forEach((t, i) => expect(t - attempts[i]!).toBeLessThanOrEqual(Math.min(cap[1]!, cap[0]! * 2 ** i)));
   });
 });

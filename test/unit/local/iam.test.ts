@@ -13,6 +13,7 @@ import {
   type GetServiceLinkedRoleDeletionStatusCommandOutput,
 } from '@aws-sdk/client-iam';
 import { EventBus } from '../../../local/core/bus';
+import { resolveBehaviours } from '../../../local/core/behaviours';
 import { SimClock } from '../../../local/core/clock';
 import type { CloudContext } from '../../../local/core/context';
 import { Router, listen } from '../../../local/core/server';
@@ -78,7 +79,7 @@ describe('IAM emulator', () => {
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'local-iam-'));
     const clock = new SimClock('virtual', Date.UTC(2026, 0, 1));
-    ctx = { clock, bus: new EventBus(clock, ACCOUNT, REGION), account: ACCOUNT, region: REGION, dataDir };
+    ctx = { clock, bus: new EventBus(clock, ACCOUNT, REGION), account: ACCOUNT, region: REGION, dataDir, behaviours: resolveBehaviours() };
     cloud = await startCloud(ctx);
     iam = cloud.client;
   });

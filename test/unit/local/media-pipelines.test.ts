@@ -20,6 +20,7 @@ import {
 } from '@aws-sdk/client-chime-sdk-media-pipelines';
 import { ChimeSDKMeetingsClient, CreateAttendeeCommand, CreateMeetingCommand, DeleteMeetingCommand, ListAttendeesCommand } from '@aws-sdk/client-chime-sdk-meetings';
 import { EventBus, type BusEvent } from '../../../local/core/bus';
+import { resolveBehaviours } from '../../../local/core/behaviours';
 import { SimClock } from '../../../local/core/clock';
 import type { BucketInfo, CloudContext, IamInternal, S3Internal } from '../../../local/core/context';
 import { Router, listen } from '../../../local/core/server';
@@ -138,7 +139,7 @@ async function startCloud(options: MediaPipelineOptions = {}, setup: { role?: bo
   const events: BusEvent[] = [];
   bus.listeners.add((e) => events.push(e));
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'media-pipelines-test-'));
-  const ctx: CloudContext = { clock, bus, account: ACCOUNT, region: 'us-east-1', dataDir };
+  const ctx: CloudContext = { clock, bus, account: ACCOUNT, region: 'us-east-1', dataDir, behaviours: resolveBehaviours() };
   const s3 = new FakeS3(dataDir);
   s3.addBucket({ name: 'capture-bucket', region: 'us-east-1', policy: grantPolicy('capture-bucket', CAPTURE_GRANTS) });
   s3.addBucket({ name: 'concat-bucket', region: 'us-east-1', policy: grantPolicy('concat-bucket', ['s3:PutObject', 's3:PutObjectAcl']) });

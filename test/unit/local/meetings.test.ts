@@ -16,6 +16,7 @@ import {
   type CreateMeetingCommandInput,
 } from '@aws-sdk/client-chime-sdk-meetings';
 import { EventBus, type BusEvent } from '../../../local/core/bus';
+import { resolveBehaviours } from '../../../local/core/behaviours';
 import { SimClock } from '../../../local/core/clock';
 import type { CloudContext } from '../../../local/core/context';
 import { Router, listen } from '../../../local/core/server';
@@ -39,7 +40,7 @@ async function startCloud(): Promise<Cloud> {
   const events: BusEvent[] = [];
   bus.listeners.add((e) => events.push(e));
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'meetings-test-'));
-  const ctx: CloudContext = { clock, bus, account: ACCOUNT, region: 'us-east-1', dataDir };
+  const ctx: CloudContext = { clock, bus, account: ACCOUNT, region: 'us-east-1', dataDir, behaviours: resolveBehaviours() };
   const meetings = new MeetingsService(ctx);
   const router = new Router('us-east-1', clock);
   router.register(meetings);

@@ -32,6 +32,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { EventBus } from '../../../local/core/bus';
+import { resolveBehaviours } from '../../../local/core/behaviours';
 import { SimClock } from '../../../local/core/clock';
 import type { CloudContext } from '../../../local/core/context';
 import { Router, listen } from '../../../local/core/server';
@@ -128,7 +129,7 @@ describe('S3 emulator', () => {
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'local-s3-'));
     const clock = new SimClock('virtual');
-    ctx = { clock, bus: new EventBus(clock, '123456789012', REGION), account: '123456789012', region: REGION, dataDir };
+    ctx = { clock, bus: new EventBus(clock, '123456789012', REGION), account: '123456789012', region: REGION, dataDir, behaviours: resolveBehaviours() };
     cloud = await startCloud(ctx);
     s3 = client(cloud);
   });

@@ -7,6 +7,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { EventBus } from '../../../local/core/bus';
+import { resolveBehaviours } from '../../../local/core/behaviours';
 import { SimClock } from '../../../local/core/clock';
 import type { CloudContext } from '../../../local/core/context';
 import { Router, listen } from '../../../local/core/server';
@@ -26,7 +27,7 @@ const output: string[] = [];
 
 beforeAll(async () => {
   clock = new SimClock('virtual');
-  const ctx: CloudContext = { clock, bus: new EventBus(clock, ACCOUNT, 'us-east-1'), account: ACCOUNT, region: 'us-east-1', dataDir: '' };
+  const ctx: CloudContext = { clock, bus: new EventBus(clock, ACCOUNT, 'us-east-1'), account: ACCOUNT, region: 'us-east-1', dataDir: '', behaviours: resolveBehaviours() };
   router = new Router('us-east-1', clock);
   router.register(new SecretsManagerService(ctx));
   const started = await listen(router, 0, 'us-east-1');

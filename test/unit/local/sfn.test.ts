@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { SFNClient, SendTaskSuccessCommand, StartExecutionCommand, GetExecutionHistoryCommand, DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { EventBus } from '../../../local/core/bus';
+import { resolveBehaviours } from '../../../local/core/behaviours';
 import { SimClock } from '../../../local/core/clock';
 import { Router, listen } from '../../../local/core/server';
 import { LambdaRuntime } from '../../../local/lambda';
@@ -40,7 +41,7 @@ let machineArn: string;
 
 beforeAll(async () => {
   clock = new SimClock('virtual');
-  const ctx = { clock, bus: new EventBus(clock, '123456789012', 'us-east-1'), account: '123456789012', region: 'us-east-1', dataDir: '/tmp' };
+  const ctx = { clock, bus: new EventBus(clock, '123456789012', 'us-east-1'), account: '123456789012', region: 'us-east-1', dataDir: '/tmp', behaviours: resolveBehaviours() };
   sfn = new StepFunctionsService(ctx, new ExecutionRunner(clock, new LambdaRuntime(root, '123456789012', 'us-east-1')));
   const router = new Router('us-east-1', clock);
   router.register(sfn);
