@@ -15,6 +15,7 @@ import { opened } from './core/open-resources';
 import { Router, UNCONFIGURED_CLIENT_PATH, listen } from './core/server';
 import { LambdaRuntime } from './lambda';
 import { LambdaWorkers } from './lambda-workers';
+import { stackEnvironment } from './stack';
 import { ApiGatewayService } from './services/apigateway';
 import { DynamoDbService } from './services/dynamodb';
 import { EventsService } from './services/events';
@@ -184,24 +185,32 @@ export class LocalCloud {
       await this.createBucket(bucket, { captureSink: bucket === captureBucket, concatenationSink: bucket === concatenationBucket });
     }
 
-    const env: Record<string, string> = {
-      // Only the product's registry of clients is configured to reach the services (local/lambda.ts).
+    const stateMachineArn = `arn:aws:states:${this.ctx.region}:${this.ctx.account}:stateMachine:${machineName}`;
+    // The environment serverless.yml gives the functions, as a deploy with the stack's own buckets
+    // (createBuckets) resolves it, and what Lambda's runtime sets besides. Only the product's registry of
+    // SDK clients is configured to reach the services at AWS_ENDPOINT_URL (local/lambda.ts).
+    const stack = {
+      root: REPO_ROOT,
+      stage,
+      region: this.ctx.region,
+      account: this.ctx.account,
+      params: { createBuckets: 'true' },
+      resources: {
+        RecordingsTable: { ref: tableName, arn: `arn:aws:dynamodb:${this.ctx.region}:${this.ctx.account}:table/${tableName}` },
+        RecordingStateMachine: { ref: stateMachineArn },
+        CaptureBucket: { ref: captureBucket, arn: `arn:aws:s3:::${captureBucket}` },
+        ConcatenationBucket: { ref: concatenationBucket, arn: `arn:aws:s3:::${concatenationBucket}` },
+      },
+    };
+    // How much the handlers log is the local console's to decide (local/quiet.ts, or a test's setting).
+    const { POWERTOOLS_LOG_LEVEL: stackLogLevel, ...stackEnv } = stackEnvironment(stack);
+    process.env.POWERTOOLS_LOG_LEVEL ??= stackLogLevel;
+    Object.assign(process.env, stackEnv, {
       AWS_ENDPOINT_URL: `${this.endpoint}${UNCONFIGURED_CLIENT_PATH}`,
       AWS_REGION: this.ctx.region,
       AWS_ACCESS_KEY_ID: 'AKIDLOCAL',
       AWS_SECRET_ACCESS_KEY: 'local',
-      TABLE_NAME: tableName,
-      ACCOUNT_ID: this.ctx.account,
-      CAPTURE_BUCKET: captureBucket,
-      CONCATENATION_BUCKET: concatenationBucket,
-      LIVE_STREAM_SECRET_PREFIX: doc.params?.default?.liveStreamSecretPrefix ?? '',
-      // A CloudFormation Ref in serverless.yml (the API function's); known before the machine exists.
-      STATE_MACHINE_ARN: `arn:aws:states:${this.ctx.region}:${this.ctx.account}:stateMachine:${machineName}`,
-    };
-    for (const fn of Object.values(doc.functions ?? {})) {
-      for (const [k, v] of Object.entries(fn.environment ?? {})) if (typeof v === 'string') env[k] = v;
-    }
-    Object.assign(process.env, env);
+    });
     const inProcess = (this.options.lambdaTransport ?? 'in-process') === 'in-process';
     const threads = this.options.lambdaThreads ?? 0;
     if (threads > 0) {
@@ -224,7 +233,7 @@ export class LocalCloud {
     const file = /\$\{file\((.+)\)\}/.exec(String(machine?.definition ?? ''))?.[1];
     if (!file) throw new Error('serverless.yml: stepFunctions.stateMachines.recording.definition must be ${file(...)}');
     const definition = fs.readFileSync(path.join(REPO_ROOT, file), 'utf8');
-    const { stateMachineArn } = this.stepFunctions.createStateMachine(machineName, definition, '');
+    this.stepFunctions.createStateMachine(machineName, definition, '');
     this.api.deploy(stage);
     return { stateMachineArn, tableName, captureBucket, concatenationBucket, apiUrl: `${this.endpoint}/${stage}` };
   }

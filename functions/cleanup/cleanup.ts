@@ -1,7 +1,7 @@
 import { DeleteMeetingCommand, type ChimeSDKMeetingsClient } from '@aws-sdk/client-chime-sdk-meetings';
 import { DeleteMediaPipelineCommand, type ChimeSDKMediaPipelinesClient } from '@aws-sdk/client-chime-sdk-media-pipelines';
-import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { deleteIfExists } from '../lib/errors';
+import { DeleteObjectsCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
+import { ServiceBusy, deleteIfExists } from '../lib/errors';
 import { captureStillRunning } from '../lib/meeting-end';
 import type { MeetingRef, PipelineRef, Plan } from '../lib/schemas';
 import { updateRecord, type RecordingStore } from '../lib/store';
@@ -29,6 +29,8 @@ export interface RecordingSummary {
   /** What cleanup stopped or deleted, e.g. "capture-pipeline:<id>" (already-gone resources are not listed). */
   deleted: string[];
   rawChunksDeleted: number;
+  /** Raw chunks S3 refused to delete (keepRawChunks false), by its error code; they stay under the capture prefix. */
+  rawChunksNotDeleted?: Record<string, number>;
   error?: { error: string; cause: string };
 }
 
@@ -68,7 +70,7 @@ export async function cleanup(
   if (failed) throw failed.reason;
   const deleted = targets.filter((_, i) => (outcomes[i] as PromiseFulfilledResult<boolean>).value).map(([name]) => name);
   const artifacts = error ? [] : (input.concatenationStatus?.artifacts ?? []);
-  const rawChunksDeleted = !plan.keepRawChunks && artifacts.length > 0 ? await deletePrefix(deps.s3, plan.capture.bucket, plan.capture.prefix) : 0;
+  const raw = !plan.keepRawChunks && artifacts.length > 0 ? await deletePrefix(deps.s3, plan.capture.bucket, plan.capture.prefix) : { deleted: 0, refused: {} };
   const summary: RecordingSummary = {
     status: error ? 'FAILED' : 'SUCCEEDED',
     executionName: plan.executionName,
@@ -78,7 +80,8 @@ export async function cleanup(
     concatenationPipelineId: input.concatenationPipeline?.mediaPipelineId,
     artifacts,
     deleted,
-    rawChunksDeleted,
+    rawChunksDeleted: raw.deleted,
+    rawChunksNotDeleted: Object.keys(raw.refused).length > 0 ? raw.refused : undefined,
     error: error ? { error: error.Error, cause: error.Cause ?? '' } : undefined,
   };
   if (chimeMeeting) {
@@ -87,17 +90,26 @@ export async function cleanup(
   return summary;
 }
 
-async function deletePrefix(s3: S3Client, bucket: string, prefix: string): Promise<number> {
-  let count = 0;
-  let token: string | undefined;
-  do {
-    const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}/`, ContinuationToken: token }));
-    const keys = (out.Contents ?? []).map((o) => ({ Key: o.Key ?? '' })).filter((o) => o.Key);
-    if (keys.length > 0) {
-      await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }));
-      count += keys.length;
-    }
-    token = out.NextContinuationToken;
-  } while (token);
-  return count;
+/**
+ * Deletes every object under the prefix. A quiet DeleteObjects answers only the keys it could not delete:
+ * those are not counted; a refusal that may pass (throttling, an internal error) is retried by the state
+ * machine, any other (AccessDenied, a legal hold) is reported by code, and the chunks stay.
+ */
+async function deletePrefix(s3: S3Client, bucket: string, prefix: string): Promise<{ deleted: number; refused: Record<string, number> }> {
+  let deleted = 0;
+  const refused: Record<string, number> = {};
+  for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: bucket, Prefix: `${prefix}/` })) {
+    const keys = (page.Contents ?? []).map((o) => ({ Key: o.Key ?? '' })).filter((o) => o.Key);
+    if (keys.length === 0) continue;
+    const out = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }));
+    const errors = out.Errors ?? [];
+    const transient = errors.find((e) => TRANSIENT_S3_CODES.has(e.Code ?? ''));
+    if (transient) throw new ServiceBusy(`DeleteObjects: ${transient.Code} for ${transient.Key} (and ${errors.length - 1} more) under s3://${bucket}/${prefix}/`);
+    for (const e of errors) refused[e.Code ?? 'Unknown'] = (refused[e.Code ?? 'Unknown'] ?? 0) + 1;
+    deleted += keys.length - errors.length;
+  }
+  return { deleted, refused };
 }
+
+/** Per-key DeleteObjects error codes worth retrying (S3's error responses list them as 503/500). */
+const TRANSIENT_S3_CODES = new Set(['SlowDown', 'InternalError', 'ServiceUnavailable']);

@@ -1,4 +1,4 @@
-import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { completeToken, failToken } from './meeting-end';
 
@@ -41,11 +41,8 @@ export async function concatenationFailed(sfn: SFNClient, token: string, pipelin
 
 async function listArtifacts(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
   const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix ? `${prefix}/` : undefined, ContinuationToken: token }));
-    keys.push(...(out.Contents ?? []).map((o) => o.Key ?? '').filter(Boolean));
-    token = out.NextContinuationToken;
-  } while (token);
+  for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: bucket, Prefix: prefix ? `${prefix}/` : undefined })) {
+    keys.push(...(page.Contents ?? []).map((o) => o.Key ?? '').filter(Boolean));
+  }
   return keys.sort().map((k) => `s3://${bucket}/${k}`);
 }

@@ -4,7 +4,7 @@
  * - transient: the state machine retries them with full-jitter backoff (see statemachines/recording.asl.json);
  * - terminal: never retried; the execution goes to Cleanup (or straight to RecordingFailed before any
  *   resource exists).
- * test/unit/errors.test.ts checks that the ASL and this file name the same errors.
+ * test/unit/asl.test.ts checks that the ASL and this file name the same errors.
  */
 export abstract class WorkflowError extends Error {
   abstract readonly retryable: boolean;

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { LIVE_AUDIO_CHANNELS, LIVE_AUDIO_SAMPLE_RATES, LIVE_MUX_TYPES } from './live-stream-options';
+import { CONTENT_SHARE_LAYOUTS, LIVE_AUDIO_CHANNELS, LIVE_AUDIO_SAMPLE_RATES, LIVE_MUX_TYPES, PRESENTER_POSITIONS } from './pipeline-options';
 
 /**
  * The normalized plan ValidateRequest derives from the request (functions/validate-request/request.ts),
@@ -19,7 +19,7 @@ export const LiveStreamPlan = z.object({
 export type LiveStreamPlan = z.infer<typeof LiveStreamPlan>;
 
 /**
- * The fields of the normalized plan every later step reads from `$.request`. Exported so a step can
+ * The fields of the normalized plan every later step reads from `$.plan`. Exported so a step can
  * tighten a field by spreading them into its own object (StartLiveConnector requires liveStream):
  * z.extend would do the same but bundles zod's object-merging helpers (~1.5 KB) for this one use.
  */
@@ -39,7 +39,7 @@ export const planFields = {
     // A one-value z.enum rather than z.literal: the same check and message (expected "GridView"), and every
     // bundle already carries enum's code, while literal's would be 0.5 KB more.
     compositedVideo: z.optional(
-      z.object({ layout: z.enum(['GridView']), resolution: z.enum(['HD', 'FHD']), contentShareLayout: z.string(), presenterPosition: z.optional(z.string()) }),
+      z.object({ layout: z.enum(['GridView']), resolution: z.enum(['HD', 'FHD']), contentShareLayout: z.enum(CONTENT_SHARE_LAYOUTS), presenterPosition: z.optional(z.enum(PRESENTER_POSITIONS)) }),
     ),
     kms: z.optional(z.object({ keyId: z.string(), encryptionContext: z.optional(z.string()), sinkIamRoleArn: z.string() })),
   }),

@@ -52,9 +52,9 @@ export function artifactsConfiguration(plan: Plan): ArtifactsConfiguration {
           Layout: c.compositedVideo.layout,
           Resolution: c.compositedVideo.resolution,
           GridViewConfiguration: {
-            ContentShareLayout: c.compositedVideo.contentShareLayout as 'PresenterOnly',
+            ContentShareLayout: c.compositedVideo.contentShareLayout,
             PresenterOnlyConfiguration: c.compositedVideo.presenterPosition
-              ? { PresenterPosition: c.compositedVideo.presenterPosition as 'TopRight' }
+              ? { PresenterPosition: c.compositedVideo.presenterPosition }
               : undefined,
           },
         }

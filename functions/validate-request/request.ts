@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { SECRET_ARN } from '../lib/arns';
-import { LIVE_AUDIO_CHANNELS, LIVE_AUDIO_SAMPLE_RATES, LIVE_MUX_TYPES } from '../lib/live-stream-options';
+import { CONTENT_SHARE_LAYOUTS, LIVE_AUDIO_CHANNELS, LIVE_AUDIO_SAMPLE_RATES, LIVE_MUX_TYPES, PRESENTER_POSITIONS } from '../lib/pipeline-options';
 
 /**
  * The workflow input: what a user pastes in the console or POSTs to the API. Only ValidateRequest and the
@@ -35,8 +35,8 @@ function buildRecordingRequest() {
   const compositedVideo = z.strictObject({
     layout: z.optional(z.literal('GridView')),
     resolution: z.optional(z.enum(['HD', 'FHD'])),
-    contentShareLayout: z.optional(z.enum(['PresenterOnly', 'Horizontal', 'Vertical', 'ActiveSpeakerOnly'])),
-    presenterPosition: z.optional(z.enum(['TopLeft', 'TopRight', 'BottomLeft', 'BottomRight'])),
+    contentShareLayout: z.optional(z.enum(CONTENT_SHARE_LAYOUTS)),
+    presenterPosition: z.optional(z.enum(PRESENTER_POSITIONS)),
   });
 
   /** Only the secret's ARN: the RTMP(S) URL holds the stream key, and the input stays in the execution history for 90 days. */

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type http from 'node:http';
 import dynalite from 'dynalite';
 import { ServiceError, awsJsonError, type LocalRequest, type LocalResponse, type Service } from '../core/service';
+import { memoizeDynaliteParsers } from './dynamodb-packrat';
 
 /**
  * DynamoDB, answered by dynalite (a faithful DynamoDB implementation on LevelDB). Instead of running it on
@@ -17,6 +18,7 @@ export class DynamoDbService implements Service {
   private readonly listener: Listener;
 
   constructor(opts: { path?: string } = {}) {
+    memoizeDynaliteParsers();
     this.server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path: opts.path });
     const listener = this.server.listeners('request')[0];
     if (typeof listener !== 'function') throw new Error('dynalite did not expose a request listener');

@@ -154,6 +154,10 @@ describe('POST /recordings', () => {
     const failed = await handler(ev, ctx);
     expect(failed.statusCode).toBe(502);
     expect(failed.body).not.toContain('boom');
+    // Throttling as errors.ts knows it, whichever service: DynamoDB's name has neither "Throttl" nor "TooManyRequests".
+    sfn.on(DescribeExecutionCommand).resolves({ executionArn: executionArn('rec-1'), status: 'RUNNING', stateMachineArn: STATE_MACHINE, startDate: new Date() });
+    db.on(QueryCommand).rejects(Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException' }));
+    expect((await handler(event('GET', '/recordings/{id}', { id: 'rec-1' }), ctx)).statusCode).toBe(429);
   });
 });
 

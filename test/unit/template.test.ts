@@ -231,8 +231,10 @@ function reachableActions(handler: string): Set<string> {
     for (const m of source.matchAll(/import\s+(?:type\s+)?\{([^}]*)\}\s+from\s+'@aws-sdk\/([^']+)'/g)) {
       const prefix = prefixes[m[2]!];
       for (const name of m[1]!.split(',').map((n) => n.trim().replace(/^type\s+/, ''))) {
-        const command = /^(\w+)Command$/.exec(name)?.[1];
-        if (!prefix || !command || !new RegExp(`new ${name}\\(`).test(source)) continue;
+        // A command made with `new XCommand(`, or a paginator `paginateX(` (which sends XCommand).
+        const command = /^(\w+)Command$/.exec(name)?.[1] ?? /^paginate(\w+)$/.exec(name)?.[1];
+        const call = name.endsWith('Command') ? `new ${name}\\(` : `${name}\\(`;
+        if (!prefix || !command || !new RegExp(call).test(source)) continue;
         const action = renamed[`${prefix}:${command}`] ?? `${prefix}:${command}`;
         for (const a of [action, ...(IMPLIED_BY[action] ?? [])]) actions.add(a);
       }

@@ -3,9 +3,9 @@ import { EXECUTION_ID, meetingRef, plan } from '../../fixtures/plans';
 
 /**
  * Lambda logs never carry request bodies: a request can hold personal data or, with the live connector, a
- * stream key, and CloudWatch keeps logs. The handlers run here as deployed, with the most talkative
- * settings an operator could set (DEBUG, POWERTOOLS_LOGGER_LOG_EVENT=true), and everything written to
- * stdout and stderr is checked for the request's values.
+ * stream key, and CloudWatch keeps logs. The handlers run here as deployed, at the most talkative level an
+ * operator could set (DEBUG), and everything written to stdout and stderr is checked for the request's
+ * values. (The logger reads no event-logging setting at all: functions/lib/logger.ts.)
  */
 const SECRET = 'rtmps://live.example/app/sk_live_SECRET_7f3a';
 const ctx = { awsRequestId: 'r', functionName: 'f', getRemainingTimeInMillis: () => 1000 } as never;
@@ -22,7 +22,8 @@ beforeEach(() => {
       return true;
     });
   }
-  Object.assign(process.env, { POWERTOOLS_LOG_LEVEL: 'DEBUG', POWERTOOLS_LOGGER_LOG_EVENT: 'true', CAPTURE_BUCKET: 'capture-bucket' });
+  Object.assign(process.env, { POWERTOOLS_LOG_LEVEL: 'DEBUG', CAPTURE_BUCKET: 'capture-bucket' });
+  delete process.env.POWERTOOLS_SERVICE_NAME;
 });
 
 afterEach(() => {
@@ -40,7 +41,7 @@ function fresh<T>(load: () => T): T {
 }
 
 describe('Lambda logs', () => {
-  it('never log the invocation event, even when POWERTOOLS_LOGGER_LOG_EVENT is true', async () => {
+  it('never log the invocation event, even at DEBUG', async () => {
     const { handler } = fresh(() => require('../../../functions/validate-request/handler') as { handler: Handler });
     const input = { meeting: { externalMeetingId: 'standup' }, tags: { streamKey: SECRET } };
     await handler({ input, executionId: EXECUTION_ID, executionName: 'rec-1' }, ctx);
@@ -60,10 +61,17 @@ describe('Lambda logs', () => {
     log.info('after');
     const lines = output.join('').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(Object.keys(lines[0]!)).toEqual(['level', 'message', 'timestamp', 'service', 'cold_start', 'function_arn', 'function_memory_size', 'function_name', 'function_request_id', 'xray_trace_id', 'step']);
-    expect(lines[0]).toMatchObject({ level: 'INFO', message: 'first', service: process.env.POWERTOOLS_SERVICE_NAME || 'svc', cold_start: true, function_request_id: 'r-1', xray_trace_id: '1-abc-def', step: 'S' });
+    expect(lines[0]).toMatchObject({ level: 'INFO', message: 'first', service: 'svc', cold_start: true, function_request_id: 'r-1', xray_trace_id: '1-abc-def', step: 'S' });
     expect(lines[1]).toMatchObject({ cold_start: false, function_request_id: 'r-2' });
     expect(lines[2]).not.toHaveProperty('function_name');
     expect(new Date(lines[2]!.timestamp as string).toISOString()).toBe(lines[2]!.timestamp);
+  });
+
+  it('names the service POWERTOOLS_SERVICE_NAME gives, as the stack sets it', () => {
+    const { Logger } = fresh(() => require('../../../functions/lib/logger') as typeof import('../../../functions/lib/logger'));
+    process.env.POWERTOOLS_SERVICE_NAME = 'chime-recording';
+    new Logger('svc').info('hello');
+    expect(JSON.parse(output.join('').trim())).toMatchObject({ service: 'chime-recording', message: 'hello' });
   });
 
   it.each([

@@ -13,7 +13,7 @@ import {
   ThrottledClientException,
 } from '@aws-sdk/client-chime-sdk-media-pipelines';
 import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { GetBucketEncryptionCommand, GetBucketLocationCommand, GetBucketPolicyCommand, ListObjectsV2Command, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetBucketEncryptionCommand, GetBucketLocationCommand, GetBucketPolicyCommand, ListObjectsV2Command, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { handler as createMeeting } from '../../../functions/create-meeting/handler';
@@ -186,7 +186,20 @@ describe('VerifyBuckets', () => {
     expect(err.message).toMatch(/capture bucket "capture-bucket" is in eu-west-1 but the meeting's media region is us-east-1/);
     expect(err.message).toMatch(/aws\/s3 KMS key/);
     const policy = /Apply this bucket policy: (\{.*?\}\]\})/.exec(err.message)?.[1];
-    expect(JSON.parse(policy!)).toEqual(policyToApply(undefined, 'capture-bucket', requiredGrants('capture-bucket', { captureSink: true, concatenationSink: false }), '123456789012'));
+    // The statement REFERENCE.md gives for a capture bucket that concatenation reads back.
+    expect(JSON.parse(policy!)).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'AWSChimeMediaPipelinesAccess',
+          Effect: 'Allow',
+          Principal: { Service: 'mediapipelines.chime.amazonaws.com' },
+          Action: ['s3:PutObject', 's3:PutObjectAcl', 's3:GetObject', 's3:ListBucket'],
+          Resource: ['arn:aws:s3:::capture-bucket', 'arn:aws:s3:::capture-bucket/*'],
+          Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' }, ArnLike: { 'aws:SourceArn': 'arn:aws:chime:*:123456789012:*' } },
+        },
+      ],
+    });
   });
 });
 
@@ -349,31 +362,42 @@ describe('StartConcatenation, AwaitConcatenation, Cleanup', () => {
     expect(ended).toEqual(ends === 'nothing' ? [] : [expected, expected]);
   });
 
-  it('waits while the concatenation runs, fails the wait when it fails or stops without files, and is bounded', async () => {
+  describe('AwaitConcatenation check', () => {
     const input = { taskToken: 'ctok', checkEnteredAt: '2026-11-23T10:00:00.000Z', plan: plan(), chimeMeeting: meetingRef, concatenationPipeline };
-    db.on(UpdateItemCommand).resolves({ Attributes: concatenating() });
-    sfn.on(SendTaskFailureCommand).resolves({});
-    pipelines.on(GetMediaPipelineCommand).resolves({ MediaPipeline: { MediaConcatenationPipeline: { Status: 'InProgress' } } });
-    expect(await awaitConcatenation(input, ctx)).toEqual({ outcome: 'waiting', checks: 1 });
-    expect(sfn.calls()).toHaveLength(0);
+    const status = (Status: string) => pipelines.on(GetMediaPipelineCommand).resolves({ MediaPipeline: { MediaConcatenationPipeline: { Status: Status as 'InProgress' } } });
+    beforeEach(() => {
+      db.on(UpdateItemCommand).resolves({ Attributes: concatenating() });
+      sfn.on(SendTaskFailureCommand).resolves({});
+    });
 
-    pipelines.on(GetMediaPipelineCommand).resolves({ MediaPipeline: { MediaConcatenationPipeline: { Status: 'Failed' } } });
-    expect(await awaitConcatenation(input, ctx)).toEqual({ outcome: 'failed', checks: 1 });
-    expect(sfn.commandCalls(SendTaskFailureCommand)[0]!.args[0].input).toMatchObject({ taskToken: 'ctok', error: 'PipelineFailed' });
+    it('waits while the concatenation runs', async () => {
+      status('InProgress');
+      expect(await awaitConcatenation(input, ctx)).toEqual({ outcome: 'waiting', checks: 1 });
+      expect(sfn.calls()).toHaveLength(0);
+    });
 
-    sfn.resetHistory();
-    pipelines.on(GetMediaPipelineCommand).resolves({ MediaPipeline: { MediaConcatenationPipeline: { Status: 'Stopped' } } });
-    s3.on(ListObjectsV2Command).resolves({ Contents: [] });
-    expect(await awaitConcatenation(input, ctx)).toEqual({ outcome: 'no-files', checks: 1 });
-    expect(sfn.commandCalls(SendTaskFailureCommand)[0]!.args[0].input.cause).toContain('stopped without writing files under s3://final-bucket/recordings/rec-1/');
+    it('fails the wait when the concatenation failed', async () => {
+      status('Failed');
+      expect(await awaitConcatenation(input, ctx)).toEqual({ outcome: 'failed', checks: 1 });
+      expect(sfn.commandCalls(SendTaskFailureCommand)[0]!.args[0].input).toMatchObject({ taskToken: 'ctok', error: 'PipelineFailed' });
+    });
 
-    // timeoutMinutes 20 is two 10-minute checks: the third entry (after two safety-net timeouts) gives up.
-    pipelines.on(GetMediaPipelineCommand).resolves({ MediaPipeline: { MediaConcatenationPipeline: { Status: 'InProgress' } } });
-    const bounded = { ...input, plan: plan({ meeting: {}, concatenation: { timeoutMinutes: 20 } }) };
-    db.on(UpdateItemCommand).resolves({ Attributes: concatenating({ concatenationChecks: 2 }) });
-    expect(await awaitConcatenation(bounded, ctx)).toEqual({ outcome: 'waiting', checks: 2 });
-    db.on(UpdateItemCommand).resolves({ Attributes: concatenating({ concatenationChecks: 3 }) });
-    expect((await failure(awaitConcatenation(bounded, ctx))).name).toBe('ConcatenationTimedOut');
+    it('fails the wait when the concatenation stopped without writing files', async () => {
+      status('Stopped');
+      s3.on(ListObjectsV2Command).resolves({ Contents: [] });
+      expect(await awaitConcatenation(input, ctx)).toEqual({ outcome: 'no-files', checks: 1 });
+      expect(sfn.commandCalls(SendTaskFailureCommand)[0]!.args[0].input.cause).toContain('stopped without writing files under s3://final-bucket/recordings/rec-1/');
+    });
+
+    it('gives up on the first entry past concatenation.timeoutMinutes', async () => {
+      // timeoutMinutes 20 is two 10-minute checks: the third entry (after two safety-net timeouts) gives up.
+      status('InProgress');
+      const bounded = { ...input, plan: plan({ meeting: {}, concatenation: { timeoutMinutes: 20 } }) };
+      db.on(UpdateItemCommand).resolves({ Attributes: concatenating({ concatenationChecks: 2 }) });
+      expect(await awaitConcatenation(bounded, ctx)).toEqual({ outcome: 'waiting', checks: 2 });
+      db.on(UpdateItemCommand).resolves({ Attributes: concatenating({ concatenationChecks: 3 }) });
+      expect((await failure(awaitConcatenation(bounded, ctx))).name).toBe('ConcatenationTimedOut');
+    });
   });
 
   it('the concatenation pipeline\'s end event resumes the wait with the files; its failure fails it', async () => {
@@ -420,6 +444,22 @@ describe('StartConcatenation, AwaitConcatenation, Cleanup', () => {
     meetings.on(DeleteMeetingCommand).rejects(Object.assign(new Error('slow'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 429 } }));
     expect((await failure(cleanup({ plan: plan(), chimeMeeting: meetingRef, capturePipeline, error: { Error: 'X' } }, ctx))).name).toBe('ServiceBusy');
     expect(pipelines.commandCalls(DeleteMediaPipelineCommand)).toHaveLength(1);
+  });
+
+  it('deletes the raw chunks across pages once the files exist, counting only what S3 deleted', async () => {
+    db.on(UpdateItemCommand).resolves({ Attributes: record() });
+    const page = (n: number, next?: string) => ({ Contents: Array.from({ length: n }, (_, i) => ({ Key: `captures/rec-1/audio/${next ?? 'last'}-${i}.mp4` })), NextContinuationToken: next, IsTruncated: next !== undefined });
+    s3.on(ListObjectsV2Command).resolvesOnce(page(3, 'p2')).resolves(page(2));
+    // A quiet DeleteObjects answers only the keys it refused.
+    s3.on(DeleteObjectsCommand).resolvesOnce({ Errors: [{ Key: 'captures/rec-1/audio/p2-0.mp4', Code: 'AccessDenied', Message: 'Access Denied' }] }).resolves({});
+    const input = { plan: plan({ meeting: {}, keepRawChunks: false }), chimeMeeting: meetingRef, capturePipeline, meetingEnd: { reason: 'MeetingEnded' }, concatenationStatus: { artifacts: ['s3://b/k'] } };
+    expect(await cleanup(input, ctx)).toMatchObject({ status: 'SUCCEEDED', rawChunksDeleted: 4, rawChunksNotDeleted: { AccessDenied: 1 } });
+    expect(s3.commandCalls(DeleteObjectsCommand).map((c) => c.args[0].input.Delete?.Objects?.length)).toEqual([3, 2]);
+    // A refusal that may pass is retried by the state machine instead of being reported.
+    s3.reset();
+    s3.on(ListObjectsV2Command).resolves(page(2));
+    s3.on(DeleteObjectsCommand).resolves({ Errors: [{ Key: 'captures/rec-1/audio/last-1.mp4', Code: 'SlowDown', Message: 'Reduce your request rate' }] });
+    expect((await failure(cleanup(input, ctx))).name).toBe('ServiceBusy');
   });
 
   it('runs with nothing created (compensation before the meeting exists)', async () => {
