@@ -3,7 +3,7 @@ import type http from 'node:http';
 import path from 'node:path';
 import YAML from 'yaml';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, PutBucketPolicyCommand, S3Client, type BucketLocationConstraint } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutBucketNotificationConfigurationCommand, PutBucketPolicyCommand, S3Client, type BucketLocationConstraint } from '@aws-sdk/client-s3';
 import { policyToApply, requiredGrants } from '../functions/lib/bucket-policy';
 import { resolveBehaviours, type BehaviourSettings, type Behaviours } from './core/behaviours';
 import { EventBus } from './core/bus';
@@ -15,7 +15,8 @@ import { opened } from './core/open-resources';
 import { Router, UNCONFIGURED_CLIENT_PATH, listen } from './core/server';
 import { LambdaRuntime } from './lambda';
 import { LambdaWorkers } from './lambda-workers';
-import { stackEnvironment } from './stack';
+import { resolveStackValue, stackEnvironment } from './stack';
+import type { Pattern } from './core/pattern';
 import { ApiGatewayService } from './services/apigateway';
 import { DynamoDbService } from './services/dynamodb';
 import { EventsService } from './services/events';
@@ -147,8 +148,19 @@ export class LocalCloud {
     return this.ctx.bus;
   }
 
-  get behaviours(): Behaviours {
+  get behaviours(): Readonly<Behaviours> {
     return this.ctx.behaviours;
+  }
+
+  /**
+   * Switches behaviours while the cloud runs (the rest keep what they were); answers the previous
+   * settings, to restore with the same call.
+   */
+  useBehaviours(settings: BehaviourSettings): Behaviours {
+    const previous = { ...this.ctx.behaviours };
+    const next = resolveBehaviours(settings === 'pessimistic' ? settings : { ...previous, ...settings });
+    Object.assign(this.ctx.behaviours, next);
+    return previous;
   }
 
   /**
@@ -175,8 +187,9 @@ export class LocalCloud {
   async deploy(opts: { captureBucket?: string; concatenationBucket?: string; stage?: string } = {}): Promise<Deployment> {
     const stage = opts.stage ?? 'local';
     const doc = YAML.parse(fs.readFileSync(path.join(REPO_ROOT, 'serverless.yml'), 'utf8')) as ServerlessDoc;
+    // The stack's own buckets (createBuckets): raw chunks in one, finished files in the other.
     const captureBucket = opts.captureBucket ?? 'chime-recording-local-capture';
-    const concatenationBucket = opts.concatenationBucket ?? captureBucket;
+    const concatenationBucket = opts.concatenationBucket ?? 'chime-recording-local-recordings';
     const tableName = `chime-recording-${stage}-recordings`;
     const machineName = `chime-recording-${stage}-recording`;
 
@@ -184,6 +197,8 @@ export class LocalCloud {
     for (const bucket of new Set([captureBucket, concatenationBucket])) {
       await this.createBucket(bucket, { captureSink: bucket === captureBucket, concatenationSink: bucket === concatenationBucket });
     }
+    // As resources/buckets.yml sets the created concatenation bucket (not one that holds chunks too).
+    if (concatenationBucket !== captureBucket) await this.sendEventsToEventBridge(concatenationBucket);
 
     const stateMachineArn = `arn:aws:states:${this.ctx.region}:${this.ctx.account}:stateMachine:${machineName}`;
     // The environment serverless.yml gives the functions, as a deploy with the stack's own buckets
@@ -224,9 +239,11 @@ export class LocalCloud {
     }
 
     for (const spec of this.lambda.specs.values()) {
-      spec.eventRules.forEach((rule, i) =>
-        this.bus.addRule({ name: `${spec.name}-rule-${i + 1}`, pattern: rule.pattern, retryPolicy: rule.retryPolicy, target: (event) => this.lambda.invoke(spec.name, event) }),
-      );
+      spec.eventRules.forEach((rule, i) => {
+        const name = `${spec.name}-rule-${i + 1}`;
+        const pattern = resolveStackValue(stack, rule.pattern, `functions.${spec.name}.events[${i}].eventBridge.pattern`) as Pattern;
+        this.bus.addRule({ name, pattern, retryPolicy: rule.retryPolicy, target: (event) => this.lambda.invoke(spec.name, event) });
+      });
     }
 
     const machine = doc.stepFunctions?.stateMachines?.recording;
@@ -236,6 +253,16 @@ export class LocalCloud {
     this.stepFunctions.createStateMachine(machineName, definition, '');
     this.api.deploy(stage);
     return { stateMachineArn, tableName, captureBucket, concatenationBucket, apiUrl: `${this.endpoint}/${stage}` };
+  }
+
+  /** Turns on the bucket's Object Created (and other) events to EventBridge, as a user or the stack would. */
+  async sendEventsToEventBridge(bucket: string): Promise<void> {
+    const s3 = new S3Client(this.clientConfig());
+    try {
+      await s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: bucket, NotificationConfiguration: { EventBridgeConfiguration: {} } }));
+    } finally {
+      s3.destroy();
+    }
   }
 
   /** Creates a bucket granting the media pipelines service what its roles need (as a user would set it up). */

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { RecordingSummary } from '../functions/cleanup/cleanup';
 import type { BusEvent } from './core/bus';
 import type { LocalRequest } from './core/service';
 import { LocalCloud, type Deployment, type LocalCloudOptions } from './cloud';
@@ -73,6 +74,13 @@ export function statesEntered(e: Execution): string[] {
 
 export function output<T = Record<string, unknown>>(e: Execution): T {
   return JSON.parse(e.output ?? 'null') as T;
+}
+
+/** What Cleanup answered (the execution's output when it succeeded; a failed one keeps it in its history). */
+export function cleanupSummary(e: Execution): RecordingSummary {
+  const exited = e.history.findLast((ev) => ev.type.endsWith('StateExited') && (ev.stateExitedEventDetails as { name: string }).name === 'Cleanup');
+  if (!exited) throw new Error(`execution ${e.name} never finished Cleanup`);
+  return (JSON.parse((exited.stateExitedEventDetails as { output: string }).output) as { cleanup: RecordingSummary }).cleanup;
 }
 
 /** Resolves once the execution has entered the named state (rejects if it ends first). */

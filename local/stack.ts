@@ -56,6 +56,11 @@ export function stackEnvironment(stack: LocalStack, doc = readServerless(stack.r
   return env;
 }
 
+/** Any part of serverless.yml (an event pattern, say), resolved for the local deployment. */
+export function resolveStackValue(stack: LocalStack, node: unknown, where: string, doc = readServerless(stack.root)): unknown {
+  return new Resolver(stack, doc).value(node, where);
+}
+
 const NO_VALUE = Symbol('AWS::NoValue');
 
 class Resolver {

@@ -40,6 +40,8 @@ export interface RecordingView {
   meetingEndedAt?: string;
   endReason?: string;
   artifacts: string[];
+  /** What cleanup could not delete, with AWS's refusal: still running, for someone to look at. */
+  notDeleted?: Record<string, string>;
   error?: { error: string; cause: string };
 }
 
@@ -136,6 +138,7 @@ function view(id: string, e: DescribeExecutionCommandOutput, rec: RecordingRecor
     meetingEndedAt: own?.meetingEndedAt,
     endReason: own?.endReason,
     artifacts: own?.artifacts ?? summary.artifacts ?? [],
+    notDeleted: own?.notDeleted ?? summary.notDeleted,
     error: e.status === 'SUCCEEDED' || e.status === 'RUNNING' ? undefined : (own?.error ?? { error: e.error ?? e.status ?? 'FAILED', cause: e.cause ?? '' }),
   };
 }

@@ -1,23 +1,25 @@
-import { GetMediaPipelineCommand, type ChimeSDKMediaPipelinesClient } from '@aws-sdk/client-chime-sdk-media-pipelines';
+import type { ChimeSDKMediaPipelinesClient } from '@aws-sdk/client-chime-sdk-media-pipelines';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { concatenationFailed, concatenationStopped } from '../lib/concatenation';
+import { settleConcatenation, type Settlement } from '../lib/concatenation';
+import { pipelineState } from '../lib/pipelines';
 import { ConcatenationTimedOut } from '../lib/errors';
 import type { MeetingRef, PipelineRef, Plan } from '../lib/schemas';
 import { updateRecord, type RecordingStore } from '../lib/store';
 
 /**
  * Runs as `lambda:invoke.waitForTaskToken`: stores the token (and where the files go) where the
- * meeting-event handler finds them, then checks the pipeline once, because its stop may have come
- * before the token was stored. The pipeline's chime:MediaPipelineDeleted resumes the execution; the
- * state machine re-enters this step when its TimeoutSeconds passes without a callback (the safety net
- * for a lost event), and the plan's maxChecks bounds that loop, so a concatenation that never finishes
- * (a known field failure) is reported instead of waited on forever.
+ * meeting-event handler finds them, then checks the pipeline once, because its end may have come
+ * before the token was stored (or may never be announced: functions/lib/concatenation.ts). The state
+ * machine re-enters this step when its TimeoutSeconds passes without a callback; each re-check also
+ * accepts files already written by a concatenation that still says InProgress, and the plan's maxChecks
+ * bounds the loop, so a concatenation that never finishes (a known field failure) is reported instead of
+ * waited on forever.
  */
 export async function awaitConcatenation(
   deps: { pipelines: ChimeSDKMediaPipelinesClient; s3: S3Client; sfn: SFNClient; store: RecordingStore },
   input: { taskToken: string; checkEnteredAt: string; plan: Plan; chimeMeeting: MeetingRef; concatenationPipeline: PipelineRef },
-): Promise<{ outcome: string; checks: number }> {
+): Promise<{ outcome: Settlement; checks: number }> {
   const { taskToken, plan, chimeMeeting, concatenationPipeline } = input;
   const pipelineId = concatenationPipeline.mediaPipelineId;
   const rec = await updateRecord(
@@ -28,20 +30,11 @@ export async function awaitConcatenation(
     { count: { counter: 'concatenationChecks', enteredAt: input.checkEnteredAt } },
   );
   const checks = rec.concatenationChecks ?? 1;
-  const out = await deps.pipelines.send(new GetMediaPipelineCommand({ MediaPipelineId: pipelineId }));
-  const status = out.MediaPipeline?.MediaConcatenationPipeline?.Status ?? 'Unknown';
-  if (status === 'Failed') {
-    await concatenationFailed(deps.sfn, taskToken, pipelineId);
-    return { outcome: 'failed', checks };
+  const state = await pipelineState(deps.pipelines, pipelineId);
+  const target = { pipelineId, bucket: plan.concatenation.bucket, prefix: plan.concatenation.prefix, checks };
+  const outcome = await settleConcatenation(deps, taskToken, target, state, { recheck: checks > 1 });
+  if (outcome === 'waiting' && checks > plan.concatenation.maxChecks) {
+    throw new ConcatenationTimedOut(`concatenation pipeline ${pipelineId} is still running after ${checks - 1} checks and has written no files; the raw chunks are kept under the capture prefix`);
   }
-  if (status === 'Stopped') {
-    const outcome = await concatenationStopped(deps, taskToken, { pipelineId, bucket: plan.concatenation.bucket, prefix: plan.concatenation.prefix, checks });
-    return { outcome, checks };
-  }
-  if (checks > plan.concatenation.maxChecks) {
-    throw new ConcatenationTimedOut(
-      `concatenation pipeline ${pipelineId} is still ${status} after ${checks - 1} checks; the raw chunks are kept under the capture prefix`,
-    );
-  }
-  return { outcome: 'waiting', checks };
+  return { outcome, checks };
 }

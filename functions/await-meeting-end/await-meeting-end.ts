@@ -1,5 +1,6 @@
 import { GetMeetingCommand, type ChimeSDKMeetingsClient } from '@aws-sdk/client-chime-sdk-meetings';
-import { GetMediaPipelineCommand, type ChimeSDKMediaPipelinesClient } from '@aws-sdk/client-chime-sdk-media-pipelines';
+import type { ChimeSDKMediaPipelinesClient } from '@aws-sdk/client-chime-sdk-media-pipelines';
+import { pipelineState } from '../lib/pipelines';
 import { MeetingNeverEnded, isNotFound } from '../lib/errors';
 import { completeToken, failToken, meetingEnded, type MeetingEndDeps } from '../lib/meeting-end';
 import type { MeetingRef, PipelineRef, Plan } from '../lib/schemas';
@@ -33,7 +34,7 @@ export async function awaitMeetingEnd(
     await meetingEnded(deps, chimeMeeting.meetingId, 'MeetingEnded', deps.now());
     return { outcome: 'meeting-gone' };
   }
-  const status = await captureStatus(deps.pipelines, capturePipeline.mediaPipelineId);
+  const status = await pipelineState(deps.pipelines, capturePipeline.mediaPipelineId);
   if (status === 'Failed') {
     await failToken(deps.sfn, taskToken, 'PipelineFailed', `capture pipeline ${capturePipeline.mediaPipelineId} failed while the meeting ran`);
     return { outcome: 'capture-failed' };
@@ -49,14 +50,4 @@ export async function awaitMeetingEnd(
     return { outcome: 'ended-empty-meeting' };
   }
   return { outcome: 'waiting' };
-}
-
-async function captureStatus(pipelines: ChimeSDKMediaPipelinesClient, id: string): Promise<string> {
-  try {
-    const out = await pipelines.send(new GetMediaPipelineCommand({ MediaPipelineId: id }));
-    return out.MediaPipeline?.MediaCapturePipeline?.Status ?? 'Unknown';
-  } catch (err) {
-    if (isNotFound(err)) return 'Gone';
-    throw err;
-  }
 }

@@ -1,7 +1,7 @@
 import { DeleteMeetingCommand, type ChimeSDKMeetingsClient } from '@aws-sdk/client-chime-sdk-meetings';
 import { DeleteMediaPipelineCommand, type ChimeSDKMediaPipelinesClient } from '@aws-sdk/client-chime-sdk-media-pipelines';
 import { DeleteObjectsCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
-import { ServiceBusy, deleteIfExists } from '../lib/errors';
+import { ServiceBusy, awsErrorName, deleteIfExists } from '../lib/errors';
 import { captureStillRunning } from '../lib/meeting-end';
 import type { MeetingRef, PipelineRef, Plan } from '../lib/schemas';
 import { updateRecord, type RecordingStore } from '../lib/store';
@@ -12,7 +12,7 @@ export interface CleanupInput {
   capturePipeline?: PipelineRef;
   livePipeline?: PipelineRef;
   concatenationPipeline?: PipelineRef;
-  concatenationStatus?: { artifacts: string[] };
+  concatenationStatus?: { artifacts: string[]; stillRunning?: true };
   error?: { Error: string; Cause?: string };
   /** How the meeting ended, when AwaitMeetingEnd completed. */
   meetingEnd?: { reason: string };
@@ -29,6 +29,12 @@ export interface RecordingSummary {
   /** What cleanup stopped or deleted, e.g. "capture-pipeline:<id>" (already-gone resources are not listed). */
   deleted: string[];
   rawChunksDeleted: number;
+  /**
+   * What cleanup asked to delete and AWS refused for good, with its error: a concatenation pipeline the
+   * recording gave up on may refuse deletion (ConflictException, local/core/behaviours.ts) and then
+   * stops, or not, on its own; it is reported here, not retried.
+   */
+  notDeleted?: Record<string, string>;
   /** Raw chunks S3 refused to delete (keepRawChunks false), by its error code; they stay under the capture prefix. */
   rawChunksNotDeleted?: Record<string, number>;
   error?: { error: string; cause: string };
@@ -55,20 +61,27 @@ export async function cleanup(
   const captureGone = ended !== undefined && (!captureStillRunning(ended) || endedByConcatenation);
   const meetingGone = ended === 'MeetingEnded' || (endedByConcatenation && chimeMeeting?.created === true);
   const targets: Array<[string, () => Promise<unknown>]> = [];
+  const notDeleted: Record<string, string> = {};
   const pipeline = (kind: string, id: string): [string, () => Promise<unknown>] => [`${kind}:${id}`, () => deps.pipelines.send(new DeleteMediaPipelineCommand({ MediaPipelineId: id }))];
   if (capturePipeline?.mediaPipelineId && !captureGone) targets.push(pipeline('capture-pipeline', capturePipeline.mediaPipelineId));
   if (livePipeline?.mediaPipelineId && !meetingGone) targets.push(pipeline('live-pipeline', livePipeline.mediaPipelineId));
-  // A concatenation stops itself when done; one the recording gave up on (timed out, stuck) would keep
-  // holding an active-pipeline slot.
+  // A concatenation stops itself when done; one the recording gave up on (timed out, stuck), or one that
+  // wrote its files and still says InProgress, would keep holding an active-pipeline slot.
   const concatenationId = input.concatenationPipeline?.mediaPipelineId;
-  if (concatenationId && error) targets.push(pipeline('concatenation-pipeline', concatenationId));
+  if (concatenationId && (error || input.concatenationStatus?.stillRunning)) {
+    const [name, del] = pipeline('concatenation-pipeline', concatenationId);
+    targets.push([name, () => del().catch((err: unknown) => {
+      if (awsErrorName(err) !== 'ConflictException') throw err;
+      notDeleted[name] = `ConflictException: ${(err as Error).message}`;
+    })]);
+  }
   if (chimeMeeting?.created && !meetingGone) {
     targets.push([`meeting:${chimeMeeting.meetingId}`, () => deps.meetings.send(new DeleteMeetingCommand({ MeetingId: chimeMeeting.meetingId }))]);
   }
   const outcomes = await Promise.allSettled(targets.map(([, del]) => deleteIfExists(del())));
   const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
   if (failed) throw failed.reason;
-  const deleted = targets.filter((_, i) => (outcomes[i] as PromiseFulfilledResult<boolean>).value).map(([name]) => name);
+  const deleted = targets.filter(([name], i) => (outcomes[i] as PromiseFulfilledResult<boolean>).value && !(name in notDeleted)).map(([name]) => name);
   const artifacts = error ? [] : (input.concatenationStatus?.artifacts ?? []);
   const raw = !plan.keepRawChunks && artifacts.length > 0 ? await deletePrefix(deps.s3, plan.capture.bucket, plan.capture.prefix) : { deleted: 0, refused: {} };
   const summary: RecordingSummary = {
@@ -80,12 +93,13 @@ export async function cleanup(
     concatenationPipelineId: input.concatenationPipeline?.mediaPipelineId,
     artifacts,
     deleted,
+    notDeleted: Object.keys(notDeleted).length > 0 ? notDeleted : undefined,
     rawChunksDeleted: raw.deleted,
     rawChunksNotDeleted: Object.keys(raw.refused).length > 0 ? raw.refused : undefined,
     error: error ? { error: error.Error, cause: error.Cause ?? '' } : undefined,
   };
   if (chimeMeeting) {
-    await updateRecord(deps.store, chimeMeeting.meetingId, plan.executionId, { status: summary.status, artifacts, error: summary.error, taskToken: '', concatenationTaskToken: '' });
+    await updateRecord(deps.store, chimeMeeting.meetingId, plan.executionId, { status: summary.status, artifacts, error: summary.error, notDeleted: summary.notDeleted, taskToken: '', concatenationTaskToken: '' });
   }
   return summary;
 }

@@ -13,7 +13,7 @@ const Input = z.object({
   capturePipeline: z.optional(PipelineRef),
   livePipeline: z.optional(PipelineRef),
   concatenationPipeline: z.optional(PipelineRef),
-  concatenationStatus: z.optional(z.object({ artifacts: z.array(z.string()) })),
+  concatenationStatus: z.optional(z.object({ artifacts: z.array(z.string()), stillRunning: z.optional(z.literal(true)) })),
   error: z.optional(z.object({ Error: z.string(), Cause: z.optional(z.string()) })),
   meetingEnd: z.optional(z.object({ reason: z.string() })),
 });

@@ -47,13 +47,16 @@ export interface RecordingRecord {
   concatenationChecksEnteredAt?: string;
   artifacts?: string[];
   error?: { error: string; cause: string };
+  /** What Cleanup could not delete, with AWS's refusal (see RecordingSummary.notDeleted). */
+  notDeleted?: Record<string, string>;
   createdAt: string;
   updatedAt: string;
 }
 
 const ACTIVE = ['RECORDING', 'CONCATENATING'];
-/** The table's global secondary index on executionName (serverless.yml declares it). */
+/** The table's global secondary indexes (serverless.yml declares them). */
 export const BY_EXECUTION_NAME = 'byExecutionName';
+export const BY_CONCATENATION_PIPELINE = 'byConcatenationPipeline';
 
 /**
  * The recordings table as the functions reach it. The operations are plain functions over it rather than
@@ -76,13 +79,29 @@ export async function getRecord(store: RecordingStore, meetingId: string): Promi
  * undefined before the execution has claimed its meeting, or after another recording of the same
  * meeting replaced the item.
  */
-export async function findRecordByExecution(store: RecordingStore, executionName: string): Promise<RecordingRecord | undefined> {
+export function findRecordByExecution(store: RecordingStore, executionName: string): Promise<RecordingRecord | undefined> {
+  return findBy(store, BY_EXECUTION_NAME, 'executionName', executionName);
+}
+
+/**
+ * The item of the recording whose concatenation pipeline this is: what an event about a concatenation
+ * (which need not carry the meeting's id) or an output file (named after the pipeline) leads to.
+ */
+export async function findRecordByConcatenation(store: RecordingStore, pipelineId: string): Promise<RecordingRecord | undefined> {
+  // The index (keys only) may lag the table (GSI reads are eventually consistent): it leads to the meeting,
+  // and the item itself is read consistently; a stale hit fails the caller's own pipeline-id check.
+  const hit = await findBy(store, BY_CONCATENATION_PIPELINE, 'concatenationPipelineId', pipelineId);
+  return hit && getRecord(store, hit.meetingId);
+}
+
+async function findBy(store: RecordingStore, index: string, attribute: string, value: string): Promise<RecordingRecord | undefined> {
   const out = await store.db.send(
     new QueryCommand({
       TableName: store.table,
-      IndexName: BY_EXECUTION_NAME,
-      KeyConditionExpression: 'executionName = :name',
-      ExpressionAttributeValues: toItem({ ':name': executionName }),
+      IndexName: index,
+      KeyConditionExpression: '#k = :v',
+      ExpressionAttributeNames: { '#k': attribute },
+      ExpressionAttributeValues: toItem({ ':v': value }),
       Limit: 1,
     }),
   );

@@ -20,6 +20,78 @@ export interface BehaviourSpec {
 }
 
 export const BEHAVIOURS = {
+  'concatenation-completion-event': {
+    question: "Whether a concatenation pipeline's chime:MediaPipelineDeleted event (sent when it stops) carries the meeting's id: the event samples all do, but a concatenation's source is a capture pipeline, not a meeting, and nobody documents what it sends.",
+    variants: {
+      'with-meeting-id': 'sent, with meetingId and externalMeetingId as in the samples',
+      'without-meeting-id': 'sent, with mediaPipelineId but no meetingId or externalMeetingId',
+      'not-sent': 'no event when a concatenation stops',
+    },
+    default: 'with-meeting-id',
+    pessimistic: 'not-sent',
+    sources: ['https://docs.aws.amazon.com/chime-sdk/latest/dg/media-pipe-events.html', 'https://github.com/aws/aws-sdk-js/issues/4485'],
+  },
+  'stopped-pipeline-lookup': {
+    question: 'What GetMediaPipeline answers once a pipeline (capture or concatenation) has stopped: the status enum has Stopped, the error list has NotFoundException, and nothing says for how long a stopped pipeline stays visible.',
+    variants: {
+      'stopped-for-a-while': 'Stopped for five minutes, then NotFoundException',
+      'not-found': 'NotFoundException as soon as it stops',
+    },
+    default: 'stopped-for-a-while',
+    pessimistic: 'not-found',
+    sources: ['https://docs.aws.amazon.com/chime-sdk/latest/APIReference/API_media-pipelines-chime_GetMediaPipeline.html', 'botocore chime-sdk-media-pipelines GetMediaPipeline errors'],
+  },
+  'concatenation-end-status': {
+    question: 'Whether a concatenation that has written its files always stops: users report concatenations showing InProgress for days (amazon-chime-sdk-js#2970) with files present or not.',
+    variants: {
+      stops: 'writes its files, then stops (Stopped, and its chime:MediaPipelineDeleted)',
+      'stays-in-progress': 'writes its files, then stays InProgress, sending no further event',
+    },
+    default: 'stops',
+    pessimistic: 'stays-in-progress',
+    sources: ['https://github.com/aws/amazon-chime-sdk-js/issues/2970', 'https://github.com/aws/amazon-chime-sdk-js/issues/2649'],
+  },
+  'concatenation-deletion': {
+    question: "What DeleteMediaPipeline does to a concatenation pipeline: the guide says it deletes capture and live connector pipelines, the model lists ConflictException, and a user reports it 'seems not to work'.",
+    variants: {
+      conflict: 'refused with ConflictException (409)',
+      'accepted-keeps-running': 'answers 204 and the concatenation runs on as if nothing happened',
+      stops: 'answers 204 and the concatenation stops like a deleted capture',
+    },
+    default: 'conflict',
+    pessimistic: 'accepted-keeps-running',
+    sources: ['https://docs.aws.amazon.com/chime-sdk/latest/dg/stop-pipe-best-practices.html', 'botocore chime-sdk-media-pipelines DeleteMediaPipeline errors', 'https://github.com/aws/amazon-chime-sdk-js/issues/2528'],
+  },
+  'role-propagation': {
+    question: 'How creating a media pipeline fails while a service-linked role created moments ago propagates through IAM: neither the wording of the refusal nor how long it lasts is documented.',
+    variants: {
+      none: 'the new role works at once',
+      'refused-for-a-while': 'ForbiddenException, worded differently each time (never the same text), for a random time up to three minutes after the role was created',
+    },
+    default: 'none',
+    pessimistic: 'refused-for-a-while',
+    sources: ['https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot.html#troubleshoot_general_eventual-consistency', 'https://docs.aws.amazon.com/chime-sdk/latest/dg/create-pipeline.html'],
+  },
+  'pipeline-interruptions': {
+    question: 'When a media pipeline sends chime:MediaPipelineTemporaryFailure and chime:MediaPipelineResumed: the guide lists the events with one-line descriptions and nothing on when they come (the newest copy no longer lists Resumed).',
+    variants: {
+      none: 'no temporary failure',
+      'temporary-failure-then-resumed': "a minute into each capture, chime:MediaPipelineTemporaryFailure, and half a minute later chime:MediaPipelineResumed (nothing of the capture lost)",
+    },
+    default: 'none',
+    pessimistic: 'temporary-failure-then-resumed',
+    sources: ['https://docs.aws.amazon.com/chime-sdk/latest/dg/media-pipe-events.html', 'https://github.com/aws/amazon-chime-sdk-js/issues/1777'],
+  },
+  'event-delivery': {
+    question: "How late and in what order Chime's events reach EventBridge rules: delivery is best effort and 'might be delivered out of order of occurrence', with no bound given.",
+    variants: {
+      prompt: 'each event delivered at once, in order',
+      'late-and-out-of-order': 'each event delivered up to 30 simulated seconds late, so events overtake each other',
+    },
+    default: 'prompt',
+    pessimistic: 'late-and-out-of-order',
+    sources: ['https://docs.aws.amazon.com/chime-sdk/latest/dg/mtgs-sdk-notifications.html', 'https://docs.aws.amazon.com/chime-sdk/latest/dg/using-events.html'],
+  },
   'eventbridge-retry-delay': {
     question: "How long EventBridge waits between retries of a failed delivery: the retry policy page says only 'exponential back off and jitter' (by default up to 185 times in 24 hours).",
     variants: {

@@ -70,7 +70,7 @@ export class EventBus {
     private readonly clock: SimClock,
     private readonly account: string,
     private readonly region: string,
-    private readonly behaviours: Pick<Behaviours, 'eventbridge-retry-delay'> = { 'eventbridge-retry-delay': 'seconds' },
+    private readonly behaviours: Pick<Behaviours, 'eventbridge-retry-delay' | 'event-delivery'> = { 'eventbridge-retry-delay': 'seconds', 'event-delivery': 'prompt' },
   ) {}
 
   addRule(rule: Rule): void {
@@ -136,9 +136,15 @@ export class EventBus {
     for (const e of previouslyHeld) this.deliver(e);
   }
 
+  /**
+   * Hands the event to every matching rule. Delivery is best effort and may come out of order (behaviour
+   * event-delivery: up to 30 simulated seconds late, so events overtake each other).
+   */
   private deliver(event: BusEvent): void {
+    const late = this.behaviours['event-delivery'] === 'late-and-out-of-order';
     for (const rule of this.rules) {
-      if (matchesPattern(event, rule.pattern)) this.track(this.invoke(rule, event));
+      if (!matchesPattern(event, rule.pattern)) continue;
+      this.track(late ? this.clock.sleep(Math.random() * 30_000).then(() => this.invoke(rule, event)) : this.invoke(rule, event));
     }
   }
 

@@ -31,7 +31,8 @@ export interface BucketInfo {
 /** What the S3 emulator offers other emulators. */
 export interface S3Internal {
   bucket(name: string): BucketInfo | undefined;
-  putObject(bucket: string, key: string, body: Buffer | string, contentType?: string): Promise<void>;
+  /** `requester`: who the bucket's events name as writer (the account, or another service's principal). */
+  putObject(bucket: string, key: string, body: Buffer | string, contentType?: string, requester?: string): Promise<void>;
   getObject(bucket: string, key: string): Promise<Buffer | undefined>;
   listKeys(bucket: string, prefix: string): Promise<string[]>;
   /** Where the object lives on disk (for users to open it). */

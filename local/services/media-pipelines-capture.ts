@@ -12,6 +12,8 @@ import type { CaptureArtifacts, ConcatenationArtifact } from './media-pipelines-
  * they stand for; meeting-events chunks are real JSON lines.
  */
 export const CHUNK_MS = 5_000;
+/** The requester S3's events name for what media pipelines write. */
+const WRITER = 'mediapipelines.chime.amazonaws.com';
 
 export interface S3Location {
   bucket: string;
@@ -106,7 +108,7 @@ export class CaptureRecorder {
     this.forget();
     this.writing = this.writing.then(async () => {
       try {
-        for (const o of objects) await this.s3.putObject(this.target.sink.bucket, o.key, o.body, contentType(o.key));
+        for (const o of objects) await this.s3.putObject(this.target.sink.bucket, o.key, o.body, contentType(o.key), WRITER);
       } catch (err) {
         this.onWriteError(err);
       }
@@ -233,7 +235,7 @@ export async function writeConcatenation(s3: S3Internal, capture: S3Location, pl
       if (body) parts.push(body);
     }
     const key = `${root}/${CONCATENATED[plan.artifact].output(pipelineId)}`;
-    await s3.putObject(destination.bucket, key, Buffer.concat(parts), contentType(key));
+    await s3.putObject(destination.bucket, key, Buffer.concat(parts), contentType(key), WRITER);
     written.push(key);
   }
   return written;

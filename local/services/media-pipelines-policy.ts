@@ -37,11 +37,15 @@ interface Statement {
   Condition?: Record<string, Record<string, unknown>>;
 }
 
-/** The grants (of those asked for) the bucket policy does not give the media pipelines service. */
-export function missingGrants(bucket: BucketInfo, grants: Grant[], request: RequestContext): Grant[] {
+/**
+ * The grants (of those asked for) the bucket policy does not give the media pipelines service, or the
+ * given IAM role when the pipeline acts as one (a capture's SinkIamRoleArn).
+ */
+export function missingGrants(bucket: BucketInfo, grants: Grant[], request: RequestContext, as?: { role: string }): Grant[] {
   const statements = parseStatements(bucket.policy);
+  const names = as ? (principal: unknown) => namesRole(principal, as.role) : namesService;
   return grants.filter((grant) => {
-    const applies = statements.filter((s) => appliesTo(s, grant, request));
+    const applies = statements.filter((s) => appliesTo(s, grant, request, names));
     return applies.some((s) => s.Effect === 'Deny') || !applies.some((s) => s.Effect === 'Allow');
   });
 }
@@ -71,8 +75,8 @@ function parseStatements(policy: string | undefined): Statement[] {
   return list.filter((s): s is Statement => !!s && typeof s === 'object');
 }
 
-function appliesTo(s: Statement, grant: Grant, request: RequestContext): boolean {
-  const principal = s.Principal !== undefined ? namesService(s.Principal) : s.NotPrincipal !== undefined ? !namesService(s.NotPrincipal) : false;
+function appliesTo(s: Statement, grant: Grant, request: RequestContext, names: (principal: unknown) => boolean): boolean {
+  const principal = s.Principal !== undefined ? names(s.Principal) : s.NotPrincipal !== undefined ? !names(s.NotPrincipal) : false;
   const action = s.Action !== undefined ? anyMatch(s.Action, grant.action, true) : s.NotAction !== undefined ? !anyMatch(s.NotAction, grant.action, true) : false;
   const resource = s.Resource !== undefined ? anyMatch(s.Resource, grant.resource, false) : s.NotResource !== undefined ? !anyMatch(s.NotResource, grant.resource, false) : false;
   return principal && action && resource && conditionsHold(s.Condition, request);
@@ -83,6 +87,14 @@ function namesService(principal: unknown): boolean {
   if (!principal || typeof principal !== 'object') return false;
   const p = principal as Record<string, unknown>;
   return strings(p.AWS).includes('*') || strings(p.Service).includes(MEDIA_PIPELINES_PRINCIPAL);
+}
+
+/** A principal naming the role: its ARN, its account (`arn:aws:iam::<account>:root` or the bare id), or anyone. */
+function namesRole(principal: unknown, roleArn: string): boolean {
+  if (principal === '*') return true;
+  if (!principal || typeof principal !== 'object') return false;
+  const account = roleArn.split(':')[4] ?? '';
+  return strings((principal as Record<string, unknown>).AWS).some((p) => p === '*' || p === roleArn || p === account || p === `${roleArn.split(':role/')[0]}:root`);
 }
 
 function anyMatch(patterns: unknown, value: string, ignoreCase: boolean): boolean {

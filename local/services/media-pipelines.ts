@@ -30,19 +30,32 @@ import {
 export const SERVICE_LINKED_ROLE = 'AWSServiceRoleForAmazonChimeSDKMediaPipelines';
 /** A concatenation's source capture pipeline must be younger than this. */
 const CONCATENATION_SOURCE_MAX_AGE_MS = 30 * 24 * 60 * 60_000;
+/** How long a pipeline that stopped stays visible when it does (behaviour stopped-pipeline-lookup). */
+const STOPPED_VISIBLE_MS = 5 * 60_000;
+/** Plausible refusals while a new service-linked role propagates (behaviour role-propagation). */
+const PROPAGATION_REFUSALS = [
+  'Access denied.',
+  'User is not authorized to perform this operation.',
+  'Insufficient permission to create the media pipeline.',
+  'The request could not be authorized at this time.',
+  'Forbidden.',
+];
 
 export interface MediaPipelineOptions {
   /** Simulated ms from creation to InProgress (default 2000). */
   startDelayMs?: number;
   /** Simulated ms a deleted pipeline spends Stopping (default 1000). */
   stopDelayMs?: number;
-  /** Simulated ms after the service-linked role's creation during which creation still fails (IAM propagation; default 0). */
+  /**
+   * Simulated ms after the service-linked role's creation during which creation is refused, when the
+   * role-propagation behaviour is refused-for-a-while (default: a random time up to three minutes).
+   */
   rolePropagationMs?: number;
   /** Active pipelines per region; default 100 in us-east-1 and 10 elsewhere. */
   activePipelineLimit?: number;
   /** Simulated ms a concatenation spends per chunk it joins (default 200). */
   concatenationMsPerChunk?: number;
-  /** Known field failure: concatenations stay InProgress forever. */
+  /** Known field failure: concatenations stay InProgress forever, writing nothing. */
   concatenationStuck?: boolean;
   /** Known field failure: a capture's last (partial) chunk is never written. */
   dropLastChunk?: boolean;
@@ -90,6 +103,8 @@ interface Base {
   fields: JsonObject;
   fingerprint: string;
   deleted: boolean;
+  /** When it stopped (simulated): GetMediaPipeline may stop finding it some time later (behaviour stopped-pipeline-lookup). */
+  stoppedAt?: number;
   failureReason?: string;
   timer?: SimTimer;
   meetingId: string;
@@ -138,6 +153,8 @@ export class MediaPipelinesService implements Service {
   private readonly tokens = new Map<string, string>();
   private nextSeq = 0;
   private ticker?: SimTimer;
+  /** Per service-linked role creation time: how long creation is refused while it propagates. */
+  private readonly propagation = new Map<number, number>();
   private readonly observe = (event: BusEvent) => this.onMeetingEvent(event);
 
   constructor(
@@ -202,7 +219,7 @@ export class MediaPipelinesService implements Service {
       case 'ListMediaPipelines':
       case 'ListMediaCapturePipelines': {
         const captures = operation === 'ListMediaCapturePipelines';
-        const listed = [...this.pipelines.values()].filter((p) => !p.deleted && p.region === req.region && (!captures || p.kind === 'capture'));
+        const listed = [...this.pipelines.values()].filter((p) => this.listed(p) && p.region === req.region && (!captures || p.kind === 'capture'));
         const { items, nextToken } = page(listed, req.query, `${operation}:${req.region}`, 100);
         const summaries = items.map((p) => ({ MediaPipelineId: p.id, MediaPipelineArn: p.arn }));
         return json(200, { [captures ? 'MediaCapturePipelines' : 'MediaPipelines']: summaries, NextToken: nextToken });
@@ -255,6 +272,10 @@ export class MediaPipelinesService implements Service {
     const arn = pipelineArn(req.region, this.ctx.account, id);
     const sink = parseS3Arn(r.sinkArn, 'SinkArn');
     this.checkBucket(sink.bucket, 'Sink', arn, objectWrite(sink.bucket), { region: meeting.mediaRegion, encryption: !r.sseKms });
+    // With object-level SSE-KMS the pipeline writes as the sink role: "your Amazon S3 bucket must allow
+    // the same actions as the calling IAM identity using the specified IAM role SinkIamRoleArn" (Enabling
+    // object level server-side encryption with AWS KMS key, https://docs.aws.amazon.com/chime-sdk/latest/dg/using-kms-keys-for-encryption.html).
+    if (r.sinkIamRoleArn) this.checkBucket(sink.bucket, 'Sink', arn, objectWrite(sink.bucket), { principal: { role: r.sinkIamRoleArn } });
     const activeCapture = this.meetingPipelines(meeting.meetingId).find((p) => p.kind === 'capture');
     if (activeCapture) throw limitExceeded(`Meeting ${meeting.meetingId} already has an active media capture pipeline (${activeCapture.id}); a meeting can have only one.`);
     this.checkRegionQuota(req.region);
@@ -270,6 +291,10 @@ export class MediaPipelinesService implements Service {
     if (replay) return replay;
     this.checkServiceLinkedRole();
     const meeting = this.sourceMeeting(r.sourceArn, 'Sources[0].ChimeSdkMeetingLiveConnectorConfiguration.Arn');
+    // "You can create one media live connector pipeline per Amazon Chime SDK meeting" (Creating Amazon
+    // Chime SDK media pipelines, https://docs.aws.amazon.com/chime-sdk/latest/dg/media-pipelines.html).
+    const activeLive = this.meetingPipelines(meeting.meetingId).find((p) => p.kind === 'liveConnector');
+    if (activeLive) throw limitExceeded(`Meeting ${meeting.meetingId} already has an active media live connector pipeline (${activeLive.id}); a meeting can have only one.`);
     this.checkRegionQuota(req.region);
     const id = randomUUID();
     const pipeline: LiveConnectorPipeline = { ...this.base(id, pipelineArn(req.region, this.ctx.account, id), req.region, r, meeting), kind: 'liveConnector' };
@@ -392,13 +417,28 @@ export class MediaPipelinesService implements Service {
   // ---- creation checks ----
 
   private checkServiceLinkedRole(): void {
-    const createdAt = this.deps.iam.roleCreatedAt(SERVICE_LINKED_ROLE);
-    const propagating = createdAt !== undefined && this.ctx.clock.now() - createdAt < (this.options.rolePropagationMs ?? 0);
-    if (!this.deps.iam.roleExists(SERVICE_LINKED_ROLE) || propagating) {
+    if (!this.deps.iam.roleExists(SERVICE_LINKED_ROLE)) {
       throw forbidden(
-        `The service-linked role ${SERVICE_LINKED_ROLE} does not exist or cannot be assumed yet. Create it with: aws iam create-service-linked-role --aws-service-name ${MEDIA_PIPELINES_PRINCIPAL}`,
+        `The service-linked role ${SERVICE_LINKED_ROLE} does not exist. Create it with: aws iam create-service-linked-role --aws-service-name ${MEDIA_PIPELINES_PRINCIPAL}`,
       );
     }
+    const createdAt = this.deps.iam.roleCreatedAt(SERVICE_LINKED_ROLE) ?? -Infinity;
+    if (this.ctx.clock.now() - createdAt < this.propagationMs(createdAt)) {
+      // AWS documents neither the wording nor the duration (behaviour role-propagation): a different
+      // text each time, so nothing can come to rely on one.
+      throw forbidden(PROPAGATION_REFUSALS[Math.floor(Math.random() * PROPAGATION_REFUSALS.length)]!);
+    }
+  }
+
+  /** How long a role created at `createdAt` is refused (chosen once per role). */
+  private propagationMs(createdAt: number): number {
+    if (this.ctx.behaviours['role-propagation'] !== 'refused-for-a-while' && !this.options.rolePropagationMs) return 0;
+    let ms = this.propagation.get(createdAt);
+    if (ms === undefined) {
+      ms = this.options.rolePropagationMs ?? Math.random() * 180_000;
+      this.propagation.set(createdAt, ms);
+    }
+    return ms;
   }
 
   private sourceMeeting(arn: string, member: string): { meetingId: string; externalMeetingId?: string; mediaRegion: string } {
@@ -420,16 +460,16 @@ export class MediaPipelinesService implements Service {
    * The bucket must exist, grant the service what it needs and, when it receives objects, be in the
    * meeting's media region and not default to the AWS managed aws/s3 KMS key.
    */
-  private checkBucket(bucket: string, role: 'Sink' | 'Source', pipelineArnValue: string, grants: Grant[], opts: { region?: string; encryption?: boolean } = {}): void {
+  private checkBucket(bucket: string, role: 'Sink' | 'Source', pipelineArnValue: string, grants: Grant[], opts: { region?: string; encryption?: boolean; principal?: { role: string } } = {}): void {
     const info = this.deps.s3.bucket(bucket);
     if (!info) throw badRequest(`S3 Bucket ${bucket} for ${role} does not exist.`);
     if (opts.region && info.region !== opts.region) {
       throw badRequest(`S3 Bucket ${bucket} for ${role} is in ${info.region}; it must be in the meeting's media region ${opts.region}.`);
     }
-    const missing = missingGrants(info, grants, { account: this.ctx.account, sourceArn: pipelineArnValue });
+    const missing = missingGrants(info, grants, { account: this.ctx.account, sourceArn: pipelineArnValue }, opts.principal);
     if (missing.length > 0) {
       const needs = missing.map((g) => `${g.action} on ${g.resource}`).join(', ');
-      throw badRequest(`S3 Bucket policy not valid/present for ${role}: bucket ${bucket} must allow ${MEDIA_PIPELINES_PRINCIPAL} ${needs}.`);
+      throw badRequest(`S3 Bucket policy not valid/present for ${role}: bucket ${bucket} must allow ${opts.principal?.role ?? MEDIA_PIPELINES_PRINCIPAL} ${needs}.`);
     }
     if (opts.encryption && usesAwsManagedKey(info)) {
       throw badRequest(`S3 Bucket ${bucket} for ${role} uses SSE-KMS with the AWS managed key aws/s3, which media pipelines cannot use; use a customer managed KMS key.`);
@@ -451,6 +491,7 @@ export class MediaPipelinesService implements Service {
       p.attendeeId = this.deps.meetings.addAttendee(p.meetingId, `aws:MediaPipeline-${p.id}`).attendeeId;
       this.setStatus(p, 'InProgress');
       this.publish(p, 'chime:MediaPipelineInProgress');
+      if (this.ctx.behaviours['pipeline-interruptions'] === 'temporary-failure-then-resumed') this.interrupt(p);
       if (p.kind === 'capture') {
         const target = { sink: p.sink, meetingId: p.meetingId, externalMeetingId: p.externalMeetingId, mediaRegion: p.mediaRegion, pipelineId: p.id };
         p.recorder = new CaptureRecorder(this.deps.s3, this.deps.meetings, target, p.artifacts, this.ctx.clock.now(), (err) =>
@@ -458,6 +499,15 @@ export class MediaPipelinesService implements Service {
         );
         this.startTicker();
       }
+    });
+  }
+
+  /** A minute in, a temporary failure; half a minute later, resumed (behaviour pipeline-interruptions). */
+  private interrupt(p: MeetingPipeline): void {
+    this.ctx.clock.setTimeout(60_000, () => {
+      if (p.status !== 'InProgress') return;
+      this.publish(p, 'chime:MediaPipelineTemporaryFailure');
+      this.ctx.clock.setTimeout(30_000, () => p.status === 'InProgress' && this.publish(p, 'chime:MediaPipelineResumed'));
     });
   }
 
@@ -495,6 +545,12 @@ export class MediaPipelinesService implements Service {
 
   /** DeleteMediaPipeline / DeleteMediaCapturePipeline. */
   private delete(p: Pipeline): void {
+    if (p.kind === 'concatenation' && ACTIVE.has(p.status)) {
+      // The guide names only capture and live connector pipelines (behaviour concatenation-deletion).
+      const deletion = this.ctx.behaviours['concatenation-deletion'];
+      if (deletion === 'conflict') throw new ServiceError('ConflictException', 409, `Media pipeline ${p.id} is a concatenation pipeline; it stops by itself when it is done.`);
+      if (deletion === 'accepted-keeps-running') return;
+    }
     if (p.status === 'Stopping') return; // already being deleted
     if (!ACTIVE.has(p.status)) {
       p.deleted = true;
@@ -514,6 +570,7 @@ export class MediaPipelinesService implements Service {
     if (p.kind !== 'concatenation') p.attendeeId = undefined;
     this.setStatus(p, 'Stopped');
     p.deleted = deleted;
+    p.stoppedAt = this.ctx.clock.now();
     this.publish(p, 'chime:MediaPipelineDeleted');
     if (p.kind === 'capture') for (const c of this.concatenationsOf(p)) this.scheduleConcatenation(c);
   }
@@ -570,7 +627,8 @@ export class MediaPipelinesService implements Service {
     };
     const write = async (plans: Awaited<ReturnType<typeof planConcatenation>>) => {
       c.outputs = await writeConcatenation(this.deps.s3, capture.sink, plans, c.sink, c.id);
-      if (isRunning(c)) this.stop(c, false);
+      // Behaviour concatenation-end-status: some stay InProgress with their files written.
+      if (isRunning(c) && this.ctx.behaviours['concatenation-end-status'] === 'stops') this.stop(c, false);
     };
     this.ctx.clock.track(plan()).catch(failed);
   }
@@ -582,6 +640,10 @@ export class MediaPipelinesService implements Service {
   }
 
   private publish(p: Pipeline, eventType: string): void {
+    // What a concatenation's events carry is not documented (behaviour concatenation-completion-event).
+    const completion = p.kind === 'concatenation' ? this.ctx.behaviours['concatenation-completion-event'] : 'with-meeting-id';
+    if (completion === 'not-sent' && eventType === 'chime:MediaPipelineDeleted') return;
+    const meeting = completion === 'without-meeting-id' ? {} : { meetingId: p.meetingId, externalMeetingId: p.externalMeetingId };
     this.ctx.bus.put([
       {
         source: 'aws.chime',
@@ -591,8 +653,7 @@ export class MediaPipelinesService implements Service {
           version: '0',
           eventType,
           timestamp: this.ctx.clock.now(),
-          meetingId: p.meetingId,
-          externalMeetingId: p.externalMeetingId,
+          ...meeting,
           mediaPipelineId: p.id,
           mediaRegion: p.mediaRegion,
         },
@@ -604,8 +665,18 @@ export class MediaPipelinesService implements Service {
   private visible(req: LocalRequest, rawId: string | undefined, kind?: MediaPipelineKind): Pipeline {
     const id = checkString('MediaPipelineId', rawId ?? '', GUID);
     const p = this.pipelines.get(id);
-    if (!p || p.deleted || p.region !== req.region || (kind && p.kind !== kind)) throw notFound(`Media pipeline ${id} not found.`);
+    if (!p || !this.listed(p) || p.region !== req.region || (kind && p.kind !== kind)) throw notFound(`Media pipeline ${id} not found.`);
     return p;
+  }
+
+  /**
+   * Deleted pipelines are gone; one that stopped by itself (its meeting ended, a concatenation done) stays
+   * visible as Stopped for a while or not at all (behaviour stopped-pipeline-lookup).
+   */
+  private listed(p: Pipeline): boolean {
+    if (p.deleted) return false;
+    if (p.stoppedAt === undefined) return true;
+    return this.ctx.behaviours['stopped-pipeline-lookup'] === 'stopped-for-a-while' && this.ctx.clock.now() - p.stoppedAt < STOPPED_VISIBLE_MS;
   }
 }
 

@@ -13,9 +13,11 @@ import { S3_NAMESPACE, buildXml, child, list, malformedXml, parseXml, text } fro
  * `<dataDir>/s3/` (see s3-store.ts); each bucket's configuration is `<dataDir>/s3-buckets/<bucket>.json`,
  * read back at startup so buckets, policies and recordings survive restarts.
  *
- * Two deliberate simplifications: a bucket has no default encryption or public access block until one is
- * put (AWS has applied SSE-S3 and Block Public Access to new buckets since 2023), and re-creating an owned
- * bucket is BucketAlreadyOwnedByYou in every region (us-east-1 answers 200 for legacy reasons).
+ * One deliberate simplification: a bucket has no default encryption or public access block until one is
+ * put (AWS has applied SSE-S3 and Block Public Access to new buckets since 2023).
+ *
+ * A bucket whose notification configuration enables EventBridge publishes `Object Created` on the bus for
+ * every object written, through a request or by another service (a capture's chunks), as S3 does.
  */
 const Encryption = z.object({
   algorithm: z.enum(['AES256', 'aws:kms', 'aws:kms:dsse']),
@@ -30,9 +32,12 @@ const BucketRecord = z.object({
   createdAt: z.number(),
   policy: z.optional(z.string()),
   encryption: z.optional(Encryption),
-  /** Lifecycle and public access block documents, kept as the XML the client sent. */
+  /** Lifecycle, public access block and notification documents, kept as the XML the client sent. */
   lifecycle: z.optional(z.string()),
   publicAccessBlock: z.optional(z.string()),
+  notification: z.optional(z.string()),
+  /** Simulated ms from which the bucket's events reach EventBridge (set when a configuration enables it). */
+  eventBridgeFrom: z.optional(z.number()),
 });
 type BucketRecord = z.infer<typeof BucketRecord>;
 
@@ -40,6 +45,7 @@ const SSE_ALGORITHMS: readonly string[] = Encryption.shape.algorithm.options;
 const DEFAULT_CONTENT_TYPE = 'binary/octet-stream';
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$/;
 const MAX_POLICY_BYTES = 20 * 1024;
+const EVENTBRIDGE_ENABLE_DELAY_MS = 5 * 60_000;
 
 /** Query parameters that never select an operation: the SDK's `x-id` hint and presigned-URL signing. */
 const NEUTRAL_PARAM = /^(x-id|X-Amz-[A-Za-z-]+)$/;
@@ -53,6 +59,7 @@ const BUCKET_OPERATIONS = new Map<string, Record<string, string>>([
   ['encryption', { GET: 'GetBucketEncryption', PUT: 'PutBucketEncryption', DELETE: 'DeleteBucketEncryption' }],
   ['lifecycle', { GET: 'GetBucketLifecycleConfiguration', PUT: 'PutBucketLifecycleConfiguration', DELETE: 'DeleteBucketLifecycle' }],
   ['publicAccessBlock', { GET: 'GetPublicAccessBlock', PUT: 'PutPublicAccessBlock', DELETE: 'DeletePublicAccessBlock' }],
+  ['notification', { GET: 'GetBucketNotificationConfiguration', PUT: 'PutBucketNotificationConfiguration' }],
   ['delete', { POST: 'DeleteObjects' }],
 ]);
 const OBJECT_OPERATIONS = new Map([
@@ -130,11 +137,12 @@ export class S3Service implements Service, S3Internal {
     return { name, region: record.region, policy: record.policy, encryption: algorithm ? { algorithm, kmsKeyId } : undefined };
   }
 
-  async putObject(bucket: string, key: string, body: Buffer | string, contentType?: string): Promise<void> {
+  async putObject(bucket: string, key: string, body: Buffer | string, contentType?: string, requester = this.ctx.account): Promise<void> {
     const record = this.requireBucket(bucket);
     const headers = { 'content-type': contentType ?? DEFAULT_CONTENT_TYPE, ...this.encryptionHeaders(record, {}) };
     // Writes made by other emulators (a capture's chunks), outside any request: they hold simulated time too.
-    await this.ctx.clock.track(this.store.put(bucket, key, typeof body === 'string' ? Buffer.from(body) : body, headers, {}, this.ctx.clock.now()));
+    const stored = await this.ctx.clock.track(this.store.put(bucket, key, typeof body === 'string' ? Buffer.from(body) : body, headers, {}, this.ctx.clock.now()));
+    this.objectCreated(this.requireBucket(bucket), stored, requester, 'PutObject');
   }
 
   async getObject(bucket: string, key: string): Promise<Buffer | undefined> {
@@ -194,6 +202,11 @@ export class S3Service implements Service, S3Internal {
         return storedDocument(this.requireBucket(bucket).publicAccessBlock, 'NoSuchPublicAccessBlockConfiguration', 'The public access block configuration was not found', bucket);
       case 'DeletePublicAccessBlock':
         return this.update(bucket, { publicAccessBlock: undefined });
+      case 'PutBucketNotificationConfiguration':
+        return this.putNotification(bucket, readPayload(req).body);
+      case 'GetBucketNotificationConfiguration':
+        // A bucket without one answers an empty configuration (not an error).
+        return { status: 200, headers: { 'content-type': 'application/xml' }, body: this.requireBucket(bucket).notification ?? buildXml({ NotificationConfiguration: { '@_xmlns': S3_NAMESPACE } }) };
       case 'ListObjectsV2':
         return this.listObjects(bucket, req.query);
       case 'DeleteObjects':
@@ -240,7 +253,12 @@ export class S3Service implements Service, S3Internal {
     if (constraint === 'us-east-1' || !REGION.test(region)) {
       throw new ServiceError('InvalidLocationConstraint', 400, 'The specified location-constraint is not valid', { LocationConstraint: constraint ?? '' });
     }
-    if (this.buckets.has(name)) {
+    const owned = this.buckets.get(name);
+    // "Amazon S3 returns this error in all AWS Regions except in the North Virginia Region. For legacy
+    // compatibility, if you re-create an existing bucket that you already own in the North Virginia Region,
+    // Amazon S3 returns 200 OK" (CreateBucket, API reference, BucketAlreadyOwnedByYou).
+    if (owned && owned.region === 'us-east-1' && region === 'us-east-1') return { status: 200, headers: { location: `/${name}` } };
+    if (owned) {
       throw new ServiceError('BucketAlreadyOwnedByYou', 409, 'Your previous request to create the named bucket succeeded and you already own it.', { BucketName: name });
     }
     const record: BucketRecord = { name, region, createdAt: this.ctx.clock.now() };
@@ -366,7 +384,46 @@ export class S3Service implements Service, S3Internal {
     for (const [name, value] of Object.entries(req.headers)) if (name.startsWith('x-amz-meta-')) headers[name] = value;
     const encryption = this.encryptionHeaders(record, req.headers);
     const stored = await this.store.put(bucket, key, payload.body, { ...headers, ...encryption }, payload.checksums, this.ctx.clock.now());
+    this.objectCreated(record, stored, this.ctx.account, 'PutObject');
     return { status: 200, headers: { etag: stored.etag, ...encryption, ...stored.checksums } };
+  }
+
+  /**
+   * Enables or disables EventBridge delivery (the configuration's EventBridgeConfiguration element);
+   * "After you enable EventBridge, it takes around five minutes for the changes to take effect" (Enabling
+   * Amazon EventBridge, S3 User Guide). Other destinations (SNS, SQS, Lambda) are kept but not delivered.
+   */
+  private putNotification(bucket: string, body: Buffer): LocalResponse {
+    const record = this.requireBucket(bucket);
+    const doc = parseXml(body, 'NotificationConfiguration');
+    const enabled = child(doc, 'EventBridgeConfiguration') !== undefined;
+    const eventBridgeFrom = enabled ? (record.eventBridgeFrom ?? this.ctx.clock.now() + EVENTBRIDGE_ENABLE_DELAY_MS) : undefined;
+    return this.update(bucket, { notification: body.toString('utf8'), eventBridgeFrom }, 200);
+  }
+
+  /**
+   * `Object Created` on the bus, in the shape of the S3 User Guide's "EventBridge event message structure"
+   * (test/fixtures/aws-examples): the requester is the account for a request, the service principal when
+   * another service wrote the object.
+   */
+  private objectCreated(record: BucketRecord, stored: StoredObject, requester: string, reason: 'PutObject'): void {
+    if (record.eventBridgeFrom === undefined || this.ctx.clock.now() < record.eventBridgeFrom) return;
+    this.ctx.bus.put([
+      {
+        source: 'aws.s3',
+        'detail-type': 'Object Created',
+        region: record.region,
+        resources: [`arn:aws:s3:::${record.name}`],
+        detail: {
+          version: '0',
+          bucket: { name: record.name },
+          object: { key: stored.key, size: stored.size, etag: stored.etag.replace(/"/g, ''), sequencer: this.ctx.clock.now().toString(16).toUpperCase().padStart(16, '0') },
+          'request-id': newRequestId(),
+          requester,
+          reason,
+        },
+      },
+    ]);
   }
 
   private getObjectRequest(bucket: string, key: string, req: LocalRequest, withBody: boolean): LocalResponse {

@@ -167,7 +167,7 @@ describe('GET /recordings/{id}', () => {
     db.on(QueryCommand).resolves({ Items: [item()] });
     const res = await call('GET', '/recordings/{id}', { id: 'rec-1' });
     expect(res.body).toEqual({ id: 'rec-1', executionArn: executionArn('rec-1'), status: 'RUNNING', phase: 'RECORDING', startedAt: '2026-11-23T09:00:00.000Z', meetingId: 'm-1', capturePipelineId: 'cap-1', artifacts: [] });
-    expect(db.commandCalls(QueryCommand)[0]!.args[0].input).toMatchObject({ IndexName: 'byExecutionName', ExpressionAttributeValues: { ':name': { S: 'rec-1' } } });
+    expect(db.commandCalls(QueryCommand)[0]!.args[0].input).toMatchObject({ IndexName: 'byExecutionName', ExpressionAttributeValues: { ':v': { S: 'rec-1' } } });
   });
 
   it('answers 404 for an unknown or malformed id', async () => {

@@ -26,7 +26,7 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   startCapture: ['chime:CreateMediaCapturePipeline', 'chime:TagResource', 's3:GetBucketPolicy', 'dynamodb:UpdateItem'],
   startLiveConnector: ['chime:CreateMediaLiveConnectorPipeline', 'chime:TagResource', 'secretsmanager:GetSecretValue', 'dynamodb:UpdateItem'],
   awaitMeetingEnd: ['chime:GetMeeting', 'chime:GetMediaPipeline', 'dynamodb:UpdateItem', 'states:SendTaskSuccess', 'states:SendTaskFailure'],
-  meetingEvents: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'states:SendTaskSuccess', 'states:SendTaskFailure', 's3:ListBucket'],
+  meetingEvents: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'chime:GetMediaPipeline', 'states:SendTaskSuccess', 'states:SendTaskFailure', 's3:ListBucket'],
   startConcatenation: ['chime:CreateMediaConcatenationPipeline', 'chime:TagResource', 'chime:DeleteMediaPipeline', 'chime:DeleteMeeting', 's3:GetBucketPolicy', 'dynamodb:UpdateItem'],
   awaitConcatenation: ['chime:GetMediaPipeline', 's3:ListBucket', 'dynamodb:UpdateItem', 'states:SendTaskSuccess', 'states:SendTaskFailure'],
   cleanup: ['chime:DeleteMeeting', 'chime:DeleteMediaPipeline', 's3:ListBucket', 's3:DeleteObject', 'dynamodb:UpdateItem'],

@@ -12,7 +12,7 @@ import {
   ServiceFailureException,
   ThrottledClientException,
 } from '@aws-sdk/client-chime-sdk-media-pipelines';
-import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectsCommand, GetBucketEncryptionCommand, GetBucketLocationCommand, GetBucketPolicyCommand, ListObjectsV2Command, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { marshall } from '@aws-sdk/util-dynamodb';
@@ -298,7 +298,7 @@ describe('MeetingEvents', () => {
 
     // Another pipeline (a concatenation finishing), or a recording already ending: nothing to do.
     sfn.reset();
-    expect(await meetingEvents({ ...deleted, detail: { ...deleted.detail, mediaPipelineId: 'cat-1' } }, ctx)).toEqual({ action: 'ignored: not a running capture' });
+    expect(await meetingEvents({ ...deleted, detail: { ...deleted.detail, mediaPipelineId: 'cat-1' } }, ctx)).toEqual({ action: 'ignored: not our capture or concatenation' });
     db.on(GetItemCommand).resolves({ Item: record({ taskToken: 'tok', meetingEndedAt: 'then' }) });
     expect(await meetingEvents(deleted, ctx)).toEqual({ action: 'ignored: not a running capture' });
     expect(sfn.calls()).toHaveLength(0);
@@ -392,11 +392,32 @@ describe('StartConcatenation, AwaitConcatenation, Cleanup', () => {
     it('gives up on the first entry past concatenation.timeoutMinutes', async () => {
       // timeoutMinutes 20 is two 10-minute checks: the third entry (after two safety-net timeouts) gives up.
       status('InProgress');
+      s3.on(ListObjectsV2Command).resolves({ Contents: [] });
       const bounded = { ...input, plan: plan({ meeting: {}, concatenation: { timeoutMinutes: 20 } }) };
       db.on(UpdateItemCommand).resolves({ Attributes: concatenating({ concatenationChecks: 2 }) });
       expect(await awaitConcatenation(bounded, ctx)).toEqual({ outcome: 'waiting', checks: 2 });
       db.on(UpdateItemCommand).resolves({ Attributes: concatenating({ concatenationChecks: 3 }) });
       expect((await failure(awaitConcatenation(bounded, ctx))).name).toBe('ConcatenationTimedOut');
+    });
+
+    it('on a re-check, takes the files of a concatenation that still says InProgress, for Cleanup to stop it', async () => {
+      status('InProgress');
+      s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'recordings/rec-1/audio/cat-1.mp4' }] });
+      sfn.on(SendTaskSuccessCommand).resolves({});
+      // Its first check does not list: files appear one at a time while it runs.
+      expect(await awaitConcatenation(input, ctx)).toEqual({ outcome: 'waiting', checks: 1 });
+      expect(s3.commandCalls(ListObjectsV2Command)).toHaveLength(0);
+      db.on(UpdateItemCommand).resolves({ Attributes: concatenating({ concatenationChecks: 2 }) });
+      expect(await awaitConcatenation(input, ctx)).toEqual({ outcome: 'succeeded', checks: 2 });
+      expect(successOutput()).toEqual({ checks: 2, artifacts: ['s3://final-bucket/recordings/rec-1/audio/cat-1.mp4'], stillRunning: true });
+    });
+
+    it('takes a pipeline GetMediaPipeline no longer finds as stopped', async () => {
+      pipelines.on(GetMediaPipelineCommand).rejects(new PipelineNotFound({ message: 'gone', ...meta }));
+      s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'recordings/rec-1/audio/cat-1.mp4' }] });
+      sfn.on(SendTaskSuccessCommand).resolves({});
+      expect(await awaitConcatenation(input, ctx)).toEqual({ outcome: 'succeeded', checks: 1 });
+      expect(successOutput()).toEqual({ checks: 1, artifacts: ['s3://final-bucket/recordings/rec-1/audio/cat-1.mp4'] });
     });
   });
 
@@ -406,10 +427,10 @@ describe('StartConcatenation, AwaitConcatenation, Cleanup', () => {
     s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'recordings/rec-1/audio/cat-1.mp4' }] });
     sfn.on(SendTaskSuccessCommand).resolves({});
     sfn.on(SendTaskFailureCommand).resolves({});
-    expect(await meetingEvents(event('chime:MediaPipelineDeleted'), ctx)).toEqual({ action: 'concatenation-stopped: succeeded' });
+    expect(await meetingEvents(event('chime:MediaPipelineDeleted'), ctx)).toEqual({ action: 'concatenation succeeded' });
     expect(successOutput()).toEqual({ checks: 1, artifacts: ['s3://final-bucket/recordings/rec-1/audio/cat-1.mp4'] });
 
-    expect(await meetingEvents(event('chime:MediaPipelinePermanentFailure'), ctx)).toEqual({ action: 'failed-concatenation' });
+    expect(await meetingEvents(event('chime:MediaPipelinePermanentFailure'), ctx)).toEqual({ action: 'concatenation failed' });
     expect(sfn.commandCalls(SendTaskFailureCommand)[0]!.args[0].input).toMatchObject({ taskToken: 'ctok', error: 'PipelineFailed' });
 
     // Before the token is stored (the step's own check sees the stop), or for another pipeline: nothing.
@@ -419,6 +440,48 @@ describe('StartConcatenation, AwaitConcatenation, Cleanup', () => {
     db.on(GetItemCommand).resolves({ Item: concatenating() });
     expect((await meetingEvents(event('chime:MediaPipelineDeleted', 'other-1'), ctx)).action).toMatch(/^ignored/);
     expect(sfn.calls()).toHaveLength(0);
+  });
+
+  it('finds the recording by pipeline id when the end event does not carry the meeting, then reads it consistently', async () => {
+    const event = { 'detail-type': 'Chime Media Pipeline State Change', detail: { eventType: 'chime:MediaPipelineDeleted', mediaPipelineId: 'cat-1', timestamp: 2_000 } };
+    // The keys-only index may lag: the item read through it is what counts.
+    db.on(QueryCommand).resolves({ Items: [marshall({ meetingId: MEETING_ID, concatenationPipelineId: 'cat-1' })] });
+    db.on(GetItemCommand).resolves({ Item: concatenating() });
+    s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'recordings/rec-1/audio/cat-1.mp4' }] });
+    sfn.on(SendTaskSuccessCommand).resolves({});
+    expect(await meetingEvents(event, ctx)).toEqual({ action: 'concatenation succeeded' });
+    expect(db.commandCalls(QueryCommand)[0]!.args[0].input).toMatchObject({ IndexName: 'byConcatenationPipeline', ExpressionAttributeValues: { ':v': { S: 'cat-1' } } });
+    expect(db.commandCalls(GetItemCommand)[0]!.args[0].input).toMatchObject({ Key: { meetingId: { S: MEETING_ID } }, ConsistentRead: true });
+    // A stale index entry (the item now belongs to another concatenation), or none: nothing to do.
+    sfn.resetHistory();
+    db.on(GetItemCommand).resolves({ Item: concatenating({ concatenationPipelineId: 'cat-2' }) });
+    expect((await meetingEvents(event, ctx)).action).toMatch(/^ignored/);
+    db.on(QueryCommand).resolves({ Items: [] });
+    expect((await meetingEvents(event, ctx)).action).toMatch(/^ignored/);
+    expect(sfn.calls()).toHaveLength(0);
+  });
+
+  it("S3's Object Created for a concatenated file settles the wait by the pipeline's state, never by the file alone", async () => {
+    const created = (key: string, bucket = 'final-bucket') => ({ source: 'aws.s3', 'detail-type': 'Object Created', detail: { bucket: { name: bucket }, object: { key } } });
+    const file = 'recordings/rec-1/audio/0c3f4f6e-8d0a-4b7e-9c55-6a1d2b3c4d5e.mp4';
+    db.on(QueryCommand).resolves({ Items: [marshall({ meetingId: MEETING_ID })] });
+    db.on(GetItemCommand).resolves({ Item: concatenating({ concatenationPipelineId: '0c3f4f6e-8d0a-4b7e-9c55-6a1d2b3c4d5e' }) });
+    s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: file }] });
+    sfn.on(SendTaskSuccessCommand).resolves({});
+    // Still InProgress: more files may follow.
+    pipelines.on(GetMediaPipelineCommand).resolves({ MediaPipeline: { MediaConcatenationPipeline: { Status: 'InProgress' } } });
+    expect(await meetingEvents(created(file), ctx)).toEqual({ action: 'concatenation waiting' });
+    expect(sfn.calls()).toHaveLength(0);
+    pipelines.on(GetMediaPipelineCommand).resolves({ MediaPipeline: { MediaConcatenationPipeline: { Status: 'Stopped' } } });
+    expect(await meetingEvents(created(file), ctx)).toEqual({ action: 'concatenation succeeded' });
+    expect(db.commandCalls(QueryCommand)[0]!.args[0].input.ExpressionAttributeValues).toEqual({ ':v': { S: '0c3f4f6e-8d0a-4b7e-9c55-6a1d2b3c4d5e' } });
+    // Not a concatenation's file name, another bucket, or outside the destination: ignored without a call.
+    sfn.resetHistory();
+    pipelines.resetHistory();
+    expect((await meetingEvents(created('recordings/rec-1/audio/notes.mp4'), ctx)).action).toMatch(/^ignored/);
+    expect((await meetingEvents(created(file, 'other-bucket'), ctx)).action).toMatch(/^ignored/);
+    expect((await meetingEvents(created(`elsewhere/${file.split('/').pop()}`), ctx)).action).toMatch(/^ignored/);
+    expect([...sfn.calls(), ...pipelines.calls()]).toHaveLength(0);
   });
 
   it('deletes what exists, treats NotFound as done, and records a failure', async () => {
@@ -460,6 +523,21 @@ describe('StartConcatenation, AwaitConcatenation, Cleanup', () => {
     s3.on(ListObjectsV2Command).resolves(page(2));
     s3.on(DeleteObjectsCommand).resolves({ Errors: [{ Key: 'captures/rec-1/audio/last-1.mp4', Code: 'SlowDown', Message: 'Reduce your request rate' }] });
     expect((await failure(cleanup(input, ctx))).name).toBe('ServiceBusy');
+  });
+
+  it('asks a concatenation the recording gave up on, or one still InProgress with its files, to stop; a refusal is reported', async () => {
+    db.on(UpdateItemCommand).resolves({ Attributes: record() });
+    const base = { plan: plan(), chimeMeeting: meetingRef, capturePipeline, concatenationPipeline, meetingEnd: { reason: 'MeetingEnded' } };
+    pipelines.on(DeleteMediaPipelineCommand).resolves({});
+    // Stopped by itself: nothing to delete.
+    expect(await cleanup({ ...base, concatenationStatus: { artifacts: ['s3://b/k'] } }, ctx)).toMatchObject({ status: 'SUCCEEDED', deleted: [] });
+    expect(await cleanup({ ...base, concatenationStatus: { artifacts: ['s3://b/k'], stillRunning: true } }, ctx)).toMatchObject({ status: 'SUCCEEDED', deleted: ['concatenation-pipeline:cat-1'] });
+    pipelines.on(DeleteMediaPipelineCommand).rejects(Object.assign(new Error('it stops by itself'), { name: 'ConflictException', $metadata: { httpStatusCode: 409 } }));
+    const out = await cleanup({ ...base, error: { Error: 'ConcatenationTimedOut', Cause: 'stuck' } }, ctx);
+    expect(out).toMatchObject({ status: 'FAILED', deleted: [], notDeleted: { 'concatenation-pipeline:cat-1': 'ConflictException: it stops by itself' } });
+    // Any other refusal is retried by the state machine.
+    pipelines.on(DeleteMediaPipelineCommand).rejects(Object.assign(new Error('slow'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 429 } }));
+    expect((await failure(cleanup({ ...base, error: { Error: 'X' } }, ctx))).name).toBe('ServiceBusy');
   });
 
   it('runs with nothing created (compensation before the meeting exists)', async () => {
