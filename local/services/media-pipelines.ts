@@ -248,7 +248,7 @@ export class MediaPipelinesService implements Service {
     const r = parseCaptureRequest(new Members(parseJsonBody(req)));
     const replay = this.replay('capture', req.region, r.token, r.fingerprint);
     if (replay) return replay;
-    this.checkServiceLinkedRole();
+    this.checkServiceLinkedRole(req.region);
     const meeting = this.sourceMeeting(r.sourceArn, 'SourceArn');
     if (r.sinkIamRoleArn) this.checkSinkRole(r.sinkIamRoleArn);
     const id = randomUUID();
@@ -268,7 +268,7 @@ export class MediaPipelinesService implements Service {
     const r = parseLiveConnectorRequest(new Members(parseJsonBody(req)));
     const replay = this.replay('liveConnector', req.region, r.token, r.fingerprint);
     if (replay) return replay;
-    this.checkServiceLinkedRole();
+    this.checkServiceLinkedRole(req.region);
     const meeting = this.sourceMeeting(r.sourceArn, 'Sources[0].ChimeSdkMeetingLiveConnectorConfiguration.Arn');
     this.checkRegionQuota(req.region);
     const id = randomUUID();
@@ -391,7 +391,8 @@ export class MediaPipelinesService implements Service {
 
   // ---- creation checks ----
 
-  private checkServiceLinkedRole(): void {
+  /** The service assumes its service-linked role, which IAM then reports as used (GetRole's RoleLastUsed). */
+  private checkServiceLinkedRole(region: string): void {
     const createdAt = this.deps.iam.roleCreatedAt(SERVICE_LINKED_ROLE);
     const propagating = createdAt !== undefined && this.ctx.clock.now() - createdAt < (this.options.rolePropagationMs ?? 0);
     if (!this.deps.iam.roleExists(SERVICE_LINKED_ROLE) || propagating) {
@@ -399,6 +400,7 @@ export class MediaPipelinesService implements Service {
         `The service-linked role ${SERVICE_LINKED_ROLE} does not exist or cannot be assumed yet. Create it with: aws iam create-service-linked-role --aws-service-name ${MEDIA_PIPELINES_PRINCIPAL}`,
       );
     }
+    this.deps.iam.roleUsed(SERVICE_LINKED_ROLE, region);
   }
 
   private sourceMeeting(arn: string, member: string): { meetingId: string; externalMeetingId?: string; mediaRegion: string } {
@@ -590,7 +592,8 @@ export class MediaPipelinesService implements Service {
         detail: {
           version: '0',
           eventType,
-          timestamp: this.ctx.clock.now(),
+          // Whole epoch ms, as in AWS's samples (test/fixtures/aws-examples/chime-sdk-media-pipelines).
+          timestamp: Math.floor(this.ctx.clock.now()),
           meetingId: p.meetingId,
           externalMeetingId: p.externalMeetingId,
           mediaPipelineId: p.id,
