@@ -92,7 +92,7 @@ export class EventBus {
       version: '0' as const,
       account: this.account,
       region: input.region ?? this.region,
-      time: input.time ?? this.clock.date().toISOString(),
+      time: eventTime(input.time ?? this.clock.date().toISOString()),
       resources: input.resources ?? [],
       source: input.source,
       'detail-type': input['detail-type'],
@@ -185,4 +185,13 @@ export class EventBus {
 export function eventTypeOf(event: Pick<BusEvent, 'detail' | 'detail-type'>): string {
   const t = event.detail?.eventType;
   return typeof t === 'string' ? t : event['detail-type'];
+}
+
+/**
+ * An event's `time` as EventBridge writes it: ISO 8601 to the second, e.g. "2021-07-28T20:20:49Z" in
+ * AWS's media pipeline samples (test/fixtures/aws-examples/chime-sdk-media-pipelines); the detail's own
+ * `timestamp` keeps the milliseconds.
+ */
+function eventTime(iso: string): string {
+  return iso.replace(/\.\d+Z$/, 'Z');
 }

@@ -47,6 +47,8 @@ export interface IamInternal {
   roleCreatedAt(roleName: string): number | undefined;
   /** Lets the media pipeline service report which resources still use its service-linked role. */
   setRoleUsage(roleName: string, usage: () => Array<{ Region: string; Resources: string[] }>): void;
+  /** The linked service used the role in `region` (GetRole's RoleLastUsed). */
+  roleUsed(roleName: string, region: string): void;
 }
 
 /** What the Chime SDK Meetings emulator offers the media pipeline service. */

@@ -16,7 +16,11 @@ const NAMESPACE = 'https://iam.amazonaws.com/doc/2010-05-08/';
 const OPERATIONS = new Set(['GetRole', 'ListRoles', 'CreateServiceLinkedRole', 'UpdateRoleDescription', 'DeleteServiceLinkedRole', 'GetServiceLinkedRoleDeletionStatus']);
 
 /** Role name suffixes AWS gives service-linked roles, where the name is not derivable from the service. */
-const KNOWN_ROLE_SUFFIXES = new Map([['mediapipelines.chime.amazonaws.com', 'AmazonChimeSDKMediaPipelines']]);
+const KNOWN_ROLE_SUFFIXES = new Map([
+  ['mediapipelines.chime.amazonaws.com', 'AmazonChimeSDKMediaPipelines'],
+  // AWS's create-service-linked-role example (test/fixtures/aws-examples/iam/CreateServiceLinkedRole-1.json).
+  ['lex.amazonaws.com', 'LexBots'],
+]);
 // Deletion steps in simulated ms: AWS takes seconds.
 const DELETION_STARTS_AFTER_MS = 500;
 const DELETION_ENDS_AFTER_MS = 2000;
@@ -33,6 +37,8 @@ const Role = z.object({
   /** The trust policy as JSON text; IAM returns it URL-encoded. */
   assumeRolePolicyDocument: z.string(),
   maxSessionDuration: z.number(),
+  /** When and in which region the linked service last used the role (GetRole's RoleLastUsed). */
+  lastUsed: z.optional(z.object({ at: z.number(), region: z.string() })),
 });
 type Role = z.infer<typeof Role>;
 
@@ -74,12 +80,20 @@ export class IamService implements Service, IamInternal {
   async handle(operation: string, req: LocalRequest): Promise<LocalResponse> {
     const p = params(req);
     switch (operation) {
-      case 'GetRole':
-        return respond(operation, { Role: roleXml(this.requireRole(required(p, 'RoleName'))) });
+      case 'GetRole': {
+        const role = this.requireRole(required(p, 'RoleName'));
+        return respond(operation, { Role: { ...roleXml(role), RoleLastUsed: roleLastUsedXml(role) } });
+      }
       case 'ListRoles':
         return respond(operation, this.listRoles(p));
-      case 'CreateServiceLinkedRole':
-        return respond(operation, { Role: roleXml(this.createServiceLinkedRole(required(p, 'AWSServiceName'), p.get('Description') ?? undefined, p.get('CustomSuffix') ?? undefined)) });
+      case 'CreateServiceLinkedRole': {
+        // The new role as AWS's create-service-linked-role example shows it: without Description (though
+        // one was given) and MaxSessionDuration, which GetRole reports (iam/CreateServiceLinkedRole-1.json).
+        const { Description: _description, MaxSessionDuration: _maxSessionDuration, ...created } = roleXml(
+          this.createServiceLinkedRole(required(p, 'AWSServiceName'), p.get('Description') ?? undefined, p.get('CustomSuffix') ?? undefined),
+        );
+        return respond(operation, { Role: created });
+      }
       case 'UpdateRoleDescription': {
         const role = this.requireRole(required(p, 'RoleName'));
         role.description = checkDescription(required(p, 'Description'));
@@ -132,6 +146,15 @@ export class IamService implements Service, IamInternal {
     this.usage.set(roleName, usage);
   }
 
+  roleUsed(roleName: string, region: string): void {
+    const role = this.roles.get(roleName);
+    if (!role) return;
+    const first = role.lastUsed?.region !== region;
+    role.lastUsed = { at: this.ctx.clock.now(), region };
+    // Written through when the region changes; later uses only move the date, which AWS too reports late.
+    if (first) this.save();
+  }
+
   // --- operations ---------------------------------------------------------------------------------
 
   private createServiceLinkedRole(serviceName: string, description: string | undefined, customSuffix: string | undefined): Role {
@@ -154,9 +177,10 @@ export class IamService implements Service, IamInternal {
       serviceName,
       createdAt: this.ctx.clock.now(),
       description: description === undefined ? undefined : checkDescription(description),
+      // As AWS writes a service-linked role's trust policy, with lists (iam/CreateServiceLinkedRole-1.json).
       assumeRolePolicyDocument: JSON.stringify({
         Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Principal: { Service: serviceName }, Action: 'sts:AssumeRole' }],
+        Statement: [{ Action: ['sts:AssumeRole'], Effect: 'Allow', Principal: { Service: [serviceName] } }],
       }),
       maxSessionDuration: 3600,
     };
@@ -293,6 +317,15 @@ function roleXml(role: Role): Record<string, unknown> {
     Description: role.description,
     MaxSessionDuration: role.maxSessionDuration,
   };
+}
+
+/**
+ * GetRole's RoleLastUsed: empty for a role not used yet, else the date (to the second, like CreateDate)
+ * and region, as in AWS's GetRole examples (test/fixtures/aws-examples/iam/GetRole-*.json).
+ */
+function roleLastUsedXml(role: Role): Record<string, unknown> {
+  if (!role.lastUsed) return {};
+  return { LastUsedDate: new Date(role.lastUsed.at).toISOString().replace(/\.\d{3}Z$/, 'Z'), Region: role.lastUsed.region };
 }
 
 function respond(action: string, result: Record<string, unknown>): LocalResponse {

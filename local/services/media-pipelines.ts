@@ -265,7 +265,7 @@ export class MediaPipelinesService implements Service {
     const r = parseCaptureRequest(new Members(parseJsonBody(req)));
     const replay = this.replay('capture', req.region, r.token, r.fingerprint);
     if (replay) return replay;
-    this.checkServiceLinkedRole();
+    this.checkServiceLinkedRole(req.region);
     const meeting = this.sourceMeeting(r.sourceArn, 'SourceArn');
     if (r.sinkIamRoleArn) this.checkSinkRole(r.sinkIamRoleArn);
     const id = randomUUID();
@@ -289,7 +289,7 @@ export class MediaPipelinesService implements Service {
     const r = parseLiveConnectorRequest(new Members(parseJsonBody(req)));
     const replay = this.replay('liveConnector', req.region, r.token, r.fingerprint);
     if (replay) return replay;
-    this.checkServiceLinkedRole();
+    this.checkServiceLinkedRole(req.region);
     const meeting = this.sourceMeeting(r.sourceArn, 'Sources[0].ChimeSdkMeetingLiveConnectorConfiguration.Arn');
     // "You can create one media live connector pipeline per Amazon Chime SDK meeting" (Creating Amazon
     // Chime SDK media pipelines, https://docs.aws.amazon.com/chime-sdk/latest/dg/media-pipelines.html).
@@ -416,7 +416,8 @@ export class MediaPipelinesService implements Service {
 
   // ---- creation checks ----
 
-  private checkServiceLinkedRole(): void {
+  /** The service assumes its service-linked role, which IAM then reports as used (GetRole's RoleLastUsed). */
+  private checkServiceLinkedRole(region: string): void {
     if (!this.deps.iam.roleExists(SERVICE_LINKED_ROLE)) {
       throw forbidden(
         `The service-linked role ${SERVICE_LINKED_ROLE} does not exist. Create it with: aws iam create-service-linked-role --aws-service-name ${MEDIA_PIPELINES_PRINCIPAL}`,
@@ -428,6 +429,7 @@ export class MediaPipelinesService implements Service {
       // text each time, so nothing can come to rely on one.
       throw forbidden(PROPAGATION_REFUSALS[Math.floor(Math.random() * PROPAGATION_REFUSALS.length)]!);
     }
+    this.deps.iam.roleUsed(SERVICE_LINKED_ROLE, region);
   }
 
   /** How long a role created at `createdAt` is refused (chosen once per role). */
@@ -652,7 +654,8 @@ export class MediaPipelinesService implements Service {
         detail: {
           version: '0',
           eventType,
-          timestamp: this.ctx.clock.now(),
+          // Whole epoch ms, as in AWS's samples (test/fixtures/aws-examples/chime-sdk-media-pipelines).
+          timestamp: Math.floor(this.ctx.clock.now()),
           ...meeting,
           mediaPipelineId: p.id,
           mediaRegion: p.mediaRegion,

@@ -103,6 +103,9 @@ interface Meeting {
 
 type AttendeeItem = { externalUserId: string; capabilities?: Capabilities };
 
+/** Events about an attendee's connection, which say how it is connected (AttendeeJoined-1/-2, AttendeeLeft-1/-2, AttendeeDropped-1/-2). */
+const CONNECTION_EVENTS: ReadonlySet<string> = new Set(['chime:AttendeeJoined', 'chime:AttendeeLeft', 'chime:AttendeeDropped']);
+
 export class MeetingsService implements Service, MeetingsInternal {
   readonly name = 'meetings';
   readonly signingNames = ['chime'] as const;
@@ -456,6 +459,12 @@ export class MeetingsService implements Service, MeetingsInternal {
     if (![...meeting.attendees.values()].some((a) => a.connected)) this.scheduleIdleEnd(meeting);
   }
 
+  /**
+   * The members are those of AWS's samples (test/fixtures/aws-examples/chime-sdk-meetings, checked by
+   * test/unit/local/aws-examples.test.ts): attendee events carry externalMeetingId as the current
+   * using-events page shows, connection events (joined, left, dropped) carry `networkType`, which is
+   * "Voip" for every client of the SDK (there is no dial-in here), and `timestamp` is whole epoch ms.
+   */
   private publish(meeting: Meeting, eventType: string, attendee?: Attendee): void {
     this.ctx.bus.put([
       {
@@ -465,11 +474,12 @@ export class MeetingsService implements Service, MeetingsInternal {
         detail: {
           version: '0',
           eventType,
-          timestamp: this.ctx.clock.now(),
+          timestamp: Math.floor(this.ctx.clock.now()),
           meetingId: meeting.meetingId,
           externalMeetingId: meeting.params.externalMeetingId,
           mediaRegion: meeting.params.mediaRegion,
           ...(attendee ? { attendeeId: attendee.attendeeId, externalUserId: attendee.externalUserId } : {}),
+          ...(attendee && CONNECTION_EVENTS.has(eventType) ? { networkType: 'Voip' } : {}),
         },
       },
     ]);

@@ -106,17 +106,18 @@ describe('IAM emulator', () => {
   it('creates the media pipelines service-linked role as AWS does', async () => {
     const before = ctx.clock.now();
     const { Role: role } = await iam.send(new CreateServiceLinkedRoleCommand({ AWSServiceName: SERVICE, Description: 'records meetings' }));
+    // As AWS's create-service-linked-role example shows it: no Description or MaxSessionDuration (GetRole has them).
     expect(role).toMatchObject({
       Path: `/aws-service-role/${SERVICE}/`,
       RoleName: ROLE,
       Arn: `arn:aws:iam::${ACCOUNT}:role/aws-service-role/${SERVICE}/${ROLE}`,
-      Description: 'records meetings',
-      MaxSessionDuration: 3600,
     });
+    expect(role?.Description).toBeUndefined();
+    expect(role?.MaxSessionDuration).toBeUndefined();
     expect(role?.RoleId).toMatch(/^AROA[A-Z0-9]{17}$/);
     expect(JSON.parse(decodeURIComponent(role?.AssumeRolePolicyDocument ?? ''))).toEqual({
       Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Principal: { Service: SERVICE }, Action: 'sts:AssumeRole' }],
+      Statement: [{ Action: ['sts:AssumeRole'], Effect: 'Allow', Principal: { Service: [SERVICE] } }],
     });
 
     // CreateDate is simulated time (second precision on the wire), and so is roleCreatedAt.
@@ -126,8 +127,9 @@ describe('IAM emulator', () => {
     expect(role?.CreateDate?.getTime()).toBe(Math.floor(createdAt / 1000) * 1000);
     expect(cloud.iam.roleExists(ROLE)).toBe(true);
 
+    // Not used by the service yet: RoleLastUsed is empty.
     const got = await iam.send(new GetRoleCommand({ RoleName: ROLE }));
-    expect(got.Role).toEqual(role);
+    expect(got.Role).toEqual({ ...role, Description: 'records meetings', MaxSessionDuration: 3600, RoleLastUsed: {} });
   });
 
   it('refuses to create the role twice with the "has been taken" InvalidInput', async () => {

@@ -100,6 +100,8 @@ class FakeIam implements IamInternal {
   setRoleUsage(name: string, usage: () => Array<{ Region: string; Resources: string[] }>): void {
     this.usage.set(name, usage);
   }
+
+  roleUsed(): void {}
 }
 
 function grantPolicy(bucket: string, actions: string[], extra: object[] = [], account = ACCOUNT): string {

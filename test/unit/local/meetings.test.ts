@@ -298,6 +298,7 @@ describe('Chime SDK Meetings emulator', () => {
         mediaRegion: 'us-east-1',
         attendeeId: a!.AttendeeId,
         externalUserId: 'ann',
+        networkType: 'Voip',
       });
       expect(cloud.meetings.connectedAttendees(m.MeetingId!)).toEqual([]);
     });
