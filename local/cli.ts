@@ -1,6 +1,7 @@
 import './quiet';
 import { parseArgs } from 'node:util';
 import { LocalCloud } from './cloud';
+import { parseBehaviourFlags } from './core/behaviours';
 
 /**
  * `npm run cloud -- --port N`: the local cloud as a long-running server for the AWS CLI, SDK clients and
@@ -13,11 +14,12 @@ async function main(): Promise<void> {
       'data-dir': { type: 'string' },
       scale: { type: 'string', default: '1' },
       'lambda-threads': { type: 'string', default: '0' },
+      behaviour: { type: 'string', multiple: true, default: [] },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
-    process.stdout.write('usage: npm run cloud -- [--port 4566] [--data-dir .local] [--scale 1] [--lambda-threads 0]\n');
+    process.stdout.write('usage: npm run cloud -- [--port 4566] [--data-dir .local] [--scale 1] [--lambda-threads 0] [--behaviour name=variant ...|pessimistic]\n');
     return;
   }
   const port = Number(values.port);
@@ -26,7 +28,8 @@ async function main(): Promise<void> {
   if (!(scale >= 1)) throw new Error(`--scale must be >= 1 (simulated ms per real ms); got "${values.scale}"`);
   const lambdaThreads = Number(values['lambda-threads']);
   if (!(Number.isInteger(lambdaThreads) && lambdaThreads >= 0)) throw new Error(`--lambda-threads must be a whole number >= 0 (worker threads for the Lambda handlers; 0 runs them in the cloud's thread); got "${values['lambda-threads']}"`);
-  const cloud = await LocalCloud.start({ port, scale, dataDir: values['data-dir'], persistTables: true, lambdaThreads });
+  const behaviour = parseBehaviourFlags(values.behaviour);
+  const cloud = await LocalCloud.start({ port, scale, dataDir: values['data-dir'], persistTables: true, lambdaThreads, behaviour });
   const deployment = await cloud.deploy();
   process.stdout.write(`state machine ${deployment.stateMachineArn}\nbuckets ${deployment.captureBucket}\napi ${deployment.apiUrl}/recordings\nready ${cloud.endpoint}\n`);
   let stopping = false;

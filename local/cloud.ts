@@ -26,6 +26,7 @@ import { MeetingsService } from './services/meetings';
 import { S3Service } from './services/s3';
 import { SecretsManagerService } from './services/secretsmanager';
 import { StepFunctionsService } from './services/stepfunctions';
+import { StsService } from './services/sts';
 import { ExecutionRunner } from './sfn/runner';
 
 /**
@@ -115,7 +116,7 @@ export class LocalCloud {
     this.stepFunctions = new StepFunctionsService(this.ctx, new ExecutionRunner(clock, this.lambda));
     this.api = new ApiGatewayService(this.ctx, this.lambda);
     this.secrets = new SecretsManagerService(this.ctx);
-    for (const service of [this.s3, this.iam, this.meetings, this.pipelines, this.dynamodb, this.stepFunctions, this.secrets, new EventsService(this.ctx.bus)]) {
+    for (const service of [this.s3, this.iam, this.meetings, this.pipelines, this.dynamodb, this.stepFunctions, this.secrets, new EventsService(this.ctx.bus), new StsService(this.ctx)]) {
       this.router.register(service);
     }
     // Last: it also answers unsigned requests under the stage path (with API Gateway's 403).
@@ -231,7 +232,7 @@ export class LocalCloud {
     if (threads > 0) {
       if (!this.lambda.inWorkers) {
         const setup = { root: REPO_ROOT, account: this.ctx.account, region: this.ctx.region, routeSdkToCloud: inProcess };
-        this.lambda.runIn(await LambdaWorkers.start(threads, setup, routerExchange(this.router, this.ctx.region)));
+        this.lambda.runIn(await LambdaWorkers.start(threads, setup, routerExchange(this.router, this.ctx.region), () => this.clock.now()));
       }
     } else {
       this.lambda.preload();
@@ -319,9 +320,18 @@ export class LocalCloud {
     return this.clock.run(until, opts);
   }
 
-  /** Meetings the workflow created that are still active, and pipelines still active (leak check). */
+  /**
+   * Meetings still active, and pipelines still active that nobody asked to delete (leak check). A
+   * pipeline AWS keeps running after DeleteMediaPipeline (behaviour concatenation-deletion) is not an
+   * orphan of the workflow: keptRunning() counts those.
+   */
   orphans(): { meetings: number; pipelines: number } {
-    return { meetings: this.meetings.activeMeetings().length, pipelines: this.pipelines.activePipelines().length };
+    return { meetings: this.meetings.activeMeetings().length, pipelines: this.pipelines.activePipelines().filter((p) => !p.deletionRequested).length };
+  }
+
+  /** Pipelines still active although DeleteMediaPipeline was asked to delete them (refused, or accepted and ignored). */
+  keptRunning(): number {
+    return this.pipelines.activePipelines().filter((p) => p.deletionRequested).length;
   }
 
   /**

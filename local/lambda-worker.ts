@@ -10,6 +10,12 @@ if (!port) throw new Error('local/lambda-worker.ts runs as a worker thread (see 
 const setup = workerData as WorkerSetup;
 const runtime = new LambdaRuntime(setup.root, setup.account, setup.region);
 const requests = new Map<number, { resolve: (a: WireAnswer) => void; reject: (e: Error) => void }>();
+/**
+ * The cloud's simulated time as last heard (every message from the cloud carries it): simulated time
+ * stands still while a handler computes, and moves only while it waits on the cloud, whose answer brings
+ * the new time.
+ */
+let simulatedNow = Date.now();
 let nextId = 0;
 
 const send = (msg: FromWorker) => port.postMessage(msg);
@@ -29,6 +35,7 @@ runtime.useRequestHandler(
 );
 
 port.on('message', (msg: ToWorker) => {
+  simulatedNow = msg.now;
   if (msg.type === 'answer') {
     const call = requests.get(msg.id);
     requests.delete(msg.id);
@@ -36,7 +43,7 @@ port.on('message', (msg: ToWorker) => {
     else call?.reject(new Error(msg.error ?? 'the local cloud did not answer'));
     return;
   }
-  runningInvocation.run({ id: msg.id }, () => runtime.execute(msg.name, msg.payload)).then(
+  runningInvocation.run({ id: msg.id, now: () => simulatedNow }, () => runtime.execute(msg.name, msg.payload)).then(
     // JSON, as Lambda returns it: whatever the handler returned crosses the thread boundary as text.
     (value) => send({ type: 'result', id: msg.id, json: JSON.stringify(value ?? null) }),
     (err: unknown) => {

@@ -25,7 +25,8 @@ export interface WorkerSetup {
   routeSdkToCloud: boolean;
 }
 
-export type ToWorker = { type: 'invoke'; id: number; name: string; payload: unknown } | { type: 'answer'; id: number; answer?: WireAnswer; error?: string };
+/** `now`: the cloud's simulated time when the message was sent (the handler's clock, functions/lib/time.ts). */
+export type ToWorker = { type: 'invoke'; id: number; name: string; payload: unknown; now: number } | { type: 'answer'; id: number; answer?: WireAnswer; error?: string; now: number };
 
 export type FromWorker =
   | { type: 'ready' }
@@ -50,23 +51,25 @@ export class LambdaWorkers {
   private constructor(
     private readonly setup: WorkerSetup,
     private readonly exchange: Exchange,
+    /** The cloud's simulated time, sent with every message so the handlers' clock follows it. */
+    private readonly now: () => number,
   ) {}
 
   /** Starts `count` workers and waits until each has loaded every handler (Lambda's init phase). */
-  static async start(count: number, setup: WorkerSetup, exchange: Exchange): Promise<LambdaWorkers> {
-    const pool = new LambdaWorkers(setup, exchange);
+  static async start(count: number, setup: WorkerSetup, exchange: Exchange, now: () => number): Promise<LambdaWorkers> {
+    const pool = new LambdaWorkers(setup, exchange, now);
     await Promise.all(Array.from({ length: count }, () => pool.spawn()));
     return pool;
   }
 
   /** Runs the function in the worker with the fewest invocations in flight. */
-  invoke(name: string, payload: unknown, hold?: InvocationHold): Promise<unknown> {
+  invoke(name: string, payload: unknown, hold: InvocationHold | undefined, now: () => number): Promise<unknown> {
     if (this.threads.length === 0) return Promise.reject(new LambdaFunctionError('Runtime.ExitError', 'every Lambda worker thread has exited'));
     const thread = this.threads.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
     const id = ++this.nextId;
     return new Promise((resolve, reject) => {
       thread.pending.set(id, { resolve, reject, hold });
-      thread.worker.postMessage({ type: 'invoke', id, name, payload } satisfies ToWorker);
+      thread.worker.postMessage({ type: 'invoke', id, name, payload, now: now() } satisfies ToWorker);
     });
   }
 
@@ -94,8 +97,8 @@ export class LambdaWorkers {
             break;
           case 'request':
             this.exchange(msg.request, msg.invocation === undefined ? undefined : thread.pending.get(msg.invocation)?.hold).then(
-              (answer) => worker.postMessage({ type: 'answer', id: msg.id, answer } satisfies ToWorker),
-              (err: unknown) => worker.postMessage({ type: 'answer', id: msg.id, error: err instanceof Error ? err.message : String(err) } satisfies ToWorker),
+              (answer) => worker.postMessage({ type: 'answer', id: msg.id, answer, now: this.now() } satisfies ToWorker),
+              (err: unknown) => worker.postMessage({ type: 'answer', id: msg.id, error: err instanceof Error ? err.message : String(err), now: this.now() } satisfies ToWorker),
             );
             break;
           case 'result':

@@ -142,7 +142,7 @@ export class LambdaRuntime {
     private readonly account: string,
     private readonly region: string,
     /** Simulated time stands still while a handler runs (none in a worker thread: the cloud's runtime holds it). */
-    private readonly clock?: { hold(): () => void },
+    private readonly clock?: { hold(): () => void; now(): number },
   ) {
     this.specs = loadFunctionSpecs(root);
   }
@@ -173,7 +173,7 @@ export class LambdaRuntime {
     this.inFlight += 1;
     const hold = new InvocationHold(this.clock);
     try {
-      const result = this.workers ? await this.workers.invoke(name, payload, hold) : await runningInvocation.run({ id: 0, hold }, () => this.execute(name, payload));
+      const result = this.workers ? await this.workers.invoke(name, payload, hold, () => this.clock?.now() ?? Date.now()) : await runningInvocation.run({ id: 0, hold, now: () => this.clock?.now() ?? Date.now() }, () => this.execute(name, payload));
       this.record({ functionName: name, startedAt, durationMs: Date.now() - startedAt, ok: true });
       return result === undefined ? null : JSON.parse(JSON.stringify(result));
     } catch (err) {

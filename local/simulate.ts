@@ -7,8 +7,13 @@ import type { Execution } from './sfn/runner';
  * real CreateAttendee API, join, stay for the meeting's length (simulated time) and leave one by one.
  */
 export interface MeetingScript {
-  /** Simulated milliseconds from the first join to the last leave. */
+  /** Simulated milliseconds from the first join (or from when the capture records: `lengthFrom`) to the last leave. */
   lengthMs: number;
+  /**
+   * `capture`: people wait until the recording has started (a host who presses record and waits for the
+   * indicator), however long the capture takes to start; they leave at once if the recording fails first.
+   */
+  lengthFrom?: 'first-join' | 'capture';
   attendees: number;
   /** How people leave; 'left' lets the workflow end the meeting at once, 'dropped' leaves it to the safety net. */
   leaveAs?: 'left' | 'dropped';
@@ -37,6 +42,23 @@ export async function joinAttendees(cloud: LocalCloud, meetingId: string, count:
   } finally {
     chime.destroy();
   }
+}
+
+/** Resolves once the meeting's capture pipeline is InProgress, or the execution has ended. */
+function captureRecording(cloud: LocalCloud, execution: Execution, meetingId: string): Promise<void> {
+  const recording = () => cloud.pipelines.activePipelines().some((p) => p.kind === 'capture' && p.meetingId === meetingId && p.status === 'InProgress');
+  if (recording()) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      cloud.bus.listeners.delete(listen);
+      resolve();
+    };
+    const listen = () => {
+      if (recording()) done();
+    };
+    cloud.bus.listeners.add(listen);
+    void execution.done.then(done, done);
+  });
 }
 
 /**
@@ -75,6 +97,7 @@ async function play(cloud: LocalCloud, execution: Execution, script: MeetingScri
   const meetingId = await meetingIdOf(cloud, execution);
   if (!meetingId) return;
   const people = await joinAttendees(cloud, meetingId, script.attendees, script.onEvent);
+  if (script.lengthFrom === 'capture') await captureRecording(cloud, execution, meetingId);
   const gap = Math.min(1000, script.lengthMs / Math.max(1, people.length));
   for (const [i, attendeeId] of people.entries()) {
     await cloud.clock.sleep(i === 0 ? script.lengthMs - gap * (people.length - 1) : gap);

@@ -6,6 +6,7 @@ import { logContext, logger } from '../lib/logger';
 import { store } from '../lib/store-instance';
 import { defaultsFromEnv } from '../validate-request/defaults';
 import { getRecording, startRecording, stopRecording, type ApiDeps, type ApiResult } from './recordings';
+import { nowIso } from '../lib/time';
 
 /**
  * API Gateway (REST, proxy integration, AWS_IAM) adapter for the recordings API. It logs the route and
@@ -16,7 +17,7 @@ const deps: ApiDeps = {
   store,
   stateMachineArn: process.env.STATE_MACHINE_ARN ?? '',
   defaults: defaultsFromEnv(),
-  now: () => new Date().toISOString(),
+  now: nowIso,
 };
 
 function header(event: APIGatewayProxyEvent, name: string): string | undefined {

@@ -1,9 +1,9 @@
 import type { ChimeSDKMediaPipelinesClient } from '@aws-sdk/client-chime-sdk-media-pipelines';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { settleConcatenation, type Settlement } from '../lib/concatenation';
 import { pipelineState } from '../lib/pipelines';
-import { ConcatenationTimedOut } from '../lib/errors';
+import { ConcatenationTimedOut, NothingCaptured } from '../lib/errors';
 import type { MeetingRef, PipelineRef, Plan } from '../lib/schemas';
 import { updateRecord, type RecordingStore } from '../lib/store';
 
@@ -33,8 +33,18 @@ export async function awaitConcatenation(
   const state = await pipelineState(deps.pipelines, pipelineId);
   const target = { pipelineId, bucket: plan.concatenation.bucket, prefix: plan.concatenation.prefix, checks };
   const outcome = await settleConcatenation(deps, taskToken, target, state, { recheck: checks > 1 });
+  // A re-check comes long after the capture's last chunks were written: a capture prefix still empty
+  // means there was never anything to concatenate, whatever the concatenation says it is doing.
+  if (outcome === 'waiting' && checks > 1 && !(await hasAnyObject(deps.s3, plan.capture.bucket, plan.capture.prefix))) {
+    throw new NothingCaptured(`the capture pipeline wrote nothing under s3://${plan.capture.bucket}/${plan.capture.prefix}/ (the meeting ended before it could record, or it recorded nothing), so concatenation pipeline ${pipelineId} has nothing to join`);
+  }
   if (outcome === 'waiting' && checks > plan.concatenation.maxChecks) {
     throw new ConcatenationTimedOut(`concatenation pipeline ${pipelineId} is still running after ${checks - 1} checks and has written no files; the raw chunks are kept under the capture prefix`);
   }
   return { outcome, checks };
+}
+
+async function hasAnyObject(s3: S3Client, bucket: string, prefix: string): Promise<boolean> {
+  const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}/`, MaxKeys: 1 }));
+  return (out.KeyCount ?? out.Contents?.length ?? 0) > 0;
 }

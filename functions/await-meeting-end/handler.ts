@@ -6,12 +6,13 @@ import { stepHandler } from '../lib/handler';
 import { MeetingRef, PipelineRef, Plan } from '../lib/schemas';
 import { store } from '../lib/store-instance';
 import { awaitMeetingEnd } from './await-meeting-end';
+import { nowIso } from '../lib/time';
 
 const Input = z.object({ taskToken: z.string(), checkEnteredAt: z.string(), plan: Plan, chimeMeeting: MeetingRef, capturePipeline: PipelineRef });
 
 export const handler = stepHandler('AwaitMeetingEnd', Input, (input) =>
   awaitMeetingEnd(
-    { sfn, meetings, pipelines: mediaPipelines, store, maxChecks: Number(process.env.MAX_MEETING_END_CHECKS ?? 26), now: () => new Date().toISOString() },
+    { sfn, meetings, pipelines: mediaPipelines, store, maxChecks: Number(process.env.MAX_MEETING_END_CHECKS ?? 26), now: nowIso },
     input,
   ),
 );

@@ -71,6 +71,14 @@ export class ConcatenationTimedOut extends TerminalError {
   override readonly name = 'ConcatenationTimedOut';
 }
 
+/**
+ * The capture wrote nothing (the meeting ended before the capture pipeline could join it, for example
+ * while a new service-linked role propagated), so there is nothing to concatenate.
+ */
+export class NothingCaptured extends TerminalError {
+  override readonly name = 'NothingCaptured';
+}
+
 /** The meeting still exists after Chime's 24-hour maximum; something is wrong, stop waiting. */
 export class MeetingNeverEnded extends TerminalError {
   override readonly name = 'MeetingNeverEnded';
@@ -106,6 +114,7 @@ export const ERROR_NAMES = [
   'RecordingAlreadyActive',
   'PipelineFailed',
   'ConcatenationTimedOut',
+  'NothingCaptured',
   'MeetingNeverEnded',
   'LiveStreamSecretUnavailable',
   'InvalidLiveStreamUrl',

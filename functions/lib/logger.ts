@@ -1,5 +1,6 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { nowIso } from './time';
 
 /**
  * One structured logger for every function: a JSON line per entry, in the Powertools Logger's format
@@ -78,7 +79,7 @@ export class Logger {
     const entry = {
       level,
       message,
-      timestamp: new Date().toISOString(),
+      timestamp: nowIso(),
       service: process.env.POWERTOOLS_SERVICE_NAME || this.defaultService,
       ...this.context,
       ...(trace ? { xray_trace_id: trace } : {}),

@@ -23,24 +23,34 @@ export async function getRole(iam: IAMClient): Promise<Role | undefined> {
 
 export interface EnsuredRole {
   roleArn: string;
-  /** True when the role was created moments ago (here or concurrently): IAM may not have propagated it. */
+  /** When IAM created the role (its CreateDate, ISO 8601): how long IAM has had to propagate it. */
+  createdAt: string;
+  /** True when this call created it (or found it created concurrently). */
   fresh: boolean;
 }
 
-/** Creates the role when missing. "has been taken" (created concurrently) counts as success. */
+/**
+ * Creates the role when missing. A refusal to create it (InvalidInputException: IAM's wording for a
+ * role created concurrently is not documented, so it is not read) counts as success when the role then
+ * exists.
+ */
 export async function ensureRole(iam: IAMClient, description?: string): Promise<EnsuredRole> {
   const existing = await getRole(iam);
-  if (existing?.Arn) return { roleArn: existing.Arn, fresh: false };
+  if (existing) return ensured(existing, false);
   try {
     const created = await iam.send(new CreateServiceLinkedRoleCommand({ AWSServiceName: SERVICE_NAME, Description: description }));
-    return { roleArn: created.Role?.Arn ?? '', fresh: true };
+    return ensured(created.Role ?? {}, true);
   } catch (err) {
-    if (err instanceof Error && err.name === 'InvalidInputException' && /has been taken/i.test(err.message)) {
-      const role = await getRole(iam);
-      return { roleArn: role?.Arn ?? '', fresh: true };
-    }
-    throw err;
+    if (!(err instanceof Error && err.name === 'InvalidInputException')) throw err;
+    const role = await getRole(iam);
+    if (!role) throw err;
+    return ensured(role, true);
   }
+}
+
+function ensured(role: Partial<Role>, fresh: boolean): EnsuredRole {
+  // Arn and CreateDate are required members of IAM's Role.
+  return { roleArn: role.Arn ?? '', createdAt: role.CreateDate?.toISOString() ?? '', fresh };
 }
 
 export async function setDescription(iam: IAMClient, description: string): Promise<Role | undefined> {

@@ -9,6 +9,7 @@ import {
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { RecordingAlreadyActive } from './errors';
+import { nowIso } from './time';
 
 /**
  * The recordings table: one item per meeting (partition key `meetingId`) holding the recording's state,
@@ -114,7 +115,7 @@ async function findBy(store: RecordingStore, index: string, attribute: string, v
  * or already belongs to this execution (a retried step); fails with RecordingAlreadyActive otherwise.
  */
 export async function claimMeeting(store: RecordingStore, rec: Pick<RecordingRecord, 'meetingId' | 'executionId' | 'executionName' | 'createdMeeting' | 'mediaRegion' | 'presence'>): Promise<void> {
-  const now = new Date().toISOString();
+  const now = nowIso();
   const item: RecordingRecord = { ...rec, status: 'RECORDING', checks: 0, createdAt: now, updatedAt: now };
   try {
     await store.db.send(
@@ -140,7 +141,7 @@ export async function claimMeeting(store: RecordingStore, rec: Pick<RecordingRec
 /** Sets attributes on this execution's item; returns the item after the update. */
 export async function updateRecord(store: RecordingStore, meetingId: string, executionId: string, values: Partial<RecordingRecord>, opts: { count?: CountedWait } = {}): Promise<RecordingRecord> {
   const names: Record<string, string> = { '#executionId': 'executionId', '#updatedAt': 'updatedAt' };
-  const vals: Record<string, unknown> = { ':me': executionId, ':now': new Date().toISOString() };
+  const vals: Record<string, unknown> = { ':me': executionId, ':now': nowIso() };
   const sets = ['#updatedAt = :now'];
   for (const [key, value] of Object.entries(values)) {
     if (value === undefined) continue;

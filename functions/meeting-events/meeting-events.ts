@@ -4,6 +4,7 @@ import { settleConcatenation, type Settlement } from '../lib/concatenation';
 import { failToken, meetingEnded, type MeetingEndDeps } from '../lib/meeting-end';
 import { pipelineState, type PipelineState } from '../lib/pipelines';
 import { findRecordByConcatenation, getRecord, presentHumans, recordPresence, type RecordingRecord } from '../lib/store';
+import { now } from '../lib/time';
 
 /**
  * EventBridge target for Chime meeting and media pipeline state changes, and for S3's Object Created of
@@ -38,7 +39,7 @@ export type EventDeps = MeetingEndDeps & { s3: S3Client; pipelines: ChimeSDKMedi
 export async function handleChimeEvent(deps: EventDeps, event: ChimeEvent): Promise<{ action: string }> {
   if (event.source === 'aws.s3') return outputWritten(deps, event);
   const { eventType = '', meetingId, attendeeId, externalUserId, mediaPipelineId } = event.detail;
-  const at = event.detail.timestamp ?? (Date.parse(event.time ?? '') || Date.now());
+  const at = event.detail.timestamp ?? (Date.parse(event.time ?? '') || now());
   const iso = new Date(at).toISOString();
   if (eventType === 'chime:MediaPipelineDeleted' || eventType === 'chime:MediaPipelinePermanentFailure') {
     return pipelineEnded(deps, eventType, meetingId, mediaPipelineId, iso);

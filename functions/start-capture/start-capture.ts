@@ -4,7 +4,8 @@ import {
   type ChimeSDKMediaPipelinesClient,
 } from '@aws-sdk/client-chime-sdk-media-pipelines';
 import { s3Arn } from '../lib/arns';
-import { AccessDenied, BucketNotReady, MeetingNotFound, RoleNotReady, isNotFound, toWorkflowError } from '../lib/errors';
+import { AccessDenied, MeetingNotFound, isNotFound, toWorkflowError } from '../lib/errors';
+import { propagationRefusal } from '../lib/role-propagation';
 import type { MeetingRef, PipelineRef, Plan, RoleRef } from '../lib/schemas';
 import { updateRecord, type RecordingStore } from '../lib/store';
 import { clientRequestToken } from '../lib/tokens';
@@ -65,14 +66,9 @@ export function artifactsConfiguration(plan: Plan): ArtifactsConfiguration {
 /** Maps a pipeline-creation failure to what the state machine should do with it. */
 export function pipelineError(err: unknown, role: RoleRef, meeting: MeetingRef): unknown {
   if (!(err instanceof Error)) return err;
-  // Only a refusal that is about the service-linked role can be IAM propagation; any other 403 is real.
-  if (err.name === 'ForbiddenException' && role.fresh && /service[- ]linked|AWSServiceRoleForAmazonChimeSDKMediaPipelines/i.test(err.message)) {
-    return new RoleNotReady(`the service-linked role was just created and is not usable yet: ${err.message}`);
-  }
-  if (err.name === 'BadRequestException' && /bucket|sink|kms|encrypt/i.test(err.message)) {
-    return new BucketNotReady(`media pipelines refused the bucket: ${err.message}`);
-  }
+  const propagating = propagationRefusal(err, role, 'CreateMediaCapturePipeline');
+  if (propagating) return propagating;
   if (isNotFound(err)) return new MeetingNotFound(`meeting ${meeting.meetingId} no longer exists: ${err.message}`);
-  const mapped = toWorkflowError(err, 'CreateMediaPipeline');
+  const mapped = toWorkflowError(err, 'CreateMediaCapturePipeline');
   return mapped instanceof AccessDenied ? new AccessDenied(`${mapped.message} (the function needs chime:CreateMediaCapturePipeline and s3:GetBucketPolicy)`) : mapped;
 }

@@ -2,10 +2,10 @@ import * as z from 'zod/mini';
 import { mediaPipelines } from '../lib/clients/media-pipelines';
 import { meetings } from '../lib/clients/meetings';
 import { stepHandler } from '../lib/handler';
-import { MeetingRef, PipelineRef, Plan } from '../lib/schemas';
+import { MeetingRef, PipelineRef, Plan, RoleRef } from '../lib/schemas';
 import { store } from '../lib/store-instance';
 import { startConcatenation } from './start-concatenation';
 
-const Input = z.object({ plan: Plan, chimeMeeting: MeetingRef, capturePipeline: PipelineRef, meetingEnd: z.object({ reason: z.string() }) });
+const Input = z.object({ plan: Plan, chimeMeeting: MeetingRef, capturePipeline: PipelineRef, meetingEnd: z.object({ reason: z.string() }), role: RoleRef });
 
 export const handler = stepHandler('StartConcatenation', Input, (input) => startConcatenation({ pipelines: mediaPipelines, meetings, store }, input));

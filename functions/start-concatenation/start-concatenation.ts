@@ -1,9 +1,10 @@
 import { DeleteMeetingCommand, type ChimeSDKMeetingsClient } from '@aws-sdk/client-chime-sdk-meetings';
 import { CreateMediaConcatenationPipelineCommand, DeleteMediaPipelineCommand, type ChimeSDKMediaPipelinesClient } from '@aws-sdk/client-chime-sdk-media-pipelines';
 import { s3Arn } from '../lib/arns';
-import { BucketNotReady, deleteIfExists, toWorkflowError } from '../lib/errors';
+import { deleteIfExists, toWorkflowError } from '../lib/errors';
+import { propagationRefusal } from '../lib/role-propagation';
 import { captureStillRunning } from '../lib/meeting-end';
-import type { MeetingRef, PipelineRef, Plan } from '../lib/schemas';
+import type { MeetingRef, PipelineRef, Plan, RoleRef } from '../lib/schemas';
 import { updateRecord, type RecordingStore } from '../lib/store';
 import { clientRequestToken } from '../lib/tokens';
 
@@ -17,7 +18,7 @@ import { clientRequestToken } from '../lib/tokens';
  */
 export async function startConcatenation(
   deps: { pipelines: ChimeSDKMediaPipelinesClient; meetings: ChimeSDKMeetingsClient; store: RecordingStore },
-  input: { plan: Plan; chimeMeeting: MeetingRef; capturePipeline: PipelineRef; meetingEnd: { reason: string } },
+  input: { plan: Plan; chimeMeeting: MeetingRef; capturePipeline: PipelineRef; meetingEnd: { reason: string }; role: RoleRef },
 ): Promise<PipelineRef> {
   const { plan, chimeMeeting, capturePipeline } = input;
   if (captureStillRunning(input.meetingEnd.reason)) {
@@ -62,10 +63,7 @@ export async function startConcatenation(
     );
     pipeline = out.MediaConcatenationPipeline;
   } catch (err) {
-    if (err instanceof Error && err.name === 'BadRequestException' && /bucket|sink/i.test(err.message)) {
-      throw new BucketNotReady(`media pipelines refused the concatenation bucket: ${err.message}`);
-    }
-    throw toWorkflowError(err, 'CreateMediaConcatenationPipeline');
+    throw propagationRefusal(err, input.role, 'CreateMediaConcatenationPipeline') ?? toWorkflowError(err, 'CreateMediaConcatenationPipeline');
   }
   const ref = { mediaPipelineId: pipeline?.MediaPipelineId ?? '', mediaPipelineArn: pipeline?.MediaPipelineArn ?? '' };
   await updateRecord(deps.store, chimeMeeting.meetingId, plan.executionId, { status: 'CONCATENATING', concatenationPipelineId: ref.mediaPipelineId });

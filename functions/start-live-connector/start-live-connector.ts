@@ -1,7 +1,8 @@
 import { CreateMediaLiveConnectorPipelineCommand, type ChimeSDKMediaPipelinesClient } from '@aws-sdk/client-chime-sdk-media-pipelines';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AccessDenied, InvalidLiveStreamUrl, LiveStreamSecretUnavailable, MeetingNotFound, awsErrorName, isNotFound, toWorkflowError } from '../lib/errors';
-import type { LiveStreamPlan, MeetingRef, PipelineRef, Plan } from '../lib/schemas';
+import type { LiveStreamPlan, MeetingRef, PipelineRef, Plan, RoleRef } from '../lib/schemas';
+import { propagationRefusal } from '../lib/role-propagation';
 import { updateRecord, type RecordingStore } from '../lib/store';
 import { clientRequestToken } from '../lib/tokens';
 
@@ -14,7 +15,7 @@ const SECRET_STRING_HINT = `--secret-string 'rtmps://<host>/<application>/<strea
  */
 export async function startLiveConnector(
   deps: { pipelines: ChimeSDKMediaPipelinesClient; secrets: SecretsManagerClient; store: RecordingStore },
-  input: { plan: Plan & { liveStream: LiveStreamPlan }; chimeMeeting: MeetingRef },
+  input: { plan: Plan & { liveStream: LiveStreamPlan }; chimeMeeting: MeetingRef; role: RoleRef },
 ): Promise<PipelineRef> {
   const { plan, chimeMeeting } = input;
   const live = plan.liveStream;
@@ -31,7 +32,7 @@ export async function startLiveConnector(
     );
     pipeline = out.MediaLiveConnectorPipeline;
   } catch (err) {
-    throw liveConnectorError(withoutUrl(err, url), chimeMeeting);
+    throw liveConnectorError(withoutUrl(err, url), chimeMeeting, input.role);
   }
   // Only the ids: the response echoes the sink, URL included.
   const ref = { mediaPipelineId: pipeline?.MediaPipelineId ?? '', mediaPipelineArn: pipeline?.MediaPipelineArn ?? '' };
@@ -116,7 +117,9 @@ function secretError(err: unknown, secretArn: string): unknown {
     : mapped;
 }
 
-function liveConnectorError(err: unknown, meeting: MeetingRef): unknown {
+function liveConnectorError(err: unknown, meeting: MeetingRef, role: RoleRef): unknown {
+  const propagating = propagationRefusal(err, role, 'CreateMediaLiveConnectorPipeline');
+  if (propagating) return propagating;
   if (isNotFound(err)) return new MeetingNotFound(`meeting ${meeting.meetingId} no longer exists: ${err instanceof Error ? err.message : ''}`);
   const mapped = toWorkflowError(err, 'CreateMediaLiveConnectorPipeline');
   return mapped instanceof AccessDenied ? new AccessDenied(`${mapped.message} (the function needs chime:CreateMediaLiveConnectorPipeline and chime:TagResource)`) : mapped;

@@ -121,3 +121,47 @@ export function resolveBehaviours(settings: BehaviourSettings = {}): Behaviours 
   }
   return out;
 }
+
+/**
+ * `--behaviour` values, as `npm start` and `npm run cloud` take them: `pessimistic`, or `name=variant`
+ * (repeatable; a later one wins). A wrong name or variant is an error naming the flag and the choices.
+ */
+export function parseBehaviourFlags(values: string[]): BehaviourSettings {
+  if (values.includes('pessimistic')) {
+    if (values.length > 1) throw new Error('--behaviour pessimistic sets every behaviour; give it alone, or name=variant flags instead');
+    return 'pessimistic';
+  }
+  const settings: Partial<Behaviours> = {};
+  for (const value of values) {
+    const [name = '', variant, ...rest] = value.split('=');
+    const spec = (BEHAVIOURS as Record<string, BehaviourSpec>)[name];
+    if (!spec) throw new Error(`--behaviour ${value}: no behaviour "${name}"${closest(name, Object.keys(BEHAVIOURS))}; the behaviours are ${Object.keys(BEHAVIOURS).join(', ')} (or pessimistic)`);
+    if (variant === undefined || rest.length > 0 || !(variant in spec.variants)) {
+      throw new Error(`--behaviour ${value}: give ${name}=<variant>, one of ${Object.keys(spec.variants).join(', ')}${variant ? closest(variant, Object.keys(spec.variants)) : ''}`);
+    }
+    settings[name as BehaviourName] = variant;
+  }
+  return settings;
+}
+
+/** ` (did you mean "x"?)` for the choice nearest to a mistyped word, or '' when none is near. */
+export function closest(word: string, choices: string[]): string {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const choice of choices) {
+    const d = editDistance(word.toLowerCase(), choice.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [choice, d];
+  }
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(best.length / 3)) ? ` (did you mean "${best}"?)` : '';
+}
+
+/** Levenshtein distance (a few dozen short words: no library needed). */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
+  }
+  return previous[b.length]!;
+}

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { setTimeSource } from '../../functions/lib/time';
 
 /**
  * A running Lambda invocation holds simulated time still while its handler computes, but not while it
@@ -42,6 +43,11 @@ export class InvocationHold {
 export interface InvocationScope {
   id: number;
   hold?: InvocationHold;
+  /** The cloud's simulated time, as the handler sees it (functions/lib/time.ts). */
+  now: () => number;
 }
 
 export const runningInvocation = new AsyncLocalStorage<InvocationScope>();
+
+// Handlers read the time through functions/lib/time.ts: inside an invocation, the cloud's simulated time.
+setTimeSource(() => runningInvocation.getStore()?.now() ?? Date.now());

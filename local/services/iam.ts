@@ -1,9 +1,9 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { XMLBuilder } from 'fast-xml-parser';
 import * as z from 'zod/mini';
 import type { CloudContext, IamInternal } from '../core/context';
+import { queryError, queryParams, queryResponse } from '../core/query-protocol';
 import { ServiceError, type LocalRequest, type LocalResponse, type Service } from '../core/service';
 
 /**
@@ -55,8 +55,6 @@ type DeletionTask = z.infer<typeof DeletionTask>;
 
 const State = z.object({ roles: z.array(Role), deletionTasks: z.array(DeletionTask) });
 
-const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_' });
-
 export class IamService implements Service, IamInternal {
   readonly name = 'iam';
   readonly signingNames = ['iam'] as const;
@@ -73,12 +71,12 @@ export class IamService implements Service, IamInternal {
   }
 
   operation(req: LocalRequest): string | undefined {
-    const action = params(req).get('Action') ?? '';
+    const action = queryParams(req).get('Action') ?? '';
     return OPERATIONS.has(action) ? action : undefined;
   }
 
   async handle(operation: string, req: LocalRequest): Promise<LocalResponse> {
-    const p = params(req);
+    const p = queryParams(req);
     switch (operation) {
       case 'GetRole': {
         const role = this.requireRole(required(p, 'RoleName'));
@@ -118,18 +116,7 @@ export class IamService implements Service, IamInternal {
   }
 
   errorResponse(err: ServiceError): LocalResponse {
-    const requestId = randomUUID();
-    return {
-      status: err.status,
-      headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
-      body: builder.build({
-        ErrorResponse: {
-          '@_xmlns': NAMESPACE,
-          Error: { Type: err.status >= 500 ? 'Receiver' : 'Sender', Code: err.code, Message: err.message },
-          RequestId: requestId,
-        },
-      }),
-    };
+    return queryError(NAMESPACE, err);
   }
 
   // --- IamInternal --------------------------------------------------------------------------------
@@ -275,12 +262,6 @@ export class IamService implements Service, IamInternal {
 }
 
 /** Query-protocol parameters: the form body (POST), merged over the query string (GET). */
-function params(req: LocalRequest): URLSearchParams {
-  const merged = new URLSearchParams(req.query);
-  if (req.body.length > 0) for (const [k, v] of new URLSearchParams(req.body.toString('utf8'))) merged.set(k, v);
-  return merged;
-}
-
 function required(p: URLSearchParams, name: string): string {
   const value = p.get(name);
   if (value === null) {
@@ -329,12 +310,5 @@ function roleLastUsedXml(role: Role): Record<string, unknown> {
 }
 
 function respond(action: string, result: Record<string, unknown>): LocalResponse {
-  const requestId = randomUUID();
-  return {
-    status: 200,
-    headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
-    body: builder.build({
-      [`${action}Response`]: { '@_xmlns': NAMESPACE, [`${action}Result`]: result, ResponseMetadata: { RequestId: requestId } },
-    }),
-  };
+  return queryResponse(NAMESPACE, action, result);
 }

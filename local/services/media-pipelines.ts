@@ -83,6 +83,8 @@ export interface MediaPipelineInfo {
   updatedAt: number;
   /** Deleted pipelines are gone from Get and List (a deleted capture can still feed a concatenation). */
   deleted: boolean;
+  /** Someone asked DeleteMediaPipeline to delete it, whatever the service then did (behaviour concatenation-deletion). */
+  deletionRequested: boolean;
   failureReason?: string;
   /** Capture: where chunks go; concatenation: where the joined files go. */
   sink?: S3Location;
@@ -103,6 +105,7 @@ interface Base {
   fields: JsonObject;
   fingerprint: string;
   deleted: boolean;
+  deletionRequested?: boolean;
   /** When it stopped (simulated): GetMediaPipeline may stop finding it some time later (behaviour stopped-pipeline-lookup). */
   stoppedAt?: number;
   failureReason?: string;
@@ -250,6 +253,17 @@ export class MediaPipelinesService implements Service {
   pipeline(mediaPipelineId: string): MediaPipelineInfo | undefined {
     const p = this.pipelines.get(mediaPipelineId);
     return p && info(p);
+  }
+
+  /**
+   * Ends the pipelines AWS kept running after DeleteMediaPipeline was asked to delete them (behaviour
+   * concatenation-deletion), as the service eventually would: for a test that must start from nothing.
+   * Answers how many it ended.
+   */
+  endKeptRunning(): number {
+    const kept = [...this.active].filter((p) => p.deletionRequested && p.status !== 'Stopping');
+    for (const p of kept) this.stop(p, true);
+    return kept.length;
   }
 
   /** Simulates a permanent failure (publishes chime:MediaPipelinePermanentFailure). */
@@ -547,6 +561,7 @@ export class MediaPipelinesService implements Service {
 
   /** DeleteMediaPipeline / DeleteMediaCapturePipeline. */
   private delete(p: Pipeline): void {
+    p.deletionRequested = true;
     if (p.kind === 'concatenation' && ACTIVE.has(p.status)) {
       // The guide names only capture and live connector pipelines (behaviour concatenation-deletion).
       const deletion = this.ctx.behaviours['concatenation-deletion'];
@@ -711,6 +726,7 @@ function info(p: Pipeline): MediaPipelineInfo {
     createdAt: p.createdAt,
     updatedAt: p.updatedAt,
     deleted: p.deleted,
+    deletionRequested: p.deletionRequested === true,
     failureReason: p.failureReason,
     sink: p.kind === 'liveConnector' ? undefined : p.sink,
     outputs: p.kind === 'concatenation' ? p.outputs : undefined,

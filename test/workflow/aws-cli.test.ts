@@ -1,4 +1,4 @@
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,6 +31,25 @@ async function aws(...args: string[]): Promise<any> {
   afterAll(async () => {
     await cloud.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("answers sts get-caller-identity, as `npm run cloud` serves it, with the local account; SIGTERM stops it", async () => {
+    const server = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', '--import', 'tsx', 'local/cli.ts', '--port', '0', '--data-dir', path.join(dataDir, 'server')], { cwd: path.resolve(__dirname, '../..') });
+    try {
+      let out = '';
+      server.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      await waitFor('npm run cloud to print ready', () => /ready (http:\/\/\S+)/.test(out), 60_000);
+      const endpoint = /ready (http:\/\/\S+)/.exec(out)![1]!;
+      const { stdout } = await run('aws', ['--endpoint-url', endpoint, '--output', 'json', 'sts', 'get-caller-identity'], {
+        env: { ...process.env, AWS_ACCESS_KEY_ID: 'AKIDCLI', AWS_SECRET_ACCESS_KEY: 'cli', AWS_DEFAULT_REGION: 'us-east-1', AWS_PAGER: '', AWS_ENDPOINT_URL: '' },
+      });
+      expect(JSON.parse(stdout)).toEqual({ UserId: cloud.ctx.account, Account: cloud.ctx.account, Arn: `arn:aws:iam::${cloud.ctx.account}:root` });
+      const exited = new Promise<number | null>((resolve) => server.on('exit', resolve));
+      server.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      server.kill('SIGKILL');
+    }
   });
 
   it('creates a bucket and policy, a meeting and a capture pipeline; deleting the meeting stops the pipeline', async () => {

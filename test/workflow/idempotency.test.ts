@@ -79,7 +79,7 @@ describe('idempotency on the local cloud', () => {
     // StartConcatenation again, after the fact: the token returns the pipeline the execution used.
     const concatenation = output<{ concatenationPipelineId: string }>(e).concatenationPipelineId;
     const { meetingEnd } = stateEntering(e, 'StartConcatenation') as State & { meetingEnd: { reason: string } };
-    const concatenationAgain = (await h.cloud.lambda.invoke('startConcatenation', { plan, chimeMeeting, capturePipeline, meetingEnd })) as { mediaPipelineId: string };
+    const concatenationAgain = (await h.cloud.lambda.invoke('startConcatenation', { plan, chimeMeeting, capturePipeline, meetingEnd, role })) as { mediaPipelineId: string };
     expect(concatenationAgain.mediaPipelineId).toBe(concatenation);
 
     // Cleanup again: everything is already gone, which counts as done.

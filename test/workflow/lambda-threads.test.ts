@@ -1,5 +1,6 @@
 import { LocalCloud } from '../../local/cloud';
 import { RECORDING_STATES, output, record, startHarness, statesEntered, type Harness } from '../../local/harness';
+import { expectHandlersOnSimulatedTime } from './handler-time';
 
 /**
  * The Lambda handlers in worker threads (`lambdaThreads`, what the throughput benchmark uses): the same
@@ -46,6 +47,8 @@ describe('Lambda handlers in worker threads', () => {
     expect(e.error).toBe('InvalidRequest');
     expect(e.cause).toContain('meeting.mediaRegion');
   });
+
+  it("gives the handlers the cloud's simulated time (functions/lib/time.ts), not the system clock", () => expectHandlersOnSimulatedTime(h));
 
   it.each([-1, 1.5])('refuses lambdaThreads %s, naming the option, before starting anything', async (lambdaThreads) => {
     await expect(LocalCloud.start({ port: 0, lambdaThreads })).rejects.toThrow(/lambdaThreads must be a whole number >= 0/);

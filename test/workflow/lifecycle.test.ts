@@ -4,6 +4,7 @@ import { ChimeSDKMediaPipelinesClient, DeleteMediaPipelineCommand } from '@aws-s
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import type { BusEvent } from '../../local/core/bus';
 import type { Execution } from '../../local/sfn/runner';
+import { removeRole } from '../../local/matrix';
 import { joinAttendees, meetingIdOf, simulateMeeting } from '../../local/simulate';
 import { RECORDING_STATES, cleanupSummary, output, record, start, startHarness, statesEntered, waitForCapture, waitForState, storesTaskToken, type Harness } from '../../local/harness';
 
@@ -229,6 +230,27 @@ describe('recording lifecycle on the local cloud', () => {
       }
     });
 
+    it('depends on no single signal: no end event, no Object Created, and GetMediaPipeline answering NotFound once stopped: the files within one re-check', async () => {
+      const previous = h.cloud.useBehaviours({ 'concatenation-completion-event': 'not-sent', 'stopped-pipeline-lookup': 'not-found' });
+      h.cloud.bus.addFault({ eventType: 'Object Created', action: 'drop', count: Infinity });
+      const ended: BusEvent[] = [];
+      const listen = (ev: BusEvent) => ev.detail.eventType === 'chime:MediaPipelineDeleted' && ended.push(ev);
+      h.cloud.bus.listeners.add(listen);
+      try {
+        const e = await record(h);
+        expect([e.status, e.error]).toEqual(['SUCCEEDED', undefined]);
+        expect(concatenationWaits(e)).toBeLessThanOrEqual(2);
+        expect(output<{ artifacts: string[] }>(e).artifacts.length).toBeGreaterThan(0);
+        // Only the capture's end was announced.
+        expect(ended.map((ev) => ev.detail.mediaPipelineId)).toEqual([output<{ capturePipelineId: string }>(e).capturePipelineId]);
+        expect(h.cloud.orphans()).toEqual({ meetings: 0, pipelines: 0 });
+      } finally {
+        h.cloud.bus.listeners.delete(listen);
+        h.cloud.bus.clearFaults();
+        h.cloud.useBehaviours(previous);
+      }
+    });
+
     // What DeleteMediaPipeline does to a concatenation is not documented (local/core/behaviours.ts).
     it.each(['conflict', 'stops'] as const)('a concatenation that never finishes fails the recording after timeoutMinutes, raw chunks kept (deletion: %s)', async (deletion) => {
       h.cloud.pipelines.options.concatenationStuck = true;
@@ -252,11 +274,11 @@ describe('recording lifecycle on the local cloud', () => {
           expect([summary.deleted, summary.notDeleted]).toEqual([[name], undefined]);
           expect(h.cloud.orphans()).toEqual({ meetings: 0, pipelines: 0 });
         } else {
-          // Refused: reported, and the only thing left running.
+          // Refused: reported, and the only thing left running, by AWS.
           expect(summary.deleted).toEqual([]);
           expect(summary.notDeleted?.[name]).toMatch(/^ConflictException: /);
           expect(h.cloud.pipelines.activePipelines().map((p) => p.mediaPipelineId)).toEqual([id]);
-          expect(h.cloud.orphans().meetings).toBe(0);
+          expect([h.cloud.orphans(), h.cloud.keptRunning()]).toEqual([{ meetings: 0, pipelines: 0 }, 1]);
           // The next test starts from nothing.
           h.cloud.useBehaviours({ 'concatenation-deletion': 'stops' });
           await h.run(async () => {
@@ -272,6 +294,35 @@ describe('recording lifecycle on the local cloud', () => {
         h.cloud.useBehaviours(previous);
       }
     });
+  });
+
+  // A meeting that ends while a new service-linked role still propagates (the capture never joins it):
+  // nothing to concatenate, said so at the first re-check rather than after the concatenation's bound.
+  it.each([
+    ['stays-in-progress', 'NothingCaptured'],
+    ['stops', 'PipelineFailed'],
+  ] as const)('a meeting over before the capture could start fails clearly (concatenation-end-status: %s)', async (endStatus, error) => {
+    await h.run(() => removeRole(h));
+    h.cloud.pipelines.options.rolePropagationMs = 120_000;
+    const previous = h.cloud.useBehaviours({ 'concatenation-end-status': endStatus });
+    try {
+      const e = await start(h, { meeting: {} });
+      await h.run(async () => {
+        await simulateMeeting(h.cloud, e, { lengthMs: 60_000, attendees: 1 });
+        await e.done;
+        await h.cloud.clock.sleep(6 * 60_000);
+      });
+      expect([e.status, e.error]).toEqual(['FAILED', error]);
+      const refused = e.history.filter((ev) => ev.type === 'LambdaFunctionFailed' && (ev.lambdaFunctionFailedEventDetails as { error: string }).error === 'RoleNotReady');
+      expect(refused.length).toBeGreaterThan(0);
+      expect(statesEntered(e).filter((s) => s === 'AwaitConcatenation').length).toBeLessThanOrEqual(2);
+      if (error === 'NothingCaptured') expect(e.cause).toMatch(/capture pipeline wrote nothing under s3:\/\//);
+      expect(h.cloud.orphans()).toEqual({ meetings: 0, pipelines: 0 });
+    } finally {
+      await h.run(async () => h.cloud.pipelines.endKeptRunning());
+      h.cloud.pipelines.options.rolePropagationMs = undefined;
+      h.cloud.useBehaviours(previous);
+    }
   });
 
   it('resumes through the safety net when the meeting ends and its end events are lost', async () => {

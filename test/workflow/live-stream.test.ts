@@ -110,8 +110,8 @@ describe('live stream next to the recording', () => {
     });
     // A retried StartLiveConnector (its answer lost) gets the same pipeline back, not a second stream.
     const entered = e.history.find((ev) => ev.type === 'TaskStateEntered' && (ev.stateEnteredEventDetails as { name: string }).name === 'AwaitMeetingEnd');
-    const state = JSON.parse((entered?.stateEnteredEventDetails as { input: string }).input) as { plan: unknown; chimeMeeting: unknown; livePipeline: unknown };
-    expect(await h.cloud.lambda.invoke('startLiveConnector', { plan: state.plan, chimeMeeting: state.chimeMeeting })).toEqual(state.livePipeline);
+    const state = JSON.parse((entered?.stateEnteredEventDetails as { input: string }).input) as { plan: unknown; chimeMeeting: unknown; role: unknown; livePipeline: unknown };
+    expect(await h.cloud.lambda.invoke('startLiveConnector', { plan: state.plan, chimeMeeting: state.chimeMeeting, role: state.role })).toEqual(state.livePipeline);
     expect(h.cloud.pipelines.activePipelines().filter((p) => p.kind === 'liveConnector' && p.meetingId === meetingId)).toHaveLength(1);
     // The person leaves: only our capture stops (the meeting is the application's); the stream outlives it until Cleanup.
     h.cloud.meetings.leave(meetingId, person!, 'left');

@@ -1,5 +1,6 @@
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { startHarness, type Harness } from '../../local/harness';
+import { expectHandlersOnSimulatedTime } from './handler-time';
 
 /**
  * The seam between the product and the local cloud: the cloud configures the product's registry of SDK
@@ -41,6 +42,8 @@ describe('the seam between the product and the local cloud', () => {
 });
 
 describe('an SDK client made outside the registry', () => {
+  it("gives the handlers the cloud's simulated time (functions/lib/time.ts), not the system clock", () => expectHandlersOnSimulatedTime(h));
+
   it('is refused loudly, and the cloud reports it when it closes', async () => {
     const other = await startHarness();
     let closed: unknown;
@@ -54,5 +57,23 @@ describe('an SDK client made outside the registry', () => {
       closed = await other.close().then(() => 'closed', (err: Error) => err.message);
     }
     expect(closed).toMatch(/1 request\(s\) came from AWS SDK clients made outside functions\/lib\/clients/);
+  });
+});
+
+describe('the time seam', () => {
+  it('leaves no handler reading the system clock except through functions/lib/time.ts', () => {
+    const fs = require('node:fs') as typeof import('node:fs');
+    const path = require('node:path') as typeof import('node:path');
+    const root = path.resolve(__dirname, '../../functions');
+    const offenders: string[] = [];
+    const walk = (dir: string): void => {
+      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        const file = path.join(dir, entry.name);
+        if (entry.isDirectory()) walk(file);
+        else if (file.endsWith('.ts') && file !== path.join(root, 'lib/time.ts') && /\bDate\.now\(|new Date\(\)/.test(fs.readFileSync(file, 'utf8'))) offenders.push(path.relative(root, file));
+      }
+    };
+    walk(root);
+    expect(offenders).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { failure } from '../../fixtures/async';
-import { EXECUTION_ID, meetingRef, plan } from '../../fixtures/plans';
+import { EXECUTION_ID, meetingRef, plan, roleRef } from '../../fixtures/plans';
 
 /**
  * Lambda logs never carry request bodies: a request can hold personal data or, with the live connector, a
@@ -115,7 +115,7 @@ describe('Lambda logs', () => {
     const mock = mockClient(pipelines.ChimeSDKMediaPipelinesClient);
     mock.on(pipelines.CreateMediaCapturePipelineCommand).rejects(new pipelines.ServiceFailureException({ message: 'internal error', $metadata: {} }));
     const request = plan({ meeting: {}, tags: { streamKey: SECRET } });
-    const err = await failure(handler({ plan: request, chimeMeeting: meetingRef, role: { roleArn: 'r', fresh: false } }, ctx));
+    const err = await failure(handler({ plan: request, chimeMeeting: meetingRef, role: roleRef }, ctx));
     mock.restore();
     expect(err.name).toBe('ServiceBusy');
     const logged = output.join('');

@@ -24,7 +24,7 @@ import { handler as cleanup } from '../../../functions/cleanup/handler';
 import { buildPlan } from '../../../functions/validate-request/validate';
 import { InvalidRequest } from '../../../functions/lib/errors';
 import { clientRequestToken } from '../../../functions/lib/tokens';
-import { EXECUTION_ID, MEETING_ID, meetingRef, plan } from '../../fixtures/plans';
+import { EXECUTION_ID, MEETING_ID, meetingRef, plan, roleRef } from '../../fixtures/plans';
 
 const pipelines = mockClient(ChimeSDKMediaPipelinesClient);
 const secrets = mockClient(SecretsManagerClient);
@@ -112,7 +112,7 @@ describe('liveStream input (ValidateRequest)', () => {
 describe('StartLiveConnector', () => {
   it('reads the secret, starts the pipeline with the exact request, records its id and returns only the ids', async () => {
     secrets.on(GetSecretValueCommand).resolves({ ARN: SECRET_ARN, SecretString: URL });
-    const out = await startLiveConnector({ plan: livePlan(), chimeMeeting: meetingRef }, ctx);
+    const out = await startLiveConnector({ plan: livePlan(), chimeMeeting: meetingRef, role: roleRef }, ctx);
     expect(out).toEqual({ mediaPipelineId: LIVE_ID, mediaPipelineArn: LIVE_ARN });
     expect(JSON.stringify(out)).not.toContain(STREAM_KEY);
     expect(secrets.commandCalls(GetSecretValueCommand)[0]!.args[0].input).toEqual({ SecretId: SECRET_ARN });
@@ -130,14 +130,14 @@ describe('StartLiveConnector', () => {
   it('takes the URL from JSON {"url": ...} too, with the chosen mux type and audio', async () => {
     secrets.on(GetSecretValueCommand).resolves({ SecretString: ` {"url": "${URL}", "note": "youtube"}\n` });
     const p = livePlan({ secretArn: SECRET_ARN, muxType: 'AudioWithActiveSpeakerVideo', audioChannels: 'Mono', audioSampleRate: '44100' });
-    await startLiveConnector({ plan: p, chimeMeeting: meetingRef }, ctx);
+    await startLiveConnector({ plan: p, chimeMeeting: meetingRef, role: roleRef }, ctx);
     const input = pipelines.commandCalls(CreateMediaLiveConnectorPipelineCommand)[0]!.args[0].input;
     expect(input.Sources![0]!.ChimeSdkMeetingLiveConnectorConfiguration!.MuxType).toBe('AudioWithActiveSpeakerVideo');
     expect(input.Sinks![0]!.RTMPConfiguration).toEqual({ Url: URL, AudioChannels: 'Mono', AudioSampleRate: '44100' });
   });
 
   it('refuses a plan without a live stream (the state machine never sends one)', async () => {
-    const err = await failure(startLiveConnector({ plan: plan(), chimeMeeting: meetingRef }, ctx));
+    const err = await failure(startLiveConnector({ plan: plan(), chimeMeeting: meetingRef, role: roleRef }, ctx));
     expect(err.name).toBe('InvalidRequest');
     expect(secrets.calls()).toHaveLength(0);
   });
@@ -154,7 +154,7 @@ describe('StartLiveConnector', () => {
     ['broken JSON', `{"url": "${URL}"`, /not JSON with a string "url" member/],
   ])('fails InvalidLiveStreamUrl for %s, naming the rule and the secret, never the value', async (_case, value, rule) => {
     secrets.on(GetSecretValueCommand).resolves({ SecretString: value });
-    const err = await failure(startLiveConnector({ plan: livePlan(), chimeMeeting: meetingRef }, ctx));
+    const err = await failure(startLiveConnector({ plan: livePlan(), chimeMeeting: meetingRef, role: roleRef }, ctx));
     expect(err.name).toBe('InvalidLiveStreamUrl');
     expect(err.message).toMatch(rule);
     expect(err.message).toContain(SECRET_ARN);
@@ -173,7 +173,7 @@ describe('StartLiveConnector', () => {
     ['InternalServiceError without a status', 'ServiceBusy', Object.assign(new Error('boom'), { name: 'InternalServiceError' }), /GetSecretValue/],
   ])('maps GetSecretValue %s to %s', async (_case, name, err, message) => {
     secrets.on(GetSecretValueCommand).rejects(err);
-    const out = await failure(startLiveConnector({ plan: livePlan(), chimeMeeting: meetingRef }, ctx));
+    const out = await failure(startLiveConnector({ plan: livePlan(), chimeMeeting: meetingRef, role: roleRef }, ctx));
     expect(out.name).toBe(name);
     expect(out.message).toMatch(message);
     if (name !== 'ServiceBusy') expect(out.message).toContain(SECRET_ARN);
@@ -182,7 +182,7 @@ describe('StartLiveConnector', () => {
 
   it('fails LiveStreamSecretUnavailable for a binary secret', async () => {
     secrets.on(GetSecretValueCommand).resolves({ SecretBinary: new Uint8Array([1, 2]) });
-    const err = await failure(startLiveConnector({ plan: livePlan(), chimeMeeting: meetingRef }, ctx));
+    const err = await failure(startLiveConnector({ plan: livePlan(), chimeMeeting: meetingRef, role: roleRef }, ctx));
     expect([err.name, err.message]).toEqual(['LiveStreamSecretUnavailable', expect.stringContaining('binary')]);
   });
 
@@ -194,14 +194,14 @@ describe('StartLiveConnector', () => {
   ])('maps CreateMediaLiveConnectorPipeline %s to %s', async (_case, name, err) => {
     secrets.on(GetSecretValueCommand).resolves({ SecretString: URL });
     pipelines.on(CreateMediaLiveConnectorPipelineCommand).rejects(err);
-    expect((await failure(startLiveConnector({ plan: livePlan(), chimeMeeting: meetingRef }, ctx))).name).toBe(name);
+    expect((await failure(startLiveConnector({ plan: livePlan(), chimeMeeting: meetingRef, role: roleRef }, ctx))).name).toBe(name);
     expect(db.calls()).toHaveLength(0);
   });
 
   it('cuts the URL and the stream key out of an error that quotes them', async () => {
     secrets.on(GetSecretValueCommand).resolves({ SecretString: URL });
     pipelines.on(CreateMediaLiveConnectorPipelineCommand).rejects(new BadRequestException({ message: `Value '${URL}' at 'url' is invalid; key ${STREAM_KEY} refused`, ...meta }));
-    const err = await failure(startLiveConnector({ plan: livePlan(), chimeMeeting: meetingRef }, ctx));
+    const err = await failure(startLiveConnector({ plan: livePlan(), chimeMeeting: meetingRef, role: roleRef }, ctx));
     expect(err.name).toBe('BadRequestException');
     expect(err.message).toBe("Value '<redacted>' at 'url' is invalid; key <redacted> refused");
     expect(recorded(err)).not.toContain(STREAM_KEY);

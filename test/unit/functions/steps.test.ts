@@ -16,6 +16,8 @@ import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, PutIte
 import { DeleteObjectsCommand, GetBucketEncryptionCommand, GetBucketLocationCommand, GetBucketPolicyCommand, ListObjectsV2Command, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import { CreateServiceLinkedRoleCommand, GetRoleCommand, IAMClient, InvalidInputException, NoSuchEntityException } from '@aws-sdk/client-iam';
+import { handler as ensureServiceLinkedRole } from '../../../functions/ensure-service-linked-role/handler';
 import { handler as createMeeting } from '../../../functions/create-meeting/handler';
 import { handler as startCapture } from '../../../functions/start-capture/handler';
 import { handler as verifyBuckets } from '../../../functions/verify-buckets/handler';
@@ -26,13 +28,14 @@ import { handler as awaitConcatenation } from '../../../functions/await-concaten
 import { handler as cleanup } from '../../../functions/cleanup/handler';
 import { policyToApply, requiredGrants } from '../../../functions/lib/bucket-policy';
 import { clientRequestToken } from '../../../functions/lib/tokens';
-import { EXECUTION_ID, MEETING_ID, meetingRef, plan } from '../../fixtures/plans';
+import { EXECUTION_ID, MEETING_ID, meetingRef, newRole, plan, roleRef } from '../../fixtures/plans';
 
 const meetings = mockClient(ChimeSDKMeetingsClient);
 const pipelines = mockClient(ChimeSDKMediaPipelinesClient);
 const db = mockClient(DynamoDBClient);
 const s3 = mockClient(S3Client);
 const sfn = mockClient(SFNClient);
+const iam = mockClient(IAMClient);
 const ctx = { awsRequestId: 'r', functionName: 'f', getRemainingTimeInMillis: () => 1000 } as never;
 const meta = { $metadata: {} };
 const CAPTURE_ARN = 'arn:aws:chime:us-east-1:123456789012:media-pipeline/cap-1';
@@ -51,8 +54,37 @@ async function failure(p: Promise<unknown>): Promise<Error> {
 }
 
 beforeEach(() => {
-  for (const m of [meetings, pipelines, db, s3, sfn]) m.reset();
+  for (const m of [meetings, pipelines, db, s3, sfn, iam]) m.reset();
   process.env.ACCOUNT_ID = '123456789012';
+});
+
+describe('EnsureServiceLinkedRole', () => {
+  const role = { Arn: roleRef.roleArn, RoleName: 'AWSServiceRoleForAmazonChimeSDKMediaPipelines', Path: '/aws-service-role/mediapipelines.chime.amazonaws.com/', RoleId: 'AROA', CreateDate: new Date('2024-01-01T00:00:00Z') };
+  const missing = new NoSuchEntityException({ message: 'The role with name AWSServiceRoleForAmazonChimeSDKMediaPipelines cannot be found.', ...meta });
+
+  it("answers the role with IAM's CreateDate, for the propagation window", async () => {
+    iam.on(GetRoleCommand).resolves({ Role: role });
+    expect(await ensureServiceLinkedRole({ executionName: 'rec-1' }, ctx)).toEqual({ roleArn: roleRef.roleArn, createdAt: '2024-01-01T00:00:00.000Z', fresh: false });
+    expect(iam.commandCalls(CreateServiceLinkedRoleCommand)).toHaveLength(0);
+  });
+
+  it('creates a missing role', async () => {
+    iam.on(GetRoleCommand).rejects(missing);
+    iam.on(CreateServiceLinkedRoleCommand).resolves({ Role: { ...role, CreateDate: new Date('2026-12-02T10:00:00Z') } });
+    expect(await ensureServiceLinkedRole({ executionName: 'rec-1' }, ctx)).toMatchObject({ createdAt: '2026-12-02T10:00:00.000Z', fresh: true });
+    expect(iam.commandCalls(CreateServiceLinkedRoleCommand)[0]!.args[0].input).toMatchObject({ AWSServiceName: 'mediapipelines.chime.amazonaws.com' });
+  });
+
+  it("takes a refused creation (whatever IAM's wording) as created concurrently when the role then exists", async () => {
+    iam.on(GetRoleCommand).rejectsOnce(missing).resolves({ Role: role });
+    iam.on(CreateServiceLinkedRoleCommand).rejects(new InvalidInputException({ message: 'any wording at all', ...meta }));
+    expect(await ensureServiceLinkedRole({ executionName: 'rec-1' }, ctx)).toMatchObject({ roleArn: roleRef.roleArn, fresh: true });
+    // And as the refusal it is when the role still does not exist.
+    iam.reset();
+    iam.on(GetRoleCommand).rejects(missing);
+    iam.on(CreateServiceLinkedRoleCommand).rejects(new InvalidInputException({ message: 'any wording at all', ...meta }));
+    expect((await failure(ensureServiceLinkedRole({ executionName: 'rec-1' }, ctx))).name).toBe('InvalidInputException');
+  });
 });
 
 describe('CreateMeeting', () => {
@@ -101,7 +133,7 @@ describe('CreateMeeting', () => {
     expect((await failure(createMeeting({ plan: plan() }, ctx))).name).toBe('ServiceBusy');
     // Words that merely contain an error code ("CapturePipeline" has "ePipe") are not transport failures.
     pipelines.on(CreateMediaCapturePipelineCommand).rejects(Object.assign(new Error('limit on CreateMediaCapturePipeline'), { name: 'ResourceLimitExceededException', $metadata: { httpStatusCode: 400 } }));
-    expect((await failure(startCapture({ plan: plan(), chimeMeeting: meetingRef, role: { roleArn: 'r', fresh: false } }, ctx))).name).toBe('LimitReached');
+    expect((await failure(startCapture({ plan: plan(), chimeMeeting: meetingRef, role: roleRef }, ctx))).name).toBe('LimitReached');
   });
 
   it('maps throttling to ServiceBusy (retried) and rejects a malformed state with InvalidRequest', async () => {
@@ -114,7 +146,7 @@ describe('CreateMeeting', () => {
 });
 
 describe('StartCapture', () => {
-  const input = { plan: plan(), chimeMeeting: meetingRef, role: { roleArn: 'arn:aws:iam::123456789012:role/x', fresh: false } };
+  const input = { plan: plan(), chimeMeeting: meetingRef, role: roleRef };
 
   it('sends the full capture request: demo-form SourceArn, sink with prefix, artifacts with composited video, token', async () => {
     pipelines.on(CreateMediaCapturePipelineCommand).resolves({ MediaCapturePipeline: { MediaPipelineId: 'cap-1', MediaPipelineArn: CAPTURE_ARN } });
@@ -151,18 +183,22 @@ describe('StartCapture', () => {
     });
   });
 
+  // Role propagation is recognised by timing (functions/lib/role-propagation.ts), never by wording: the
+  // same refusal is RoleNotReady from a role created 30 s ago and AccessDenied from a settled one.
   it.each([
-    [new ForbiddenException({ message: 'Service-linked role AWSServiceRoleForAmazonChimeSDKMediaPipelines not found', ...meta }), true, 'RoleNotReady'],
-    [new ForbiddenException({ message: 'Service-linked role AWSServiceRoleForAmazonChimeSDKMediaPipelines not found', ...meta }), false, 'AccessDenied'],
-    [new ForbiddenException({ message: 'User is not authorized', ...meta }), true, 'AccessDenied'],
-    [new BadRequestException({ message: 'S3 Bucket policy not valid/present for Sink', ...meta }), false, 'BucketNotReady'],
-    [new ThrottledClientException({ message: 'slow', ...meta }), false, 'ServiceBusy'],
-    [new ServiceFailureException({ message: 'boom', ...meta }), false, 'ServiceBusy'],
-    [Object.assign(new Error('too many'), { name: 'ResourceLimitExceededException', $metadata: { httpStatusCode: 400 } }), false, 'LimitReached'],
-    [new PipelineNotFound({ message: 'no meeting', ...meta }), false, 'MeetingNotFound'],
-  ])('maps %s (fresh role: %s) to %s', async (err, fresh, name) => {
+    [new ForbiddenException({ message: 'Service-linked role AWSServiceRoleForAmazonChimeSDKMediaPipelines not found', ...meta }), 30, 'RoleNotReady'],
+    [new ForbiddenException({ message: 'Not allowed to assume the role', ...meta }), 30, 'RoleNotReady'],
+    [new ForbiddenException({ message: 'Service-linked role AWSServiceRoleForAmazonChimeSDKMediaPipelines not found', ...meta }), 11 * 60, 'AccessDenied'],
+    [new ForbiddenException({ message: 'User is not authorized', ...meta }), undefined, 'AccessDenied'],
+    [new BadRequestException({ message: 'S3 Bucket policy not valid/present for Sink', ...meta }), undefined, 'BadRequestException'],
+    [new ThrottledClientException({ message: 'slow', ...meta }), 30, 'ServiceBusy'],
+    [new ServiceFailureException({ message: 'boom', ...meta }), undefined, 'ServiceBusy'],
+    [Object.assign(new Error('too many'), { name: 'ResourceLimitExceededException', $metadata: { httpStatusCode: 400 } }), undefined, 'LimitReached'],
+    [new PipelineNotFound({ message: 'no meeting', ...meta }), undefined, 'MeetingNotFound'],
+  ])('maps %s (role created %s s ago) to %s', async (err, secondsAgo, name) => {
     pipelines.on(CreateMediaCapturePipelineCommand).rejects(err);
-    expect((await failure(startCapture({ ...input, role: { ...input.role, fresh } }, ctx))).name).toBe(name);
+    const role = secondsAgo === undefined ? roleRef : newRole(secondsAgo);
+    expect((await failure(startCapture({ ...input, role }, ctx))).name).toBe(name);
   });
 });
 
@@ -312,7 +348,7 @@ describe('StartConcatenation, AwaitConcatenation, Cleanup', () => {
   it('concatenates all seven artifact kinds into the concatenation sink', async () => {
     pipelines.on(CreateMediaConcatenationPipelineCommand).resolves({ MediaConcatenationPipeline: { MediaPipelineId: 'cat-1', MediaPipelineArn: concatenationPipeline.mediaPipelineArn } });
     db.on(UpdateItemCommand).resolves({ Attributes: record() });
-    expect(await startConcatenation({ plan: plan(), chimeMeeting: meetingRef, capturePipeline, meetingEnd: { reason: 'MeetingEnded' } }, ctx)).toEqual(concatenationPipeline);
+    expect(await startConcatenation({ plan: plan(), chimeMeeting: meetingRef, capturePipeline, meetingEnd: { reason: 'MeetingEnded' }, role: roleRef }, ctx)).toEqual(concatenationPipeline);
     // Chime ended the meeting: nothing of ours runs, nothing to end first.
     expect([...meetings.calls(), ...pipelines.commandCalls(DeleteMediaPipelineCommand)]).toHaveLength(0);
     const req = pipelines.commandCalls(CreateMediaConcatenationPipelineCommand)[0]!.args[0].input;
@@ -354,7 +390,7 @@ describe('StartConcatenation, AwaitConcatenation, Cleanup', () => {
     meetings.on(DeleteMeetingCommand).rejectsOnce(new ThrottlingException({ message: 'slow down', ...meta })).resolves({});
     pipelines.on(DeleteMediaPipelineCommand).rejectsOnce(new ThrottledClientException({ message: 'slow down', ...meta })).resolves({});
     db.on(UpdateItemCommand).resolves({ Attributes: record() });
-    const input = { plan: plan(), chimeMeeting: { ...meetingRef, created }, capturePipeline, meetingEnd: { reason } };
+    const input = { plan: plan(), chimeMeeting: { ...meetingRef, created }, capturePipeline, meetingEnd: { reason }, role: roleRef };
     if (ends !== 'nothing') expect((await failure(startConcatenation(input, ctx))).name).toBe('ServiceBusy');
     expect(await startConcatenation(input, ctx)).toEqual(concatenationPipeline);
     const ended = [...meetings.commandCalls(DeleteMeetingCommand).map((c) => `DeleteMeeting ${c.args[0].input.MeetingId}`), ...pipelines.commandCalls(DeleteMediaPipelineCommand).map((c) => `DeleteMediaPipeline ${c.args[0].input.MediaPipelineId}`)];
@@ -393,11 +429,24 @@ describe('StartConcatenation, AwaitConcatenation, Cleanup', () => {
       // timeoutMinutes 20 is two 10-minute checks: the third entry (after two safety-net timeouts) gives up.
       status('InProgress');
       s3.on(ListObjectsV2Command).resolves({ Contents: [] });
+      s3.on(ListObjectsV2Command, { Bucket: 'capture-bucket' }).resolves({ KeyCount: 1, Contents: [{ Key: 'captures/rec-1/audio/chunk.mp4' }] });
       const bounded = { ...input, plan: plan({ meeting: {}, concatenation: { timeoutMinutes: 20 } }) };
       db.on(UpdateItemCommand).resolves({ Attributes: concatenating({ concatenationChecks: 2 }) });
       expect(await awaitConcatenation(bounded, ctx)).toEqual({ outcome: 'waiting', checks: 2 });
       db.on(UpdateItemCommand).resolves({ Attributes: concatenating({ concatenationChecks: 3 }) });
       expect((await failure(awaitConcatenation(bounded, ctx))).name).toBe('ConcatenationTimedOut');
+    });
+
+    it('on a re-check, fails with NothingCaptured when the capture wrote nothing (the concatenation has nothing to join)', async () => {
+      status('InProgress');
+      s3.on(ListObjectsV2Command).resolves({ KeyCount: 0, Contents: [] });
+      // Its first check waits: the capture's last chunks may still be on their way.
+      expect(await awaitConcatenation(input, ctx)).toEqual({ outcome: 'waiting', checks: 1 });
+      db.on(UpdateItemCommand).resolves({ Attributes: concatenating({ concatenationChecks: 2 }) });
+      const err = await failure(awaitConcatenation(input, ctx));
+      expect(err.name).toBe('NothingCaptured');
+      expect(err.message).toContain('s3://capture-bucket/captures/rec-1/');
+      expect(s3.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input)).toContainEqual({ Bucket: 'capture-bucket', Prefix: 'captures/rec-1/', MaxKeys: 1 });
     });
 
     it('on a re-check, takes the files of a concatenation that still says InProgress, for Cleanup to stop it', async () => {

@@ -25,6 +25,7 @@ import {
   type BucketLocationConstraint,
 } from '@aws-sdk/client-s3';
 import { CreateStateMachineCommand, DescribeExecutionCommand, SFNClient, SendTaskSuccessCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { BusEvent } from '../../../local/core/bus';
 import { record, startHarness, type Harness } from '../../../local/harness';
 import { SERVICE_LINKED_ROLE } from '../../../local/services/media-pipelines';
@@ -56,17 +57,6 @@ const NOT_YET_EMITTED_BY_THE_LOCAL_CLOUD = [
   'chime:AttendeeVideoStopped',
   'chime:MediaPipelineResumed',
   'chime:MediaPipelineTemporaryFailure',
-];
-
-/** Fixtures of operations the local cloud does not serve yet (kept so that serving them starts from AWS's samples). */
-const NOT_YET_SERVED_BY_THE_LOCAL_CLOUD = [
-  'sts/GetCallerIdentity-1',
-  'sts/GetCallerIdentity-2',
-  'sts/GetCallerIdentity-3',
-  'sts/GetCallerIdentity-4',
-  'sts/GetCallerIdentity-5',
-  'sts/GetCallerIdentity-6',
-  'sts/GetCallerIdentity-7',
 ];
 
 // ---- the fixtures ----
@@ -788,23 +778,46 @@ describe("AWS's EventBridge answers", () => {
 
 // ---- what is not served yet, and the whole folder ----
 
-describe('the fixtures folder', () => {
-  it('holds only the STS samples among operations the local cloud does not serve (it answers their published request so)', async () => {
-    expect([...fixtures.keys()].filter((n) => n.startsWith('sts/'))).toEqual(NOT_YET_SERVED_BY_THE_LOCAL_CLOUD);
-    // The API reference's GetCallerIdentity request, as published (its signature is an example's).
-    const sample = fixtures.get('sts/GetCallerIdentity-5');
-    const head = String(sample?.request.http_head).replace(/\n\s+/g, ' ').split('\n').slice(1);
-    const headers = Object.fromEntries(
-      head.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]).filter(([name]) => !['host', 'content-length', 'accept-encoding'].includes(name ?? '')),
-    );
-    const res = await fetch(`${h.cloud.endpoint}/`, { method: 'POST', headers, body: String(sample?.request.body) });
-    const body = (await res.json()) as { __type?: string; message?: string };
-    expect({ status: res.status, type: body.__type }).toEqual({ status: 400, type: 'UnknownOperationException' });
-    expect(body.message).toContain('does not serve');
-  });
+// ---- STS ----
 
-  it('is compared in full: every fixture but those not emitted or served yet', () => {
+describe("AWS's STS answers", () => {
+  it("GetCallerIdentity (botocore, CLI, API reference XML, the published request): the local account's root user", async () => {
+    const sts = new STSClient(h.cloud.clientConfig({ transport: 'http' }));
+    const answers = recordWire(sts);
+    try {
+      const account = h.cloud.ctx.account;
+      const out = sdkOutput(await sts.send(new GetCallerIdentityCommand({})));
+      expect(out).toEqual({ UserId: account, Account: account, Arn: `arn:aws:iam::${account}:root` });
+      const caller = "the samples' callers are an IAM user, an assumed role and a federated user; the local cloud checks no credentials, so every caller is the account's root user";
+      const scenario = (at: string) => ({ [`${at}Arn`]: caller, [`${at}UserId`]: caller });
+      for (const n of [1, 2, 3, 4]) {
+        const f = fixture(`sts/GetCallerIdentity-${n}`);
+        expect(differences(out, f.response, layerOf(f), { scenario: scenario('') })).toEqual([]);
+      }
+      const wire = xml(last(answers).body);
+      expect(last(answers).headers['content-type']).toBe('text/xml');
+      for (const n of [5, 6, 7]) {
+        const f = fixture(`sts/GetCallerIdentity-${n}`);
+        expect(differences(wire, xml(f.response.body), layerOf(f), { scenario: scenario('GetCallerIdentityResponse.GetCallerIdentityResult.') })).toEqual([]);
+      }
+      // The API reference's request, as published (its signature is an example's), gets the same answer.
+      const sample = fixture('sts/GetCallerIdentity-5');
+      const head = String(sample.request.http_head).replace(/\n\s+/g, ' ').split('\n').slice(1);
+      const headers = Object.fromEntries(
+        head.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]).filter(([name]) => !['host', 'content-length', 'accept-encoding'].includes(name ?? '')),
+      );
+      const res = await fetch(`${h.cloud.endpoint}/`, { method: 'POST', headers, body: String(sample.request.body) });
+      expect(res.status).toBe(200);
+      expect(xml(await res.text()).GetCallerIdentityResponse.GetCallerIdentityResult).toEqual({ Arn: `arn:aws:iam::${account}:root`, UserId: account, Account: account });
+    } finally {
+      sts.destroy();
+    }
+  });
+});
+
+describe('the fixtures folder', () => {
+  it('is compared in full: every fixture but the events not emitted yet', () => {
     const notEmitted = eventSamples.filter((f) => NOT_YET_EMITTED_BY_THE_LOCAL_CLOUD.includes(eventTypeOf(f))).map((f) => f.name);
-    expect([...fixtures.keys()].filter((n) => !compared.has(n)).sort()).toEqual([...notEmitted, ...NOT_YET_SERVED_BY_THE_LOCAL_CLOUD].sort());
+    expect([...fixtures.keys()].filter((n) => !compared.has(n)).sort()).toEqual(notEmitted.sort());
   });
 });

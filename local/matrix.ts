@@ -1,0 +1,248 @@
+import { DeleteServiceLinkedRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { ROLE_NAME } from '../functions/lib/service-linked-role';
+import { BEHAVIOURS, type BehaviourName, type BehaviourSettings, type BehaviourSpec } from './core/behaviours';
+import type { EventFault } from './core/bus';
+import type { FaultSpec } from './core/faults';
+import { start, statesEntered, storesTaskToken, waitForCapture, waitForState, type Harness } from './harness';
+import { joinAttendees, meetingIdOf, simulateMeeting } from './simulate';
+import type { Execution } from './sfn/runner';
+
+/**
+ * The reliability matrix: every mutating AWS operation the workflow calls, under throttling that recovers,
+ * throttling that never ends, a 5xx and a terminal 4xx, plus lost, duplicated, late and reordered
+ * meeting-end events; each case under every behaviour setting (BEHAVIOUR_AXIS: where AWS does not
+ * document what it does, each plausible answer). Each case must end SUCCEEDED, or FAILED with the named
+ * error right for it, and leave no meeting and no media pipeline nobody asked to delete (after Chime's
+ * own 5-minute idle end). The README's reliability table is generated from these definitions (npm run
+ * docs); test/workflow/matrix*.test.ts run them.
+ */
+export type Mode = 'throttled, recovers' | 'throttled forever' | '5xx once' | 'terminal 4xx';
+
+interface OperationSpec {
+  operation: string;
+  throttle: string;
+  serverError: string;
+  terminal: string;
+  /** Named error when the operation fails for good (throttled forever / terminal 4xx). */
+  foreverError: string;
+  terminalError: string;
+  /** The case needs the service-linked role to be missing first. */
+  roleMissing?: boolean;
+  /** How many times the terminal 4xx answers (default once). */
+  terminalCount?: number;
+}
+
+const OPERATIONS: OperationSpec[] = [
+  { operation: 'CreateServiceLinkedRole', throttle: 'Throttling', serverError: 'ServiceFailure', terminal: 'AccessDenied', foreverError: 'ServiceBusy', terminalError: 'AccessDenied', roleMissing: true },
+  { operation: 'CreateMeeting', throttle: 'ThrottlingException', serverError: 'ServiceFailureException', terminal: 'LimitExceededException', foreverError: 'ServiceBusy', terminalError: 'LimitReached' },
+  { operation: 'CreateMediaCapturePipeline', throttle: 'ThrottledClientException', serverError: 'ServiceUnavailableException', terminal: 'ResourceLimitExceededException', foreverError: 'ServiceBusy', terminalError: 'LimitReached' },
+  // Refused for good: a ForbiddenException within ten minutes of the role's creation may be IAM propagating
+  // it (functions/lib/role-propagation.ts), retried until the window has passed; then it is AccessDenied.
+  { operation: 'CreateMediaConcatenationPipeline', throttle: 'ThrottledClientException', serverError: 'ServiceFailureException', terminal: 'ForbiddenException', foreverError: 'ServiceBusy', terminalError: 'AccessDenied', terminalCount: Infinity },
+  // Ending the meeting when the last person leaves (StartConcatenation's first act); a refusal is a permission to fix.
+  { operation: 'DeleteMeeting', throttle: 'ThrottlingException', serverError: 'ServiceUnavailableException', terminal: 'ForbiddenException', foreverError: 'ServiceBusy', terminalError: 'AccessDenied' },
+  { operation: 'PutItem', throttle: 'ProvisionedThroughputExceededException', serverError: 'InternalServerError', terminal: 'AccessDeniedException', foreverError: 'ServiceBusy', terminalError: 'AccessDenied' },
+  { operation: 'UpdateItem', throttle: 'ProvisionedThroughputExceededException', serverError: 'InternalServerError', terminal: 'AccessDeniedException', foreverError: 'ServiceBusy', terminalError: 'AccessDenied' },
+  { operation: 'SendTaskSuccess', throttle: 'ThrottlingException', serverError: 'ServiceUnavailable', terminal: 'AccessDeniedException', foreverError: 'ServiceBusy', terminalError: '-' },
+];
+
+export const MODES: Mode[] = ['throttled, recovers', 'throttled forever', '5xx once', 'terminal 4xx'];
+
+export interface MatrixCase {
+  name: string;
+  /** The fault, as the README's table shows it. */
+  fault: string;
+  /** `SUCCEEDED`, or `FAILED <error name>`: the same under every behaviour setting. */
+  expected: string;
+  run: (h: Harness) => Promise<Execution>;
+}
+
+/** An API fault for an operation in a mode. */
+export function faultFor(operation: string, mode: Mode): FaultSpec {
+  const op = OPERATIONS.find((o) => o.operation === operation);
+  if (!op) throw new Error(`no matrix operation ${operation}`);
+  switch (mode) {
+    case 'throttled, recovers':
+      return { operation, error: op.throttle, count: 2 };
+    case 'throttled forever':
+      return { operation, error: op.throttle, count: Infinity };
+    case '5xx once':
+      return { operation, error: op.serverError, count: 1 };
+    case 'terminal 4xx':
+      return { operation, error: op.terminal, count: op.terminalCount ?? 1 };
+  }
+}
+
+function expectedFor(op: OperationSpec, mode: Mode): string {
+  if (mode === 'throttled forever') return `FAILED ${op.foreverError}`;
+  if (mode === 'terminal 4xx' && op.terminalError !== '-') return `FAILED ${op.terminalError}`;
+  return 'SUCCEEDED';
+}
+
+/** A normal recording (two people who leave), with `fault` armed from the start. */
+export async function recordWith(h: Harness, fault: FaultSpec): Promise<Execution> {
+  h.cloud.router.faults.add(fault);
+  const e = await start(h, { meeting: {} });
+  await simulateMeeting(h.cloud, e, { lengthMs: 60_000, attendees: 2, lengthFrom: 'capture' });
+  return e;
+}
+
+/** A meeting the host ends for everyone: the MeetingEnded event is then the workflow's only signal. */
+export async function hostEnds(h: Harness, eventFault: EventFault, opts: { beforeToken?: boolean } = {}): Promise<Execution> {
+  h.cloud.bus.addFault(eventFault);
+  const e = await start(h, { meeting: {} });
+  const meetingId = (await meetingIdOf(h.cloud, e))!;
+  await joinAttendees(h.cloud, meetingId, 1);
+  if (opts.beforeToken) {
+    await waitForState(h, e, 'StartCapture');
+    // Holds AwaitMeetingEnd's token write (the next UpdateItem) while the meeting records and ends.
+    h.cloud.router.faults.add({ operation: 'UpdateItem', latencyMs: 60_000, where: storesTaskToken });
+  } else {
+    await waitForState(h, e, 'AwaitMeetingEnd');
+  }
+  await waitForCapture(h, e);
+  h.cloud.meetings.end(meetingId);
+  return e;
+}
+
+export async function removeRole(h: Harness): Promise<void> {
+  if (h.cloud.iam.roleCreatedAt(ROLE_NAME) === undefined) return;
+  const iam = new IAMClient(h.cloud.clientConfig());
+  try {
+    await iam.send(new DeleteServiceLinkedRoleCommand({ RoleName: ROLE_NAME }));
+  } finally {
+    iam.destroy();
+  }
+  // Until the deletion task ends (simulated seconds) the role still exists for GetRole; it fails while a
+  // pipeline still uses the role.
+  for (let waited = 0; h.cloud.iam.roleCreatedAt(ROLE_NAME) !== undefined; waited += 1) {
+    if (waited === 120) throw new Error(`${ROLE_NAME} is still there two simulated minutes after DeleteServiceLinkedRole (is a media pipeline still running?)`);
+    await h.cloud.clock.sleep(1000);
+  }
+}
+
+const count = (n: number) => (n === Infinity ? '∞' : String(n));
+
+export const CASES: MatrixCase[] = [
+  ...OPERATIONS.flatMap((op) =>
+    MODES.map((mode) => {
+      const fault = faultFor(op.operation, mode);
+      return {
+        name: `${op.operation}: ${mode}`,
+        fault: `${fault.error} x${count(fault.count ?? 1)}`,
+        expected: expectedFor(op, mode),
+        run: async (h: Harness) => {
+          if (op.roleMissing) await removeRole(h);
+          return recordWith(h, fault);
+        },
+      };
+    }),
+  ),
+  { name: 'MeetingEnded event: dropped', fault: 'drop', expected: 'SUCCEEDED', run: (h) => hostEnds(h, { eventType: 'chime:MeetingEnded', action: 'drop' }) },
+  { name: 'MeetingEnded event: duplicated x3', fault: 'duplicate x3', expected: 'SUCCEEDED', run: (h) => hostEnds(h, { eventType: 'chime:MeetingEnded', action: 'duplicate', times: 3 }) },
+  { name: 'MeetingEnded event: delayed past the wait', fault: 'delay 2 h', expected: 'SUCCEEDED', run: (h) => hostEnds(h, { eventType: 'chime:MeetingEnded', action: 'delay', delayMs: 2 * 3600_000 }) },
+  {
+    name: 'MeetingEnded event: reordered before the token is stored',
+    fault: 'reorder',
+    expected: 'SUCCEEDED',
+    run: (h) => hostEnds(h, { eventType: 'chime:MeetingEnded', action: 'reorder' }, { beforeToken: true }),
+  },
+];
+
+export interface BehaviourSetting {
+  label: string;
+  settings: BehaviourSettings;
+}
+
+/**
+ * The behaviour axis: the defaults, each behaviour's other variants one at a time (the rest at their
+ * defaults), and every behaviour at its least helpful variant together.
+ */
+export const BEHAVIOUR_AXIS: BehaviourSetting[] = [
+  { label: 'defaults', settings: {} },
+  ...(Object.entries(BEHAVIOURS) as Array<[BehaviourName, BehaviourSpec]>).flatMap(([name, spec]) =>
+    Object.keys(spec.variants)
+      .filter((v) => v !== spec.default)
+      .map((variant) => ({ label: `${name}=${variant}`, settings: { [name]: variant } })),
+  ),
+  { label: 'pessimistic', settings: 'pessimistic' },
+];
+
+export interface CaseResult {
+  /** `SUCCEEDED` or `<status> <error>`. */
+  outcome: string;
+  /** Meetings, and pipelines nobody asked to delete, still active after Chime's idle end. */
+  orphans: { meetings: number; pipelines: number };
+  /** Pipelines this case asked to delete that AWS kept running (refused, or accepted and ignored). */
+  keptRunning: number;
+  /** What happened, for a failing assertion's message. */
+  diagnostics: Record<string, unknown>;
+}
+
+/** Runs one case under one behaviour setting, then leaves the cloud as it found it (faults, behaviours). */
+export async function runCase(h: Harness, c: { run: (h: Harness) => Promise<Execution> }, setting: BehaviourSettings = {}): Promise<CaseResult> {
+  if (h.cloud.orphans().pipelines + h.cloud.keptRunning() > 0) throw new Error('a matrix case must start with no media pipeline running');
+  const previous = h.cloud.useBehaviours(setting);
+  try {
+    const e = await h.run(() => c.run(h));
+    // Skip idle time: retries' backoff, the one-hour safety net, and Chime's five-minute idle end.
+    await h.cloud.fastForward(e.done);
+    const failures = e.history.filter((x) => x.type.endsWith('Failed')).map((x) => JSON.stringify(x.lambdaFunctionFailedEventDetails ?? x.taskFailedEventDetails ?? x.executionFailedEventDetails));
+    const diagnostics = { hits: h.cloud.router.faults.hits(), states: statesEntered(e), failures, behaviours: { ...h.cloud.behaviours } };
+    h.cloud.router.faults.clear();
+    h.cloud.bus.clearFaults();
+    await h.run(async () => {
+      await h.cloud.clock.sleep(6 * 60_000);
+      await h.cloud.bus.drain();
+    });
+    const result = {
+      outcome: e.status === 'SUCCEEDED' ? 'SUCCEEDED' : `${e.status} ${e.error}`,
+      orphans: h.cloud.orphans(),
+      keptRunning: h.cloud.keptRunning(),
+      diagnostics,
+    };
+    // The next case starts from nothing: what AWS kept running ends, as it eventually would.
+    await h.run(async () => {
+      h.cloud.pipelines.endKeptRunning();
+      await h.cloud.bus.drain();
+    });
+    return result;
+  } finally {
+    h.cloud.router.faults.clear();
+    h.cloud.bus.clearFaults();
+    h.cloud.useBehaviours(previous);
+  }
+}
+
+export const RELIABILITY_BEGIN = '<!-- reliability:begin (generated by npm run docs from local/matrix.ts; test/workflow/matrix*.test.ts run every row) -->';
+export const RELIABILITY_END = '<!-- reliability:end -->';
+
+/** The README's reliability table: every case, its fault, and the outcome it has under every behaviour setting. */
+export function reliabilityTable(): string {
+  const rows = CASES.map((c) => `| ${c.name} | ${c.fault} | ${c.expected} | 0 | 0 |`);
+  return [
+    RELIABILITY_BEGIN,
+    `Each row runs under ${BEHAVIOUR_AXIS.length} behaviour settings (${BEHAVIOUR_AXIS.map((b) => `\`${b.label}\``).join(', ')}) with the same outcome, and a property test mixes random variants with random faults.`,
+    '',
+    '| case | fault | outcome | meetings left | pipelines left |',
+    '|---|---|---|---|---|',
+    ...rows,
+    RELIABILITY_END,
+  ].join('\n');
+}
+
+export const BEHAVIOURS_BEGIN = '<!-- behaviours:begin (generated by npm run docs from local/core/behaviours.ts) -->';
+export const BEHAVIOURS_END = '<!-- behaviours:end -->';
+
+/** The README's "What AWS does not document" table. */
+export function behavioursTable(): string {
+  const cell = (text: string) => text.replace(/\|/g, '\\|');
+  const rows = (Object.entries(BEHAVIOURS) as Array<[BehaviourName, BehaviourSpec]>).map(([name, spec]) => {
+    const variants = Object.entries(spec.variants)
+      .map(([v, what]) => `\`${v}\`${v === spec.default ? ' (default)' : ''}${v === spec.pessimistic ? ' (pessimistic)' : ''}: ${what}`)
+      .join('<br>');
+    const sources = spec.sources.map((s) => (s.startsWith('http') ? `<${s}>` : s)).join('<br>');
+    return `| \`${name}\` | ${cell(spec.question)} | ${cell(variants)} | ${sources} |`;
+  });
+  return [BEHAVIOURS_BEGIN, '| behaviour | what AWS leaves open | variants | sources |', '|---|---|---|---|', ...rows, BEHAVIOURS_END].join('\n');
+}
