@@ -1,20 +1,18 @@
-import { Members, badRequest, fingerprint, readTags, type JsonObject, type StringRule } from './meetings-shape';
+import { Members, badRequest, fingerprint, readTags, type JsonObject } from './meetings-shape';
 import { isAwsManagedS3Key } from './media-pipelines-policy';
 
 /**
- * Request validation for the media pipeline create calls, following the chime-sdk-media-pipelines model
- * (required members, enums, ARN pattern, lengths, list sizes) plus the cross-member rules the API
- * reference states in prose. Each parser returns the typed values the emulator acts on, the members to
- * store and echo back (`fields`), and a fingerprint that tells an idempotent retry from a reused token.
+ * Reading the media pipeline create calls, after their validation against the chime-sdk-media-pipelines
+ * model (model-validation.ts: required members, enums, ARN pattern, lengths, list sizes), plus the
+ * cross-member rules the API reference states in prose. Each parser returns the typed values the
+ * emulator acts on, the members to store and echo back (`fields`), and a fingerprint that tells an
+ * idempotent retry from a reused token.
  */
-const ARN: StringRule = { min: 1, max: 1024, pattern: /arn[/:\-_.a-zA-Z0-9]+/ };
-const TOKEN: StringRule = { min: 2, max: 64, pattern: /[-_a-zA-Z0-9]*/ };
-export const GUID: StringRule = { min: 36, max: 36, pattern: /[a-fA-F0-9]{8}(?:-[a-fA-F0-9]{4}){3}-[a-fA-F0-9]{12}/ };
-const EXTERNAL_USER_ID: StringRule = { min: 2, max: 64 };
-const POSITIONS = ['TopLeft', 'TopRight', 'BottomLeft', 'BottomRight'] as const;
-const COLORS = ['Black', 'Blue', 'Red', 'Green', 'White', 'Yellow'] as const;
-const TILE_ORDER = ['JoinSequence', 'SpeakerSequence'] as const;
-/** SelectedVideoStreams: "The number of video streams can't exceed 25." */
+
+/**
+ * "The total number of video streams can't exceed 25." (SelectedVideoStreams documentation; the model's
+ * AttendeeIdList and ExternalUserIdList have only a minimum.)
+ */
 const MAX_SELECTED_STREAMS = 25;
 
 export type AudioMuxType = 'AudioOnly' | 'AudioWithActiveSpeakerVideo' | 'AudioWithCompositedVideo';
@@ -60,24 +58,29 @@ export interface LiveConnectorRequest extends Parsed {
 }
 
 export function parseCaptureRequest(body: Members): CaptureRequest {
-  body.enumOf('SourceType', ['ChimeSdkMeeting'], true);
-  const sourceArn = body.string('SourceArn', { ...ARN, required: true });
-  body.enumOf('SinkType', ['S3Bucket'], true);
-  const sinkArn = body.string('SinkArn', { ...ARN, required: true });
-  const token = body.string('ClientRequestToken', TOKEN);
+  body.string('SourceType', true);
+  const sourceArn = body.string('SourceArn', true);
+  body.string('SinkType', true);
+  const sinkArn = body.string('SinkArn', true);
+  const token = body.string('ClientRequestToken');
   const config = body.struct('ChimeSdkMeetingConfiguration');
   const selectedVideo = config && readSourceConfiguration(config);
   const artifacts = config?.struct('ArtifactsConfiguration');
   const sse = body.struct('SseAwsKeyManagementParams');
   if (sse) {
-    const keyId = sse.string('AwsKmsKeyId', { required: true, max: 4096 });
+    const keyId = sse.string('AwsKmsKeyId', true);
+    // Not a model constraint: the service cannot use the AWS managed aws/s3 key, the same rule the sink
+    // bucket's default encryption is held to (media-pipelines-policy.ts, and the README's Security section).
     if (isAwsManagedS3Key(keyId)) throw badRequest(`${sse.at('AwsKmsKeyId')}: the AWS managed key aws/s3 is not supported; use a customer managed KMS key.`);
-    const context = sse.string('AwsKmsEncryptionContext', { max: 4096 });
+    // AwsKmsEncryptionContext: "Base64-encoded string of a UTF-8 encoded JSON".
+    const context = sse.string('AwsKmsEncryptionContext');
     if (context !== undefined && !isBase64JsonObject(context)) throw badRequest(`${sse.at('AwsKmsEncryptionContext')}: must be the base64 encoding of a UTF-8 JSON object.`);
   }
-  const sinkIamRoleArn = body.string('SinkIamRoleArn', ARN);
+  // SinkIamRoleArn: "The Amazon Resource Name (ARN) of the sink role to be used with AwsKmsKeyId in
+  // SseAwsKeyManagementParams": the key needs the role, and the role is only for the key.
+  const sinkIamRoleArn = body.string('SinkIamRoleArn');
   if (!sse !== (sinkIamRoleArn === undefined)) throw badRequest('SseAwsKeyManagementParams and SinkIamRoleArn must be specified together.');
-  readTags(body, { min: 1, max: 200 }, { min: 1, max: 128 }, { min: 0, max: 256 });
+  readTags(body);
   return {
     sourceArn,
     sinkArn,
@@ -91,43 +94,42 @@ export function parseCaptureRequest(body: Members): CaptureRequest {
 }
 
 export function parseConcatenationRequest(body: Members): ConcatenationRequest {
-  const source = single(body.structs('Sources', { required: true, min: 1, max: 1 }));
-  source.enumOf('Type', ['MediaCapturePipeline'], true);
+  // The model allows exactly one source and one sink (lists of 1..1).
+  const source = single(body.structs('Sources', true));
+  source.string('Type', true);
   const sourceConfig = source.struct('MediaCapturePipelineSourceConfiguration', true);
-  const sourcePipelineArn = sourceConfig.string('MediaPipelineArn', { ...ARN, required: true });
+  const sourcePipelineArn = sourceConfig.string('MediaPipelineArn', true);
   const artifacts = sourceConfig.struct('ChimeSdkMeetingConfiguration', true).struct('ArtifactsConfiguration', true);
-  const enabled = CONCATENATION_ARTIFACTS.filter((name) => {
-    // Audio can only be Enabled: a concatenation always produces the audio file.
-    const state = artifacts.struct(name, true).enumOf('State', name === 'Audio' ? ['Enabled'] : ['Enabled', 'Disabled'], true);
-    return state === 'Enabled';
-  });
-  const sink = single(body.structs('Sinks', { required: true, min: 1, max: 1 }));
-  sink.enumOf('Type', ['S3Bucket'], true);
-  const destinationArn = sink.struct('S3BucketSinkConfiguration', true).string('Destination', { ...ARN, required: true });
-  const token = body.string('ClientRequestToken', TOKEN);
-  readTags(body, { min: 1, max: 200 }, { min: 1, max: 128 }, { min: 0, max: 256 });
+  // Audio's State can only be Enabled (its enum): a concatenation always produces the audio file.
+  const enabled = CONCATENATION_ARTIFACTS.filter((name) => artifacts.struct(name, true).string('State', true) === 'Enabled');
+  const sink = single(body.structs('Sinks', true));
+  sink.string('Type', true);
+  const destinationArn = sink.struct('S3BucketSinkConfiguration', true).string('Destination', true);
+  const token = body.string('ClientRequestToken');
+  readTags(body);
   return { sourcePipelineArn, destinationArn, enabled, token, ...finish(body) };
 }
 
 export function parseLiveConnectorRequest(body: Members): LiveConnectorRequest {
-  const source = single(body.structs('Sources', { required: true, min: 1, max: 1 }));
-  source.enumOf('SourceType', ['ChimeSdkMeeting'], true);
+  const source = single(body.structs('Sources', true));
+  source.string('SourceType', true);
   const config = source.struct('ChimeSdkMeetingLiveConnectorConfiguration', true);
-  const sourceArn = config.string('Arn', { ...ARN, required: true });
-  config.enumOf('MuxType', ['AudioWithCompositedVideo', 'AudioWithActiveSpeakerVideo'], true);
+  const sourceArn = config.string('Arn', true);
+  config.string('MuxType', true);
   const composited = config.struct('CompositedVideo');
   if (composited) readCompositedVideo(composited);
   readSourceConfiguration(config);
-  const sink = single(body.structs('Sinks', { required: true, min: 1, max: 1 }));
-  sink.enumOf('SinkType', ['RTMP'], true);
+  const sink = single(body.structs('Sinks', true));
+  sink.string('SinkType', true);
   const rtmp = sink.struct('RTMPConfiguration', true);
-  const url = rtmp.string('Url', { required: true, min: 1, max: 1024 });
-  // The URL carries the stream key: the message names the member, never the value.
+  const url = rtmp.string('Url', true);
+  // An RTMPConfiguration's Url (model: a sensitive 1..1024 character string) is where the RTMP stream
+  // goes. The message names the member, never the value: the URL carries the stream key.
   if (!/^rtmps?:\/\/[^/\s]+/i.test(url)) throw badRequest(`${rtmp.at('Url')}: must be an rtmp:// or rtmps:// URL.`);
-  rtmp.enumOf('AudioChannels', ['Stereo', 'Mono']);
-  rtmp.string('AudioSampleRate', { pattern: /44100|48000/ });
-  const token = body.string('ClientRequestToken', TOKEN);
-  readTags(body, { min: 1, max: 200 }, { min: 1, max: 128 }, { min: 0, max: 256 });
+  rtmp.string('AudioChannels');
+  rtmp.string('AudioSampleRate');
+  const token = body.string('ClientRequestToken');
+  readTags(body);
   return { sourceArn, token, ...finish(body) };
 }
 
@@ -140,48 +142,46 @@ function finish(body: Members): { fingerprint: string; fields: JsonObject } {
 }
 
 function readArtifacts(m: Members, selectedVideo: CaptureArtifacts['selectedVideo']): CaptureArtifacts {
-  const audioMux = m.struct('Audio', true).enumOf('MuxType', ['AudioOnly', 'AudioWithActiveSpeakerVideo', 'AudioWithCompositedVideo'], true);
+  const audioMux = m.struct('Audio', true).enumOf<AudioMuxType>('MuxType', true);
   const video = m.struct('Video', true);
-  const videoState = video.enumOf('State', ['Enabled', 'Disabled'], true);
-  video.enumOf('MuxType', ['VideoOnly']);
+  const videoState = video.string('State', true);
+  video.string('MuxType');
   const content = m.struct('Content', true);
-  const contentState = content.enumOf('State', ['Enabled', 'Disabled'], true);
-  content.enumOf('MuxType', ['ContentOnly']);
+  const contentState = content.string('State', true);
+  content.string('MuxType');
   const composited = m.struct('CompositedVideo');
   if (composited) readCompositedVideo(composited);
   return { audioMux, video: videoState === 'Enabled', content: contentState === 'Enabled', compositedVideo: !!composited, selectedVideo };
 }
 
+/** Reads (so keeps, to echo back) every member of a CompositedVideoArtifactsConfiguration. */
 function readCompositedVideo(m: Members): void {
-  m.enumOf('Layout', ['GridView']);
-  m.enumOf('Resolution', ['HD', 'FHD']);
+  m.string('Layout');
+  m.string('Resolution');
   const grid = m.struct('GridViewConfiguration', true);
-  grid.enumOf('ContentShareLayout', ['PresenterOnly', 'Horizontal', 'Vertical', 'ActiveSpeakerOnly'], true);
-  grid.struct('PresenterOnlyConfiguration')?.enumOf('PresenterPosition', POSITIONS);
-  grid.struct('ActiveSpeakerOnlyConfiguration')?.enumOf('ActiveSpeakerPosition', POSITIONS);
-  for (const [name, positions] of [
-    ['HorizontalLayoutConfiguration', ['Top', 'Bottom']],
-    ['VerticalLayoutConfiguration', ['Left', 'Right']],
-  ] as const) {
+  grid.string('ContentShareLayout', true);
+  grid.struct('PresenterOnlyConfiguration')?.string('PresenterPosition');
+  grid.struct('ActiveSpeakerOnlyConfiguration')?.string('ActiveSpeakerPosition');
+  for (const name of ['HorizontalLayoutConfiguration', 'VerticalLayoutConfiguration']) {
     const layout = grid.struct(name);
-    layout?.enumOf('TileOrder', TILE_ORDER);
-    layout?.enumOf('TilePosition', positions);
-    layout?.integer('TileCount', { min: 1, max: 10 });
-    layout?.string('TileAspectRatio', { pattern: /\d{1,2}\/\d{1,2}/ });
+    layout?.string('TileOrder');
+    layout?.string('TilePosition');
+    layout?.integer('TileCount');
+    layout?.string('TileAspectRatio');
   }
   const attribute = grid.struct('VideoAttribute');
-  attribute?.integer('CornerRadius', { min: 1, max: 20 });
-  attribute?.enumOf('BorderColor', COLORS);
-  attribute?.enumOf('HighlightColor', COLORS);
-  attribute?.integer('BorderThickness', { min: 1, max: 20 });
-  grid.enumOf('CanvasOrientation', ['Landscape', 'Portrait']);
+  attribute?.integer('CornerRadius');
+  attribute?.string('BorderColor');
+  attribute?.string('HighlightColor');
+  attribute?.integer('BorderThickness');
+  grid.string('CanvasOrientation');
 }
 
 function readSourceConfiguration(config: Members): CaptureArtifacts['selectedVideo'] {
   const streams = config.struct('SourceConfiguration')?.struct('SelectedVideoStreams');
   if (!streams) return undefined;
-  const attendeeIds = streams.strings('AttendeeIds', { min: 1 }, GUID) ?? [];
-  const externalUserIds = streams.strings('ExternalUserIds', { min: 1 }, EXTERNAL_USER_ID) ?? [];
+  const attendeeIds = streams.strings('AttendeeIds') ?? [];
+  const externalUserIds = streams.strings('ExternalUserIds') ?? [];
   if (attendeeIds.length + externalUserIds.length > MAX_SELECTED_STREAMS) {
     throw badRequest(`${streams.path}: the number of selected video streams can't exceed ${MAX_SELECTED_STREAMS}.`);
   }
@@ -190,8 +190,8 @@ function readSourceConfiguration(config: Members): CaptureArtifacts['selectedVid
 
 function single(items: Members[]): Members {
   const [item] = items;
-  // Callers validated the list to hold exactly one item.
-  if (!item) throw badRequest('Exactly one item is required.');
+  // The model's validation checked that the list holds exactly one item.
+  if (!item) throw new Error('a validated one-item list is empty');
   return item;
 }
 

@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { BusEvent } from '../core/bus';
 import type { CloudContext, IamInternal, MeetingsInternal, S3Internal } from '../core/context';
 import { ServiceError, json, parseJsonBody, restJsonError, type LocalRequest, type LocalResponse, type Service } from '../core/service';
-import { Members, badRequest, checkString, page, type JsonObject } from './meetings-shape';
+import { Members, badRequest, page, type JsonObject } from './meetings-shape';
+import { mediaPipelinesModel } from './model-validation';
 import { CHUNK_MS, CaptureRecorder, planConcatenation, writeConcatenation, type S3Location } from './media-pipelines-capture';
 import { MEDIA_PIPELINES_PRINCIPAL, missingGrants, usesAwsManagedKey, type Grant } from './media-pipelines-policy';
 import type { SimTimer } from '../core/clock';
 import {
-  GUID,
   parseCaptureRequest,
   parseConcatenationRequest,
   parseLiveConnectorRequest,
@@ -198,6 +198,7 @@ export class MediaPipelinesService implements Service {
   }
 
   async handle(operation: string, req: LocalRequest): Promise<LocalResponse> {
+    mediaPipelinesModel().validateRequest(operation, req);
     const id = req.path.split('/').filter(Boolean)[1];
     switch (operation) {
       case 'CreateMediaCapturePipeline':
@@ -681,7 +682,7 @@ export class MediaPipelinesService implements Service {
 
   /** A pipeline Get and Delete can see: not deleted, in the request's region, of the asked kind. */
   private visible(req: LocalRequest, rawId: string | undefined, kind?: MediaPipelineKind): Pipeline {
-    const id = checkString('MediaPipelineId', rawId ?? '', GUID);
+    const id = rawId ?? '';
     const p = this.pipelines.get(id);
     if (!p || !this.listed(p) || p.region !== req.region || (kind && p.kind !== kind)) throw notFound(`Media pipeline ${id} not found.`);
     return p;

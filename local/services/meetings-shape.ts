@@ -1,35 +1,20 @@
 import { ServiceError } from '../core/service';
+import type { JsonObject } from './model-validation';
 
 /**
- * Request validation shared by the two Chime SDK emulators (meetings and media pipelines), checking the
- * constraints their service models declare (required, length, pattern, enum, range, list size). Failures
- * are BadRequestException in the wording of AWS's request validation and name the member by its path
- * (`Sources[0].MediaCapturePipelineSourceConfiguration.MediaPipelineArn`). Values are never echoed: many
- * of these members are `sensitive` in the models (ARNs, tokens, the RTMP URL with its stream key).
+ * Reading the requests of the two Chime SDK emulators (meetings and media pipelines). The requests were
+ * validated against AWS's service model first (model-validation.ts: required members, types, lengths,
+ * patterns, enums, ranges), so a reader only reads; what is left to the emulators are the rules the API
+ * reference states in prose, which fail as BadRequestException naming the member by its path
+ * (`Sources[0].MediaCapturePipelineSourceConfiguration.MediaPipelineArn`), never echoing a sensitive value.
  *
  * A reader also builds a copy of the members it read (`value`), which is what the emulators store and
  * echo back, so unknown members a client sends are dropped as the real services drop them.
  */
-export type JsonObject = { [key: string]: unknown };
-
-export interface StringRule {
-  min?: number;
-  max?: number;
-  /** Matched against the whole value, as AWS's validation does. */
-  pattern?: RegExp;
-}
-
-export interface ListRule {
-  min?: number;
-  max?: number;
-}
+export type { JsonObject } from './model-validation';
 
 export function badRequest(message: string): ServiceError {
   return new ServiceError('BadRequestException', 400, message);
-}
-
-export function invalid(path: string, constraint: string): ServiceError {
-  return badRequest(`1 validation error detected: Value at '${path}' failed to satisfy constraint: ${constraint}`);
 }
 
 export class Members {
@@ -45,51 +30,39 @@ export class Members {
     return this.path ? `${this.path}.${name}` : name;
   }
 
-  string(name: string, rule: StringRule & { required: true }): string;
-  string(name: string, rule?: StringRule & { required?: boolean }): string | undefined;
-  string(name: string, rule: StringRule & { required?: boolean } = {}): string | undefined {
-    const raw = this.raw(name, rule.required);
-    if (raw === undefined) return undefined;
-    return this.keep(name, checkString(this.at(name), raw, rule));
+  string(name: string, required: true): string;
+  string(name: string, required?: boolean): string | undefined;
+  string(name: string, required = false): string | undefined {
+    return this.read(name, required, (v): v is string => typeof v === 'string');
   }
 
-  enumOf<T extends string>(name: string, values: readonly T[], required: true): T;
-  enumOf<T extends string>(name: string, values: readonly T[], required?: boolean): T | undefined;
-  enumOf<T extends string>(name: string, values: readonly T[], required = false): T | undefined {
-    const raw = this.raw(name, required);
-    if (raw === undefined) return undefined;
-    const value = checkString(this.at(name), raw, {});
-    if (!(values as readonly string[]).includes(value)) {
-      throw invalid(this.at(name), `Member must satisfy enum value set: [${values.join(', ')}]`);
-    }
-    return this.keep(name, value as T);
+  /** A string member whose shape is an enum: the model's validation checked it is one of `T`. */
+  enumOf<T extends string>(name: string, required: true): T;
+  enumOf<T extends string>(name: string, required?: boolean): T | undefined;
+  enumOf<T extends string>(name: string, required = false): T | undefined {
+    return this.string(name, required) as T | undefined;
   }
 
-  integer(name: string, rule: { min?: number; max?: number; required?: boolean } = {}): number | undefined {
-    const raw = this.raw(name, rule.required);
-    if (raw === undefined) return undefined;
-    if (typeof raw !== 'number' || !Number.isInteger(raw)) throw invalid(this.at(name), 'Member must be an integer');
-    if (rule.min !== undefined && raw < rule.min) throw invalid(this.at(name), `Member must have value greater than or equal to ${rule.min}`);
-    if (rule.max !== undefined && raw > rule.max) throw invalid(this.at(name), `Member must have value less than or equal to ${rule.max}`);
-    return this.keep(name, raw);
+  integer(name: string, required = false): number | undefined {
+    return this.read(name, required, (v): v is number => typeof v === 'number');
   }
 
   struct(name: string, required: true): Members;
   struct(name: string, required?: boolean): Members | undefined;
   struct(name: string, required = false): Members | undefined {
-    const raw = this.raw(name, required);
+    const raw = this.read(name, required, isObject, false);
     if (raw === undefined) return undefined;
-    const child = new Members(asObject(this.at(name), raw), this.at(name));
+    const child = new Members(raw, this.at(name));
     this.keep(name, child.value);
     return child;
   }
 
-  structs(name: string, rule: ListRule & { required: true }): Members[];
-  structs(name: string, rule?: ListRule & { required?: boolean }): Members[] | undefined;
-  structs(name: string, rule: ListRule & { required?: boolean } = {}): Members[] | undefined {
-    const items = this.list(name, rule);
+  structs(name: string, required: true): Members[];
+  structs(name: string, required?: boolean): Members[] | undefined;
+  structs(name: string, required = false): Members[] | undefined {
+    const items = this.read(name, required, (v): v is JsonObject[] => Array.isArray(v) && v.every(isObject), false);
     if (!items) return undefined;
-    const children = items.map((item, i) => new Members(asObject(`${this.at(name)}[${i}]`, item), `${this.at(name)}[${i}]`));
+    const children = items.map((item, i) => new Members(item, `${this.at(name)}[${i}]`));
     this.keep(
       name,
       children.map((c) => c.value),
@@ -97,31 +70,19 @@ export class Members {
     return children;
   }
 
-  strings(name: string, rule: ListRule & { required?: boolean }, item: StringRule): string[] | undefined {
-    const items = this.list(name, rule);
-    if (!items) return undefined;
-    return this.keep(
-      name,
-      items.map((v, i) => checkString(`${this.at(name)}[${i}]`, v, item)),
-    );
+  strings(name: string): string[] | undefined {
+    return this.read(name, false, (v): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string'));
   }
 
-  private list(name: string, rule: ListRule & { required?: boolean }): unknown[] | undefined {
-    const raw = this.raw(name, rule.required);
-    if (raw === undefined) return undefined;
-    if (!Array.isArray(raw)) throw invalid(this.at(name), 'Member must be a list');
-    if (rule.min !== undefined && raw.length < rule.min) throw invalid(this.at(name), `Member must have length greater than or equal to ${rule.min}`);
-    if (rule.max !== undefined && raw.length > rule.max) throw invalid(this.at(name), `Member must have length less than or equal to ${rule.max}`);
-    return raw;
-  }
-
-  private raw(name: string, required = false): unknown {
+  private read<T>(name: string, required: boolean, is: (v: unknown) => v is T, keep = true): T | undefined {
     const v = this.input[name];
     if (v === undefined || v === null) {
-      if (required) throw invalid(this.at(name), 'Member must not be null');
+      // The model's validation ran first: a required member is there.
+      if (required) throw new Error(`${this.at(name)}: a required member is missing after validation`);
       return undefined;
     }
-    return v;
+    if (!is(v)) throw new Error(`${this.at(name)}: a member of the wrong type after validation`);
+    return keep ? this.keep(name, v) : v;
   }
 
   private keep<T>(name: string, value: T): T {
@@ -130,30 +91,14 @@ export class Members {
   }
 }
 
-export function checkString(path: string, value: unknown, rule: StringRule): string {
-  if (typeof value !== 'string') throw invalid(path, 'Member must be a string');
-  if (rule.min !== undefined && value.length < rule.min) throw invalid(path, `Member must have length greater than or equal to ${rule.min}`);
-  if (rule.max !== undefined && value.length > rule.max) throw invalid(path, `Member must have length less than or equal to ${rule.max}`);
-  if (rule.pattern && !fullMatch(rule.pattern, value)) throw invalid(path, `Member must satisfy regular expression pattern: ${rule.pattern.source}`);
-  return value;
+function isObject(value: unknown): value is JsonObject {
+  return !!value && typeof value === 'object' && !Array.isArray(value);
 }
 
-function fullMatch(pattern: RegExp, value: string): boolean {
-  return new RegExp(`^(?:${pattern.source})$`, pattern.flags).test(value);
-}
-
-function asObject(path: string, value: unknown): JsonObject {
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw invalid(path, 'Member must be a structure');
-  return value as JsonObject;
-}
-
-/** `max-results` (1..100 in both services) from the query string. */
+/** `max-results`, checked against the model's ResultMax (1..100) by then. */
 export function maxResults(query: URLSearchParams, defaultValue: number): number {
   const raw = query.get('max-results');
-  if (raw === null) return defaultValue;
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < 1 || n > 100) throw invalid('MaxResults', 'Member must have value between 1 and 100');
-  return n;
+  return raw === null ? defaultValue : Number(raw);
 }
 
 /**
@@ -195,14 +140,19 @@ export function fingerprint(value: unknown): string {
   );
 }
 
-/** Tags as the Chime models define them (list of {Key, Value}), with the limits each service passes in. */
-export function readTags(m: Members, rule: ListRule, key: StringRule, value: StringRule): Array<{ Key: string; Value: string }> | undefined {
-  const items = m.structs('Tags', rule);
+/**
+ * Tags (list of {Key, Value}; their lengths, patterns and count are the model's). Two rules are AWS's
+ * tagging conventions, which the Chime SDK Meetings model's CreateMeeting Tags documentation points to
+ * ("Tag Naming and Usage Conventions", https://docs.aws.amazon.com/general/latest/gr/aws_tagging.html):
+ * the `aws:` prefix is reserved for AWS use, and each tag key of a resource is unique.
+ */
+export function readTags(m: Members): Array<{ Key: string; Value: string }> | undefined {
+  const items = m.structs('Tags');
   if (!items) return undefined;
   const seen = new Set<string>();
   return items.map((t) => {
-    const Key = t.string('Key', { ...key, required: true });
-    const Value = t.string('Value', { ...value, required: true });
+    const Key = t.string('Key', true);
+    const Value = t.string('Value', true);
     if (Key.toLowerCase().startsWith('aws:')) throw badRequest(`${t.at('Key')}: tag keys starting with "aws:" are reserved for AWS use.`);
     if (seen.has(Key)) throw badRequest(`${t.at('Key')}: duplicate tag key.`);
     seen.add(Key);

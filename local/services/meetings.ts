@@ -1,7 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { CloudContext, MeetingsInternal } from '../core/context';
 import { ServiceError, json, parseJsonBody, restJsonError, type LocalRequest, type LocalResponse, type Service } from '../core/service';
-import { Members, badRequest, checkString, fingerprint, page, readTags, type JsonObject } from './meetings-shape';
+import { Members, badRequest, fingerprint, page, type JsonObject } from './meetings-shape';
+import { isReserved, readAttendeeItem, readMeetingParams, type AttendeeItem, type Capabilities, type Capability, type MeetingParams } from './meetings-validation';
+import { meetingsModel } from './model-validation';
 import type { SimTimer } from '../core/clock';
 
 /**
@@ -13,49 +15,10 @@ import type { SimTimer } from '../core/clock';
  * `Chime Meeting State Change` events EventBridge receives from `aws.chime`.
  */
 
-/** Media regions CreateMeeting accepts (the model's documentation lists them; the model itself does not). */
-export const MEDIA_REGIONS: readonly string[] = [
-  'af-south-1',
-  'ap-northeast-1',
-  'ap-northeast-2',
-  'ap-south-1',
-  'ap-southeast-1',
-  'ap-southeast-2',
-  'ca-central-1',
-  'eu-central-1',
-  'eu-north-1',
-  'eu-south-1',
-  'eu-west-1',
-  'eu-west-2',
-  'eu-west-3',
-  'sa-east-1',
-  'us-east-1',
-  'us-east-2',
-  'us-west-1',
-  'us-west-2',
-  'us-gov-east-1',
-  'us-gov-west-1',
-];
-
 export const IDLE_END_MS = 5 * 60_000;
 export const MAX_MEETING_MS = 24 * 60 * 60_000;
 /** Attendees per meeting when MeetingFeatures.Attendee.MaxCount is not set (the model's maximum). */
 const DEFAULT_MAX_ATTENDEES = 250;
-
-const GUID = /[a-fA-F0-9]{8}(?:-[a-fA-F0-9]{4}){3}-[a-fA-F0-9]{12}/;
-const TOKEN = /[-_a-zA-Z0-9]*/;
-const ARN = /arn[/:\-_.a-zA-Z0-9]+/;
-// ExternalMeetingId / ExternalUserId pattern from the API reference (not in the model itself).
-const EXTERNAL_ID = /[-_&@+=,(){}[\]/«».:|'"#a-zA-Z0-9À-ÿ\s]*/;
-const TENANT_ID = /(?!.*?(.)\1{3})[-_!@#$a-zA-Z0-9]*/;
-const CAPABILITIES = ['SendReceive', 'Send', 'Receive', 'None'] as const;
-type Capability = (typeof CAPABILITIES)[number];
-
-interface Capabilities {
-  Audio: Capability;
-  Video: Capability;
-  Content: Capability;
-}
 
 interface Attendee {
   /** Creation order, for stable pagination. */
@@ -67,21 +30,6 @@ interface Attendee {
   connected: boolean;
   video: boolean;
   content: boolean;
-}
-
-interface MeetingParams {
-  mediaRegion: string;
-  externalMeetingId: string;
-  meetingHostId?: string;
-  notifications?: JsonObject;
-  features?: JsonObject;
-  videoMax?: string;
-  contentMax?: string;
-  attendeeMax?: number;
-  primaryMeetingId?: string;
-  tenantIds?: string[];
-  tags?: Array<{ Key: string; Value: string }>;
-  networkType?: string;
 }
 
 interface Meeting {
@@ -100,8 +48,6 @@ interface Meeting {
   idleTimer?: SimTimer;
   maxTimer?: SimTimer;
 }
-
-type AttendeeItem = { externalUserId: string; capabilities?: Capabilities };
 
 /** Events about an attendee's connection, which say how it is connected (AttendeeJoined-1/-2, AttendeeLeft-1/-2, AttendeeDropped-1/-2). */
 const CONNECTION_EVENTS: ReadonlySet<string> = new Set(['chime:AttendeeJoined', 'chime:AttendeeLeft', 'chime:AttendeeDropped']);
@@ -136,6 +82,7 @@ export class MeetingsService implements Service, MeetingsInternal {
   }
 
   async handle(operation: string, req: LocalRequest): Promise<LocalResponse> {
+    meetingsModel().validateRequest(operation, req);
     const seg = req.path.split('/').filter(Boolean);
     switch (operation) {
       case 'CreateMeeting': {
@@ -146,7 +93,7 @@ export class MeetingsService implements Service, MeetingsInternal {
       case 'CreateMeetingWithAttendees': {
         const body = new Members(parseJsonBody(req));
         // Validate everything before creating anything.
-        const items = body.structs('Attendees', { required: true, min: 1, max: 20 }).map(readAttendeeItem);
+        const items = body.structs('Attendees', true).map(readAttendeeItem);
         const meeting = this.createMeeting(req.region, body);
         return json(200, { Meeting: meetingView(meeting), ...this.createAttendees(meeting, items) });
       }
@@ -163,7 +110,7 @@ export class MeetingsService implements Service, MeetingsInternal {
         return json(200, { Attendee: attendeeView(this.createAttendee(meeting, item)) });
       }
       case 'BatchCreateAttendee': {
-        const items = new Members(parseJsonBody(req)).structs('Attendees', { required: true, min: 1, max: 100 }).map(readAttendeeItem);
+        const items = new Members(parseJsonBody(req)).structs('Attendees', true).map(readAttendeeItem);
         return json(200, this.createAttendees(this.activeMeeting(req, seg[1]), items));
       }
       case 'GetAttendee':
@@ -267,7 +214,7 @@ export class MeetingsService implements Service, MeetingsInternal {
   // ---- meetings ----
 
   private createMeeting(controlRegion: string, body: Members): Meeting {
-    const token = body.string('ClientRequestToken', { required: true, min: 2, max: 64, pattern: TOKEN });
+    const token = body.string('ClientRequestToken', true);
     const params = this.readMeetingParams(body);
     const print = fingerprint(params);
     const known = this.meetings.get(this.tokens.get(token) ?? '');
@@ -298,44 +245,14 @@ export class MeetingsService implements Service, MeetingsInternal {
   }
 
   private readMeetingParams(body: Members): MeetingParams {
-    const mediaRegion = body.string('MediaRegion', { required: true, min: 2, max: 64 });
-    if (!MEDIA_REGIONS.includes(mediaRegion)) throw badRequest(`MediaRegion: ${mediaRegion} is not a supported media region. Valid values: ${MEDIA_REGIONS.join(', ')}.`);
-    const externalMeetingId = body.string('ExternalMeetingId', { required: true, min: 2, max: 64, pattern: EXTERNAL_ID });
-    if (isReserved(externalMeetingId)) throw badRequest('ExternalMeetingId: values starting with "aws:" are reserved for the service.');
-    const meetingHostId = body.string('MeetingHostId', { min: 2, max: 64, pattern: EXTERNAL_ID });
-
-    const notifications = body.struct('NotificationsConfiguration');
-    for (const name of ['LambdaFunctionArn', 'SnsTopicArn', 'SqsQueueArn']) notifications?.string(name, { min: 1, max: 1024, pattern: ARN });
-
-    const features = body.struct('MeetingFeatures');
-    features?.struct('Audio')?.enumOf('EchoReduction', ['AVAILABLE', 'UNAVAILABLE']);
-    const videoMax = features?.struct('Video')?.enumOf('MaxResolution', ['None', 'HD', 'FHD']);
-    const contentMax = features?.struct('Content')?.enumOf('MaxResolution', ['None', 'FHD', 'UHD']);
-    const attendeeMax = features?.struct('Attendee')?.integer('MaxCount', { min: 1, max: 250 });
-
-    const primaryMeetingId = body.string('PrimaryMeetingId', { min: 2, max: 64 });
+    const params = readMeetingParams(body);
+    const { primaryMeetingId } = params;
     if (primaryMeetingId !== undefined && !this.meeting(primaryMeetingId)) throw badRequest(`PrimaryMeetingId: meeting ${primaryMeetingId} does not exist or has ended.`);
-    const tenantIds = body.strings('TenantIds', { min: 1, max: 5 }, { min: 2, max: 256, pattern: TENANT_ID });
-    const tags = readTags(body, { min: 0, max: 50 }, { min: 1, max: 128, pattern: /[a-zA-Z+-=._:/]+/ }, { min: 0, max: 256, pattern: /[\s\w+-=.:/@]*/ });
-    const networkType = body.enumOf('MediaPlacementNetworkType', ['Ipv4Only', 'DualStack']);
-    return {
-      mediaRegion,
-      externalMeetingId,
-      meetingHostId,
-      notifications: notifications?.value,
-      features: features?.value,
-      videoMax,
-      contentMax,
-      attendeeMax,
-      primaryMeetingId,
-      tenantIds,
-      tags,
-      networkType,
-    };
+    return params;
   }
 
   private activeMeeting(req: LocalRequest, rawId: string | undefined): Meeting {
-    const meetingId = checkString('MeetingId', rawId ?? '', { pattern: GUID });
+    const meetingId = rawId ?? '';
     const meeting = this.meetings.get(meetingId);
     if (!meeting || meeting.ended || meeting.controlRegion !== req.region) throw notFound(`Meeting ${meetingId} not found.`);
     return meeting;
@@ -380,7 +297,7 @@ export class MeetingsService implements Service, MeetingsInternal {
   // ---- attendees ----
 
   private attendee(meeting: Meeting, rawId: string | undefined): Attendee {
-    const attendeeId = checkString('AttendeeId', rawId ?? '', { pattern: GUID });
+    const attendeeId = rawId ?? '';
     const attendee = meeting.attendees.get(attendeeId);
     if (!attendee) throw notFound(`Attendee ${attendeeId} not found.`);
     return attendee;
@@ -486,17 +403,6 @@ export class MeetingsService implements Service, MeetingsInternal {
   }
 }
 
-function readAttendeeItem(m: Members): AttendeeItem {
-  const externalUserId = m.string('ExternalUserId', { required: true, min: 2, max: 64, pattern: EXTERNAL_ID });
-  const caps = m.struct('Capabilities');
-  const capabilities = caps && {
-    Audio: caps.enumOf('Audio', CAPABILITIES, true),
-    Video: caps.enumOf('Video', CAPABILITIES, true),
-    Content: caps.enumOf('Content', CAPABILITIES, true),
-  };
-  return { externalUserId, capabilities };
-}
-
 /**
  * Defaults and rules from the AttendeeCapabilities documentation: everything SendReceive unless the
  * meeting disabled video or content; content can only be received by an attendee that receives video.
@@ -519,10 +425,6 @@ function sends(c: Capability): boolean {
 
 function receives(c: Capability): boolean {
   return c === 'SendReceive' || c === 'Receive';
-}
-
-function isReserved(externalId: string): boolean {
-  return externalId.toLowerCase().startsWith('aws:');
 }
 
 function maxAttendees(meeting: Meeting): number {
