@@ -32,6 +32,16 @@ describe('recording.asl.json', () => {
     for (const [, s] of tasks) for (const r of s.Retry ?? []) for (const e of r.ErrorEquals) expect(terminal).not.toContain(e);
   });
 
+  it('retries every Task on each Lambda service error AWS lists, ClientExecutionTimeoutException included', () => {
+    // "Handle Lambda service exceptions" (Step Functions developer guide, bp-lambda-serviceexception), and
+    // Lambda.TooManyRequestsException, Lambda's throttling error.
+    const lambdaErrors = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException', 'Lambda.ClientExecutionTimeoutException'];
+    for (const [name, s] of tasks) {
+      const lambdaRetry = s.Retry.find((r: State) => r.ErrorEquals.includes('Lambda.ServiceException'));
+      expect({ name, errors: [...lambdaRetry.ErrorEquals].sort() }).toEqual({ name, errors: [...lambdaErrors].sort() });
+    }
+  });
+
   it('gives every Task a timeout, a full-jitter Lambda retrier, a transient retrier and a catch into $.error or $.cleanupError', () => {
     for (const [name, s] of tasks) {
       expect({ name, timeout: typeof s.TimeoutSeconds }).toEqual({ name, timeout: 'number' });
