@@ -9,7 +9,10 @@ import { clientRequestToken } from '../lib/tokens';
  * Creates the meeting (idempotently: the token is derived from the execution) or adopts the one named in
  * the request, then claims it in the recordings table for this execution.
  */
-export async function createOrAdoptMeeting(deps: { meetings: ChimeSDKMeetingsClient; store: RecordingStore; account: string }, plan: Plan): Promise<MeetingRef> {
+export async function createOrAdoptMeeting(
+  deps: { meetings: ChimeSDKMeetingsClient; store: RecordingStore; account: string; partition: string },
+  plan: Plan,
+): Promise<MeetingRef> {
   const created = plan.mode === 'create';
   const meeting = created ? await createMeeting(deps.meetings, plan) : await getMeeting(deps.meetings, plan.meetingId ?? '');
   const meetingId = meeting.MeetingId ?? '';
@@ -17,7 +20,7 @@ export async function createOrAdoptMeeting(deps: { meetings: ChimeSDKMeetingsCli
   const ref: MeetingRef = {
     meetingId,
     meetingArn: meeting.MeetingArn ?? '',
-    sourceArn: meetingSourceArn(account, meetingId),
+    sourceArn: meetingSourceArn(deps.partition, account, meetingId),
     account,
     mediaRegion: meeting.MediaRegion ?? plan.mediaRegion ?? '',
     created,

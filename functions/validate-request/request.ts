@@ -1,17 +1,12 @@
 import * as z from 'zod/mini';
 import { SECRET_ARN } from '../lib/arns';
 import { CONTENT_SHARE_LAYOUTS, LIVE_AUDIO_CHANNELS, LIVE_AUDIO_SAMPLE_RATES, LIVE_MUX_TYPES, PRESENTER_POSITIONS } from '../lib/pipeline-options';
+import { MEDIA_REGIONS } from '../lib/regions';
 
 /**
  * The workflow input: what a user pastes in the console or POSTs to the API. Only ValidateRequest and the
  * API check it; later steps read the plan (functions/lib/schemas.ts) and never bundle these rules.
  */
-
-export const MEDIA_REGIONS = [
-  'af-south-1', 'ap-northeast-1', 'ap-northeast-2', 'ap-south-1', 'ap-southeast-1', 'ap-southeast-2',
-  'ca-central-1', 'eu-central-1', 'eu-north-1', 'eu-south-1', 'eu-west-1', 'eu-west-2', 'eu-west-3',
-  'sa-east-1', 'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'us-gov-east-1', 'us-gov-west-1',
-] as const;
 
 /** The request's rules. Called once, by recordingRequest(). */
 function buildRecordingRequest() {
@@ -21,7 +16,7 @@ function buildRecordingRequest() {
   // The sink ARN is at most 1024 characters; keep prefixes well inside that and free of characters S3 keys reject.
   const keyPrefix = z.string().check(
     z.maxLength(512, 'must be at most 512 characters'),
-    // The pipeline sink is `arn:aws:s3:::bucket/prefix`, and media pipeline ARNs allow only these characters.
+    // The pipeline sink is `arn:<partition>:s3:::bucket/prefix`, and media pipeline ARNs allow only these characters.
     z.regex(/^[A-Za-z0-9_./-]*$/, 'may contain only letters, digits and _ . / -'),
   );
   const tagMap = z.record(z.string(), z.string().check(z.maxLength(256, 'tag values must be at most 256 characters'))).check(
@@ -42,7 +37,7 @@ function buildRecordingRequest() {
   /** Only the secret's ARN: the RTMP(S) URL holds the stream key, and the input stays in the execution history for 90 days. */
   const liveStream = z.strictObject({
     secretArn: z.string().check(
-      z.regex(SECRET_ARN, 'must be the full ARN of a Secrets Manager secret, as create-secret prints it (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>)'),
+      z.regex(SECRET_ARN, 'must be the full ARN of a Secrets Manager secret, as create-secret prints it (arn:<partition>:secretsmanager:<region>:<account>:secret:<name>-<6 characters>)'),
     ),
     muxType: z.optional(z.enum(LIVE_MUX_TYPES, `must be one of ${LIVE_MUX_TYPES.join(', ')}`)),
     audioChannels: z.optional(z.enum(LIVE_AUDIO_CHANNELS, `must be one of ${LIVE_AUDIO_CHANNELS.join(', ')}`)),

@@ -1,6 +1,7 @@
 import { parseSecretArn } from '../lib/arns';
 import { InvalidRequest } from '../lib/errors';
 import { parseOrThrow } from '../lib/parse';
+import { mediaRegionsIn } from '../lib/regions';
 import type { Plan } from '../lib/schemas';
 import { recordingRequest } from './request';
 
@@ -8,6 +9,8 @@ export interface Defaults {
   captureBucket?: string;
   concatenationBucket?: string;
   region: string;
+  /** The stack's partition (aws, aws-us-gov, ...): a meeting's media region must be in it. */
+  partition: string;
   /** The stack's account, when known: a live stream secret must belong to it. */
   account?: string;
   /** Live stream secrets must be named with this prefix (the only ones the live connector function may read). */
@@ -38,6 +41,15 @@ export function buildPlan(input: unknown, executionId: string, executionName: st
     problems.push(`capture.compositedVideo: only used with capture.audio "AudioWithCompositedVideo" (got "${audio}"); remove it or change capture.audio`);
   }
   if (req.liveStream) problems.push(...liveStreamSecretProblems(req.liveStream.secretArn, defaults));
+  const mediaRegion = req.meeting?.mediaRegion;
+  if (mediaRegion && !mediaRegionsIn(defaults.partition).includes(mediaRegion)) {
+    // "A control Region can create a meeting in any media Region in the same AWS partition", and GovCloud
+    // control regions only in GovCloud ones. (The stack cannot run in GovCloud today, having no media
+    // pipelines there, but this holds for whichever partition it runs in.)
+    problems.push(
+      `meeting.mediaRegion: ${mediaRegion} is not in this stack's partition (${defaults.partition}), and a meeting's media region must be in its control region's partition; choose one of ${mediaRegionsIn(defaults.partition).join(', ')}`,
+    );
+  }
   if (problems.length > 0 || !captureBucket || !concatenationBucket) throw new InvalidRequest(problems);
 
   const composited = req.capture?.compositedVideo;

@@ -1,7 +1,7 @@
 import { GetBucketEncryptionCommand, GetBucketLocationCommand, GetBucketPolicyCommand, type S3Client } from '@aws-sdk/client-s3';
 import { GetMeetingCommand, type ChimeSDKMeetingsClient } from '@aws-sdk/client-chime-sdk-meetings';
 import { AccessDenied, BucketNotReady, MeetingNotFound, isNotFound } from '../lib/errors';
-import { evaluatePolicy, policyToApply, requiredGrants } from '../lib/bucket-policy';
+import { evaluatePolicy, policyToApply, requiredGrants, type Owner } from '../lib/bucket-policy';
 import type { Plan } from '../lib/schemas';
 
 export interface BucketCheck {
@@ -16,7 +16,7 @@ export interface BucketCheck {
  * pipelines service what capture and concatenation need, and does not use the AWS-managed aws/s3 KMS key.
  * All problems are reported at once, each with its fix (the full policy to apply).
  */
-export async function verifyBuckets(deps: { s3: S3Client; meetings: ChimeSDKMeetingsClient; account: string }, plan: Plan): Promise<BucketCheck> {
+export async function verifyBuckets(deps: { s3: S3Client; meetings: ChimeSDKMeetingsClient; owner: Owner }, plan: Plan): Promise<BucketCheck> {
   const mediaRegion = plan.mediaRegion ?? (await adoptedMeetingRegion(deps.meetings, plan.meetingId ?? ''));
   const capture = plan.capture.bucket;
   const concatenation = plan.concatenation.bucket;
@@ -37,11 +37,11 @@ export async function verifyBuckets(deps: { s3: S3Client; meetings: ChimeSDKMeet
       problems.push(`${what} "${bucket}" is in ${region} but the meeting's media region is ${mediaRegion}; media pipelines only write to buckets in the meeting's region`);
     }
     const policy = await bucketPolicy(deps.s3, bucket);
-    const grants = requiredGrants(bucket, role);
-    const verdict = evaluatePolicy(policy, grants, deps.account);
+    const grants = requiredGrants(bucket, role, deps.owner.partition);
+    const verdict = evaluatePolicy(policy, grants, deps.owner);
     if (verdict.missing.length > 0) {
       const missing = verdict.missing.map((g) => `${g.action} on ${g.resource}`).join(', ');
-      const apply = JSON.stringify(policyToApply(policy, bucket, grants, deps.account));
+      const apply = JSON.stringify(policyToApply(policy, grants, deps.owner));
       problems.push(`${what} "${bucket}" policy does not let mediapipelines.chime.amazonaws.com ${missing}. Apply this bucket policy: ${apply}`);
     } else if (verdict.unconditioned.length > 0) {
       warnings.push(`${what} "${bucket}" grants the media pipelines service without aws:SourceAccount/aws:SourceArn conditions; add them to prevent confused-deputy use`);

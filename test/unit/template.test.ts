@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { evaluatePolicy, grantStatement, requiredGrants } from '../../functions/lib/bucket-policy';
 import { stackRegions } from '../../functions/lib/regions.json';
 import { buildPlan } from '../../functions/validate-request/validate';
+import { buildBundles } from '../../scripts/bundles';
 import { PACKAGE_TIMEOUT_MS, ROOT, cfnLint, cfnLintInstalled, effectiveTemplate, isObject, packageStack, type CfnResource, type PackagedStack, type Template } from '../fixtures/stack';
 
 /**
@@ -78,6 +80,7 @@ const STATE_MACHINE_ACTIONS = [
 ];
 
 const ACCOUNT = '123456789012';
+const OWNER = { account: ACCOUNT, partition: 'aws' };
 
 interface Statement {
   Sid?: string;
@@ -240,7 +243,8 @@ function reachableActions(handler: string): Set<string> {
         for (const a of [action, ...(IMPLIED_BY[action] ?? [])]) actions.add(a);
       }
     }
-    for (const m of source.matchAll(/from\s+'(\.{1,2}\/[^']+)'/g)) visit(`${path.resolve(path.dirname(file), m[1]!)}.ts`);
+    // Modules only: a JSON import (region lists) sends nothing.
+    for (const m of source.matchAll(/from\s+'(\.{1,2}\/[^']+)'/g)) if (!m[1]!.endsWith('.json')) visit(`${path.resolve(path.dirname(file), m[1]!)}.ts`);
   };
   visit(path.join(ROOT, `${handler.slice(0, handler.lastIndexOf('.'))}.ts`));
   return actions;
@@ -298,6 +302,16 @@ afterAll(() => {
 describe('packaged template', () => {
   (cfnLintInstalled ? it : it.skip)('passes cfn-lint in both bucket modes, for every region the stack supports', () => {
     expect(cfnLint([existing.templateFile, created.templateFile], stackRegions)).toBe('');
+  }, 120_000);
+
+  it('writes no partition out: arn:aws: appears in neither the template nor any function bundle', async () => {
+    for (const stack of [existing, created]) expect(fs.readFileSync(stack.templateFile, 'utf8')).not.toContain('arn:aws:');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bundles-'));
+    try {
+      for (const b of await buildBundles(ROOT, dir)) expect({ bundle: b.name, hardCoded: fs.readFileSync(b.file, 'utf8').includes('arn:aws:') }).toEqual({ bundle: b.name, hardCoded: false });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   }, 120_000);
 
   it('gives each function its own role with exactly the actions its code sends', () => {
@@ -407,9 +421,9 @@ describe('buckets', () => {
     for (const { id, bucket, roles } of cases) {
       const [[, policy]] = resourcesOf(t, 'AWS::S3::BucketPolicy').filter(([, p]) => p.Properties.Bucket.Ref === id) as [[string, CfnResource]];
       const document = materialize(policy.Properties.PolicyDocument, NAMES) as { Statement: Statement[] };
-      const grants = requiredGrants(bucket, roles);
-      expect(document.Statement.filter((s) => s.Effect === 'Allow')).toEqual([grantStatement(bucket, grants, ACCOUNT)]);
-      expect(evaluatePolicy(JSON.stringify(document), grants, ACCOUNT)).toEqual({ missing: [], unconditioned: [] });
+      const grants = requiredGrants(bucket, roles, 'aws');
+      expect(document.Statement.filter((s) => s.Effect === 'Allow')).toEqual([grantStatement(grants, OWNER)]);
+      expect(evaluatePolicy(JSON.stringify(document), grants, OWNER)).toEqual({ missing: [], unconditioned: [] });
     }
   });
 
@@ -417,8 +431,9 @@ describe('buckets', () => {
     const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
     const block = (marker: string) => JSON.parse(/```json\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf(`<!-- security:${marker} -->`)))?.[1] ?? 'null');
     const account = '111122223333';
-    expect(block('capture-statement')).toEqual(grantStatement('my-capture-bucket', requiredGrants('my-capture-bucket', { captureSink: true, concatenationSink: false }), account));
-    expect(block('concatenation-statement')).toEqual(grantStatement('my-recordings-bucket', requiredGrants('my-recordings-bucket', { captureSink: false, concatenationSink: true }), account));
+    const owner = { account, partition: 'aws' };
+    expect(block('capture-statement')).toEqual(grantStatement(requiredGrants('my-capture-bucket', { captureSink: true, concatenationSink: false }, 'aws'), owner));
+    expect(block('concatenation-statement')).toEqual(grantStatement(requiredGrants('my-recordings-bucket', { captureSink: false, concatenationSink: true }, 'aws'), owner));
   });
 
   it('encrypts with SSE-S3, or with a retained, rotated customer managed key media pipelines may use under the same conditions', () => {
@@ -437,7 +452,7 @@ describe('buckets', () => {
     expect(others).toEqual([]);
     expect(isAccountRoot(root!.Principal)).toBe(true);
     expect(root!.Condition).toBeUndefined();
-    const expected = grantStatement('capture-bucket', requiredGrants('capture-bucket', { captureSink: true, concatenationSink: false }), ACCOUNT);
+    const expected = grantStatement(requiredGrants('capture-bucket', { captureSink: true, concatenationSink: false }, 'aws'), OWNER);
     expect(materialize(service, NAMES)).toEqual({
       Sid: 'AWSChimeMediaPipelinesUseTheKey',
       Effect: 'Allow',
@@ -450,7 +465,7 @@ describe('buckets', () => {
 
   it('expires raw capture chunks, and only them, after rawChunkExpirationDays', () => {
     const t = modes().createBuckets;
-    const plan = buildPlan({ meeting: {} }, 'execution-id', 'rec-1', { captureBucket: 'c', region: 'us-east-1' });
+    const plan = buildPlan({ meeting: {} }, 'execution-id', 'rec-1', { captureBucket: 'c', region: 'us-east-1', partition: 'aws' });
     const rawRoot = `${plan.capture.prefix.split('/')[0]}/`;
     expect(plan.concatenation.prefix.startsWith(rawRoot)).toBe(false);
     const expiring = (id: string) => (t.Resources[id]!.Properties.LifecycleConfiguration.Rules as Array<Record<string, any>>).filter((r) => r.ExpirationInDays !== undefined || r.ExpirationDate !== undefined);

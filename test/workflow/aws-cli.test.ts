@@ -35,7 +35,7 @@ async function aws(...args: string[]): Promise<any> {
 
   it('creates a bucket and policy, a meeting and a capture pipeline; deleting the meeting stops the pipeline', async () => {
     await aws('s3api', 'create-bucket', '--bucket', 'cli-capture');
-    const policy = policyToApply(undefined, 'cli-capture', requiredGrants('cli-capture', { captureSink: true, concatenationSink: false }), cloud.ctx.account);
+    const policy = policyToApply(undefined, requiredGrants('cli-capture', { captureSink: true, concatenationSink: false }, 'aws'), { account: cloud.ctx.account, partition: 'aws' });
     await aws('s3api', 'put-bucket-policy', '--bucket', 'cli-capture', '--policy', JSON.stringify(policy));
     expect(JSON.parse((await aws('s3api', 'get-bucket-policy', '--bucket', 'cli-capture')).Policy)).toEqual(policy);
 

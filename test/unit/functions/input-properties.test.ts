@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { s3Arn } from '../../../functions/lib/arns';
 import { InvalidRequest } from '../../../functions/lib/errors';
-import { MEDIA_REGIONS } from '../../../functions/validate-request/request';
+import { MEDIA_REGIONS } from '../../../functions/lib/regions';
 import { clientRequestToken } from '../../../functions/lib/tokens';
 import { artifactsConfiguration } from '../../../functions/start-capture/start-capture';
 import { buildPlan } from '../../../functions/validate-request/validate';
@@ -44,7 +44,7 @@ const nearValid = fc.record(
 function check(input: unknown): 'accepted' | 'rejected' {
   let plan;
   try {
-    plan = buildPlan(input, EXEC, 'run-1', { captureBucket: 'default-bucket', region: 'us-east-1' });
+    plan = buildPlan(input, EXEC, 'run-1', { captureBucket: 'default-bucket', region: 'us-east-1', partition: 'aws' });
   } catch (err) {
     expect(err).toBeInstanceOf(InvalidRequest);
     const problems = (err as InvalidRequest).problems;
@@ -62,7 +62,7 @@ function check(input: unknown): 'accepted' | 'rejected' {
     expect(plan.externalMeetingId!.toLowerCase().startsWith('aws:')).toBe(false);
     expect(MEDIA_REGIONS).toContain(plan.mediaRegion);
   }
-  for (const arn of [s3Arn(plan.capture.bucket, plan.capture.prefix), s3Arn(plan.concatenation.bucket, plan.concatenation.prefix)]) {
+  for (const arn of [s3Arn('aws', plan.capture.bucket, plan.capture.prefix), s3Arn('aws', plan.concatenation.bucket, plan.concatenation.prefix)]) {
     expect(arn).toMatch(ARN);
     expect(arn.length).toBeLessThanOrEqual(1024);
   }

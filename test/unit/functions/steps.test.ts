@@ -36,6 +36,7 @@ const sfn = mockClient(SFNClient);
 const ctx = { awsRequestId: 'r', functionName: 'f', getRemainingTimeInMillis: () => 1000 } as never;
 const meta = { $metadata: {} };
 const CAPTURE_ARN = 'arn:aws:chime:us-east-1:123456789012:media-pipeline/cap-1';
+const OWNER = { account: '123456789012', partition: 'aws' };
 
 function record(over: Record<string, unknown> = {}) {
   return marshall({ meetingId: MEETING_ID, executionId: EXECUTION_ID, executionName: 'rec-1', status: 'RECORDING', createdMeeting: true, mediaRegion: 'us-east-1', presence: {}, checks: 1, capturePipelineId: 'cap-1', createdAt: 'x', updatedAt: 'x', ...over }, { removeUndefinedValues: true });
@@ -53,6 +54,7 @@ async function failure(p: Promise<unknown>): Promise<Error> {
 beforeEach(() => {
   for (const m of [meetings, pipelines, db, s3, sfn]) m.reset();
   process.env.ACCOUNT_ID = '123456789012';
+  process.env.PARTITION = 'aws';
 });
 
 describe('CreateMeeting', () => {
@@ -170,8 +172,8 @@ describe('VerifyBuckets', () => {
   it('passes buckets that grant what they need', async () => {
     const p = plan();
     s3.on(GetBucketLocationCommand).resolves({ LocationConstraint: undefined });
-    s3.on(GetBucketPolicyCommand, { Bucket: 'capture-bucket' }).resolves({ Policy: JSON.stringify(policyToApply(undefined, 'capture-bucket', requiredGrants('capture-bucket', { captureSink: true, concatenationSink: false }), '123456789012')) });
-    s3.on(GetBucketPolicyCommand, { Bucket: 'final-bucket' }).resolves({ Policy: JSON.stringify(policyToApply(undefined, 'final-bucket', requiredGrants('final-bucket', { captureSink: false, concatenationSink: true }), '123456789012')) });
+    s3.on(GetBucketPolicyCommand, { Bucket: 'capture-bucket' }).resolves({ Policy: JSON.stringify(policyToApply(undefined, requiredGrants('capture-bucket', { captureSink: true, concatenationSink: false }, 'aws'), OWNER)) });
+    s3.on(GetBucketPolicyCommand, { Bucket: 'final-bucket' }).resolves({ Policy: JSON.stringify(policyToApply(undefined, requiredGrants('final-bucket', { captureSink: false, concatenationSink: true }, 'aws'), OWNER)) });
     s3.on(GetBucketEncryptionCommand).resolves({ ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] } });
     expect(await verifyBuckets({ plan: p }, ctx)).toEqual({ mediaRegion: 'us-east-1', buckets: ['capture-bucket', 'final-bucket'], warnings: [] });
   });
@@ -200,6 +202,34 @@ describe('VerifyBuckets', () => {
         },
       ],
     });
+  });
+
+  it('writes the policy to apply with the stack\'s partition', async () => {
+    process.env.PARTITION = 'aws-us-gov';
+    s3.on(GetBucketLocationCommand).resolves({ LocationConstraint: undefined });
+    s3.on(GetBucketPolicyCommand).rejects(new S3ServiceException({ name: 'NoSuchBucketPolicy', $fault: 'client', message: 'none', ...meta }));
+    s3.on(GetBucketEncryptionCommand).resolves({});
+    const err = await failure(verifyBuckets({ plan: plan() }, ctx));
+    expect(err.message).toContain('"Resource":["arn:aws-us-gov:s3:::capture-bucket","arn:aws-us-gov:s3:::capture-bucket/*"]');
+    expect(err.message).toContain('"aws:SourceArn":"arn:aws-us-gov:chime:*:123456789012:*"');
+    expect(err.message).not.toContain('arn:aws:');
+  });
+});
+
+describe('ARNs in the stack\'s partition', () => {
+  it('builds the meeting source and both sinks with the partition the function runs in', async () => {
+    process.env.PARTITION = 'aws-us-gov';
+    meetings.on(CreateMeetingCommand).resolves({ Meeting: { MeetingId: MEETING_ID, MeetingArn: `arn:aws-us-gov:chime:us-gov-west-1:123456789012:meeting/${MEETING_ID}`, MediaRegion: 'us-gov-west-1' } });
+    db.on(PutItemCommand).resolves({});
+    db.on(UpdateItemCommand).resolves({ Attributes: record() });
+    const chimeMeeting = (await createMeeting({ plan: plan() }, ctx)) as typeof meetingRef;
+    expect(chimeMeeting.sourceArn).toBe(`arn:aws-us-gov:chime::123456789012:meeting:${MEETING_ID}`);
+    pipelines.on(CreateMediaCapturePipelineCommand).resolves({ MediaCapturePipeline: { MediaPipelineId: 'cap-1', MediaPipelineArn: CAPTURE_ARN } });
+    await startCapture({ plan: plan(), chimeMeeting, role: { roleArn: 'r', createdAt: '2026-01-01T00:00:00.000Z', fresh: false } }, ctx);
+    expect(pipelines.commandCalls(CreateMediaCapturePipelineCommand)[0]!.args[0].input.SinkArn).toBe('arn:aws-us-gov:s3:::capture-bucket/captures/rec-1');
+    pipelines.on(CreateMediaConcatenationPipelineCommand).resolves({ MediaConcatenationPipeline: { MediaPipelineId: 'cat-1', MediaPipelineArn: CAPTURE_ARN } });
+    await startConcatenation({ plan: plan(), chimeMeeting, capturePipeline: { mediaPipelineId: 'cap-1', mediaPipelineArn: CAPTURE_ARN }, meetingEnd: { reason: 'MeetingEnded' } }, ctx);
+    expect(pipelines.commandCalls(CreateMediaConcatenationPipelineCommand)[0]!.args[0].input.Sinks![0]!.S3BucketSinkConfiguration!.Destination).toBe('arn:aws-us-gov:s3:::final-bucket/recordings/rec-1');
   });
 });
 

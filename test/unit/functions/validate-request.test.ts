@@ -2,7 +2,7 @@ import { buildPlan } from '../../../functions/validate-request/validate';
 import { InvalidRequest } from '../../../functions/lib/errors';
 import { EXECUTION_ID, plan } from '../../fixtures/plans';
 
-const defaults = { captureBucket: 'capture-bucket', region: 'us-east-1' };
+const defaults = { captureBucket: 'capture-bucket', region: 'us-east-1', partition: 'aws' };
 
 function problems(input: unknown, d: Parameters<typeof buildPlan>[3] = defaults): string[] {
   try {
@@ -49,11 +49,22 @@ describe('ValidateRequest', () => {
   });
 
   it('requires a capture bucket when the stack has no default', () => {
-    expect(problems({ meeting: {} }, { region: 'us-east-1' })).toEqual([expect.stringMatching(/^capture\.bucket: .*--param="captureBucket=NAME"/)]);
+    expect(problems({ meeting: {} }, { region: 'us-east-1', partition: 'aws' })).toEqual([expect.stringMatching(/^capture\.bucket: .*--param="captureBucket=NAME"/)]);
   });
 
   it('rejects non-object input', () => {
     expect(problems('hello')[0]).toMatch(/^\(input\): /);
     expect(problems(null)[0]).toMatch(/^\(input\): /);
+  });
+
+  it('accepts a media region only in the stack\'s partition (GovCloud ones only from GovCloud)', () => {
+    expect(problems({ meeting: { mediaRegion: 'us-gov-west-1' } })).toEqual([
+      'meeting.mediaRegion: us-gov-west-1 is not in this stack\'s partition (aws), and a meeting\'s media region must be in its control region\'s partition; choose one of af-south-1, ap-northeast-1, ap-northeast-2, ap-south-1, ap-southeast-1, ap-southeast-2, ca-central-1, eu-central-1, eu-north-1, eu-south-1, eu-west-1, eu-west-2, eu-west-3, sa-east-1, us-east-1, us-east-2, us-west-1, us-west-2',
+    ]);
+    const gov = { captureBucket: 'capture-bucket', region: 'us-gov-west-1', partition: 'aws-us-gov' };
+    expect(buildPlan({ meeting: { mediaRegion: 'us-gov-east-1' } }, EXECUTION_ID, 'rec-1', gov).mediaRegion).toBe('us-gov-east-1');
+    expect(problems({ meeting: { mediaRegion: 'eu-west-1' } }, gov)).toEqual([expect.stringMatching(/^meeting\.mediaRegion: eu-west-1 is not in this stack's partition \(aws-us-gov\).*choose one of us-gov-east-1, us-gov-west-1$/)]);
+    // Media regions are wider than where the stack runs: eu-west-1 hosts meetings controlled from us-east-1.
+    expect(buildPlan({ meeting: { mediaRegion: 'eu-west-1' } }, EXECUTION_ID, 'rec-1', defaults).mediaRegion).toBe('eu-west-1');
   });
 });
