@@ -7,5 +7,5 @@ import { store } from '../lib/store-instance';
 import { createOrAdoptMeeting } from './create-meeting';
 
 export const handler = stepHandler('CreateMeeting', z.object({ plan: Plan }), ({ plan }) =>
-  createOrAdoptMeeting({ meetings, store, account: process.env.ACCOUNT_ID ?? '', partition: stackPartition() }, plan),
+  createOrAdoptMeeting({ meetings, store, account: process.env.ACCOUNT_ID ?? '', partition: stackPartition(), region: process.env.AWS_REGION ?? '' }, plan),
 );

@@ -7,5 +7,5 @@ import { Plan } from '../lib/schemas';
 import { verifyBuckets } from './verify';
 
 export const handler = stepHandler('VerifyBuckets', z.object({ plan: Plan }), ({ plan }) =>
-  verifyBuckets({ s3, meetings, owner: { account: process.env.ACCOUNT_ID ?? '', partition: stackPartition() } }, plan),
+  verifyBuckets({ s3, meetings, owner: { account: process.env.ACCOUNT_ID ?? '', partition: stackPartition() }, region: process.env.AWS_REGION ?? '' }, plan),
 );

@@ -1,6 +1,7 @@
 import { GetBucketEncryptionCommand, GetBucketLocationCommand, GetBucketPolicyCommand, type S3Client } from '@aws-sdk/client-s3';
-import { GetMeetingCommand, type ChimeSDKMeetingsClient } from '@aws-sdk/client-chime-sdk-meetings';
-import { AccessDenied, BucketNotReady, MeetingNotFound, isNotFound } from '../lib/errors';
+import type { ChimeSDKMeetingsClient } from '@aws-sdk/client-chime-sdk-meetings';
+import { adoptedMeeting } from '../lib/adopted-meeting';
+import { AccessDenied, BucketNotReady, isNotFound } from '../lib/errors';
 import { evaluatePolicy, policyToApply, requiredGrants, type Owner } from '../lib/bucket-policy';
 import type { Plan } from '../lib/schemas';
 
@@ -14,10 +15,11 @@ export interface BucketCheck {
 /**
  * Checks, before anything is created, that each bucket is in the meeting's media region, grants the media
  * pipelines service what capture and concatenation need, and does not use the AWS-managed aws/s3 KMS key.
- * All problems are reported at once, each with its fix (the full policy to apply).
+ * All problems are reported at once, each with its fix (the full policy to apply). An adopted meeting is
+ * looked up first, in the stack's region (`region`): one this region cannot manage is refused here.
  */
-export async function verifyBuckets(deps: { s3: S3Client; meetings: ChimeSDKMeetingsClient; owner: Owner }, plan: Plan): Promise<BucketCheck> {
-  const mediaRegion = plan.mediaRegion ?? (await adoptedMeetingRegion(deps.meetings, plan.meetingId ?? ''));
+export async function verifyBuckets(deps: { s3: S3Client; meetings: ChimeSDKMeetingsClient; owner: Owner; region: string }, plan: Plan): Promise<BucketCheck> {
+  const mediaRegion = plan.mediaRegion ?? (await adoptedMeeting(deps.meetings, plan.meetingId ?? '', deps.region)).MediaRegion ?? '';
   const capture = plan.capture.bucket;
   const concatenation = plan.concatenation.bucket;
   const roles = new Map<string, { captureSink: boolean; concatenationSink: boolean }>();
@@ -51,16 +53,6 @@ export async function verifyBuckets(deps: { s3: S3Client; meetings: ChimeSDKMeet
   }
   if (problems.length > 0) throw new BucketNotReady(problems.join(' | '));
   return { mediaRegion, buckets: [...roles.keys()], warnings };
-}
-
-async function adoptedMeetingRegion(meetings: ChimeSDKMeetingsClient, meetingId: string): Promise<string> {
-  try {
-    const out = await meetings.send(new GetMeetingCommand({ MeetingId: meetingId }));
-    return out.Meeting?.MediaRegion ?? '';
-  } catch (err) {
-    if (isNotFound(err)) throw new MeetingNotFound(`meetingId: meeting ${meetingId} does not exist or has ended; start the recording while the meeting runs`);
-    throw err;
-  }
 }
 
 async function bucketRegion(s3: S3Client, bucket: string): Promise<string | undefined> {

@@ -98,6 +98,22 @@ describe('recording lifecycle on the local cloud', () => {
     expect(h.cloud.pipelines.activePipelines()).toEqual([]);
   });
 
+  it('refuses a meeting created through another control region at VerifyBuckets, before anything is created, saying why', async () => {
+    const west = new ChimeSDKMeetingsClient({ ...h.cloud.clientConfig(), region: 'us-west-2' });
+    const created = await west.send(new CreateMeetingCommand({ ClientRequestToken: `west-${Date.now()}`, MediaRegion: 'us-west-2', ExternalMeetingId: 'west-owned' }));
+    const meetingId = created.Meeting!.MeetingId!;
+    const e = await start(h, { meetingId });
+    await h.run(() => e.done);
+    expect([e.status, e.error]).toEqual(['FAILED', 'MeetingNotFound']);
+    expect(statesEntered(e)).toEqual(['ValidateRequest', 'EnsureServiceLinkedRole', 'VerifyBuckets', 'RecordingFailed']);
+    expect((JSON.parse(e.cause ?? '{}') as { errorMessage: string }).errorMessage).toMatch(
+      new RegExp(`^meetingId: meeting ${meetingId} is not a running meeting of us-east-1, this stack's control region .*only in the control region that created it`),
+    );
+    expect(h.cloud.pipelines.activePipelines()).toEqual([]);
+    await west.send(new DeleteMeetingCommand({ MeetingId: meetingId }));
+    west.destroy();
+  });
+
   it('rejects an invalid request at the first state, naming the fields', async () => {
     const e = await record(h, { meeting: { mediaRegion: 'moon-1' }, captureBucket: 'x' });
     expect(e.status).toBe('FAILED');

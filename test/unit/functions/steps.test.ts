@@ -1,5 +1,14 @@
 import { mockClient } from 'aws-sdk-client-mock';
-import { ChimeSDKMeetingsClient, CreateMeetingCommand, DeleteMeetingCommand, GetMeetingCommand, ListAttendeesCommand, NotFoundException, ThrottlingException } from '@aws-sdk/client-chime-sdk-meetings';
+import {
+  ChimeSDKMeetingsClient,
+  CreateMeetingCommand,
+  DeleteMeetingCommand,
+  ForbiddenException as ForbiddenMeeting,
+  GetMeetingCommand,
+  ListAttendeesCommand,
+  NotFoundException,
+  ThrottlingException,
+} from '@aws-sdk/client-chime-sdk-meetings';
 import {
   BadRequestException,
   ChimeSDKMediaPipelinesClient,
@@ -213,6 +222,29 @@ describe('VerifyBuckets', () => {
     expect(err.message).toContain('"Resource":["arn:aws-us-gov:s3:::capture-bucket","arn:aws-us-gov:s3:::capture-bucket/*"]');
     expect(err.message).toContain('"aws:SourceArn":"arn:aws-us-gov:chime:*:123456789012:*"');
     expect(err.message).not.toContain('arn:aws:');
+  });
+});
+
+describe('an adopted meeting of another control region', () => {
+  const adopt = plan({ meetingId: MEETING_ID });
+  // What GetMeeting answers in another control region is undocumented: either answer refuses the meeting.
+  it.each([
+    ['NotFound', new NotFoundException({ message: `Meeting ${MEETING_ID} not found`, ...meta })],
+    ['Forbidden', new ForbiddenMeeting({ message: 'Forbidden', ...meta })],
+  ])('is refused at VerifyBuckets (GetMeeting answers %s), before anything is created, saying why', async (_answer, err) => {
+    meetings.on(GetMeetingCommand).rejects(err);
+    const refused = await failure(verifyBuckets({ plan: adopt }, ctx));
+    expect(refused.name).toBe('MeetingNotFound');
+    expect(refused.message).toMatch(new RegExp(`meetingId: meeting ${MEETING_ID} is not a running meeting of us-east-1, this stack's control region`));
+    expect(refused.message).toMatch(/only in the control region that created it: create the meeting through the Chime SDK meetings API in us-east-1, or record it with this stack deployed in the meeting's control region/);
+    expect([...s3.calls(), ...db.calls(), ...pipelines.calls()]).toHaveLength(0);
+    // CreateMeeting, were it reached, refuses it the same way.
+    expect((await failure(createMeeting({ plan: adopt }, ctx))).message).toBe(refused.message);
+  });
+
+  it('stays a missing permission when IAM refuses GetMeeting', async () => {
+    meetings.on(GetMeetingCommand).rejects(new ForbiddenMeeting({ message: 'User: arn:aws:sts::123456789012:assumed-role/r/f is not authorized to perform: chime:GetMeeting', ...meta }));
+    expect((await failure(verifyBuckets({ plan: adopt }, ctx))).name).toBe('AccessDenied');
   });
 });
 
