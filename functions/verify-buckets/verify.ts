@@ -36,7 +36,10 @@ export async function verifyBuckets(deps: { s3: S3Client; meetings: ChimeSDKMeet
       continue;
     }
     if (role.captureSink && region !== mediaRegion) {
-      problems.push(`${what} "${bucket}" is in ${region} but the meeting's media region is ${mediaRegion}; media pipelines only write to buckets in the meeting's region`);
+      problems.push(`${what} "${bucket}" is in ${region} but the meeting's media region is ${mediaRegion}; media pipelines only write to buckets in the meeting's media region: create it in ${mediaRegion}, or name a bucket there`);
+      // Its policy and encryption are moot, and S3 answers such region-bound calls for a bucket of another
+      // region with 301 PermanentRedirect: the region is the whole report.
+      continue;
     }
     const policy = await bucketPolicy(deps.s3, bucket);
     const grants = requiredGrants(bucket, role, deps.owner.partition);
@@ -55,6 +58,10 @@ export async function verifyBuckets(deps: { s3: S3Client; meetings: ChimeSDKMeet
   return { mediaRegion, buckets: [...roles.keys()], warnings };
 }
 
+/**
+ * Where the bucket is: GetBucketLocation answers for a bucket of any region (the AWS CLI's own advice after
+ * a 301), unlike the bucket's other APIs.
+ */
 async function bucketRegion(s3: S3Client, bucket: string): Promise<string | undefined> {
   try {
     const out = await s3.send(new GetBucketLocationCommand({ Bucket: bucket }));

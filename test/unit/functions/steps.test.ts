@@ -188,13 +188,12 @@ describe('VerifyBuckets', () => {
   });
 
   it('fails with every problem and the exact policy to apply', async () => {
-    s3.on(GetBucketLocationCommand, { Bucket: 'capture-bucket' }).resolves({ LocationConstraint: 'eu-west-1' });
-    s3.on(GetBucketLocationCommand, { Bucket: 'final-bucket' }).resolves({ LocationConstraint: undefined });
+    s3.on(GetBucketLocationCommand).resolves({ LocationConstraint: undefined });
     s3.on(GetBucketPolicyCommand).rejects(new S3ServiceException({ name: 'NoSuchBucketPolicy', $fault: 'client', message: 'none', ...meta }));
     s3.on(GetBucketEncryptionCommand).resolves({ ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'alias/aws/s3' } }] } });
     const err = await failure(verifyBuckets({ plan: plan() }, ctx));
     expect(err.name).toBe('BucketNotReady');
-    expect(err.message).toMatch(/capture bucket "capture-bucket" is in eu-west-1 but the meeting's media region is us-east-1/);
+    expect(err.message).toMatch(/concatenation bucket "final-bucket" policy does not let/);
     expect(err.message).toMatch(/aws\/s3 KMS key/);
     const policy = /Apply this bucket policy: (\{.*?\}\]\})/.exec(err.message)?.[1];
     // The statement REFERENCE.md gives for a capture bucket that concatenation reads back.
@@ -211,6 +210,20 @@ describe('VerifyBuckets', () => {
         },
       ],
     });
+  });
+
+  it('reports a capture bucket outside the media region with both regions, calling none of its region-bound APIs (S3 answers them 301)', async () => {
+    s3.on(GetBucketLocationCommand, { Bucket: 'capture-bucket' }).resolves({ LocationConstraint: 'eu-west-1' });
+    s3.on(GetBucketLocationCommand, { Bucket: 'final-bucket' }).resolves({ LocationConstraint: undefined });
+    const redirect = new S3ServiceException({ name: 'PermanentRedirect', $fault: 'client', message: 'The bucket you are attempting to access must be addressed using the specified endpoint.', $metadata: { httpStatusCode: 301 } });
+    s3.on(GetBucketPolicyCommand, { Bucket: 'capture-bucket' }).rejects(redirect);
+    s3.on(GetBucketEncryptionCommand, { Bucket: 'capture-bucket' }).rejects(redirect);
+    s3.on(GetBucketPolicyCommand, { Bucket: 'final-bucket' }).resolves({ Policy: JSON.stringify(policyToApply(undefined, requiredGrants('final-bucket', { captureSink: false, concatenationSink: true }, 'aws'), OWNER)) });
+    s3.on(GetBucketEncryptionCommand, { Bucket: 'final-bucket' }).resolves({});
+    const err = await failure(verifyBuckets({ plan: plan() }, ctx));
+    expect(err.name).toBe('BucketNotReady');
+    expect(err.message).toBe('capture bucket "capture-bucket" is in eu-west-1 but the meeting\'s media region is us-east-1; media pipelines only write to buckets in the meeting\'s media region: create it in us-east-1, or name a bucket there');
+    expect([...s3.commandCalls(GetBucketPolicyCommand), ...s3.commandCalls(GetBucketEncryptionCommand)].map((c) => c.args[0].input.Bucket)).toEqual(['final-bucket', 'final-bucket']);
   });
 
   it('writes the policy to apply with the stack\'s partition', async () => {
