@@ -3,6 +3,7 @@ import { InvalidRequest } from '../lib/errors';
 import { parseOrThrow } from '../lib/parse';
 import { mediaRegionsIn } from '../lib/regions';
 import type { Plan } from '../lib/schemas';
+import { externalMeetingIdFor, keySegment } from './names';
 import { recordingRequest } from './request';
 
 export interface Defaults {
@@ -59,11 +60,11 @@ export function buildPlan(input: unknown, executionId: string, executionName: st
     executionName,
     mode: req.meetingId ? 'adopt' : 'create',
     meetingId: req.meetingId,
-    externalMeetingId: req.meeting ? (req.meeting.externalMeetingId ?? externalIdFor(executionName)) : undefined,
+    externalMeetingId: req.meeting ? (req.meeting.externalMeetingId ?? externalMeetingIdFor(executionName)) : undefined,
     mediaRegion: req.meeting ? (req.meeting.mediaRegion ?? defaults.region) : undefined,
     capture: {
       bucket: captureBucket,
-      prefix: trimSlashes(req.capture?.prefix ?? `captures/${executionName}`),
+      prefix: trimSlashes(req.capture?.prefix ?? `captures/${keySegment(executionName)}`),
       audio,
       video: req.capture?.video ?? false,
       content: req.capture?.content ?? false,
@@ -80,7 +81,7 @@ export function buildPlan(input: unknown, executionId: string, executionName: st
     },
     concatenation: {
       bucket: concatenationBucket,
-      prefix: trimSlashes(req.concatenation?.prefix ?? `recordings/${executionName}`),
+      prefix: trimSlashes(req.concatenation?.prefix ?? `recordings/${keySegment(executionName)}`),
       maxChecks: Math.ceil((timeoutMinutes * 60) / CONCATENATION_CHECK_SECONDS),
     },
     keepRawChunks: req.keepRawChunks ?? true,
@@ -113,12 +114,6 @@ function liveStreamSecretProblems(secretArn: string, defaults: Defaults): string
     problems.push(`liveStream.secretArn: the secret's name must start with "${prefix}" (the stack parameter liveStreamSecretPrefix; the stack may read no other secrets); name it ${prefix}${secret.name}`);
   }
   return problems;
-}
-
-/** ExternalMeetingId must be 2..64 characters and must not start with "aws:". */
-function externalIdFor(executionName: string): string {
-  const id = executionName.slice(0, 64);
-  return id.length >= 2 && !id.toLowerCase().startsWith('aws:') ? id : `recording-${id}`.slice(0, 64);
 }
 
 function trimSlashes(prefix: string): string {

@@ -92,3 +92,55 @@ describe('workflow input properties', () => {
     expect(outcomes.rejected).toBeGreaterThan(50);
   });
 });
+
+/**
+ * Property: whatever execution name Step Functions allows, every sink ARN the workflow derives from it
+ * (the default prefixes `captures/<name>`, `recordings/<name>`) matches the media pipelines model's Arn
+ * shape, in any partition and with the longest bucket name, and the name can be read back from it; the
+ * default ExternalMeetingId fits the meetings model.
+ */
+describe('execution names', () => {
+  // The media pipelines model's Arn shape (chime-sdk-media-pipelines 2021-07-15, shape Arn).
+  const MODEL_ARN = new RegExp('^arn[\\/\\:\\-\\_\\.a-zA-Z0-9]+$');
+  const MODEL_ARN_MAX = 1024;
+  // Execution names (REFERENCE.md): 1-80 characters, no whitespace, control characters or any of these.
+  const FORBIDDEN = new Set('<>{}[]?*"#%\\^|~`$&,;:/');
+  const allowed = (c: string) => !FORBIDDEN.has(c) && !/[\s\p{Cc}]/u.test(c);
+  const nameChar = fc
+    .oneof(fc.integer({ min: 0x21, max: 0x7e }), fc.integer({ min: 0x80, max: 0x10ffff }))
+    .filter((cp) => cp < 0xd800 || cp > 0xdfff)
+    .map((cp) => String.fromCodePoint(cp))
+    .filter(allowed);
+  const executionName = fc.array(nameChar, { minLength: 1, maxLength: 80 }).map((cs) => cs.join(''));
+  const bucket = `b${'0'.repeat(61)}b`;
+  const decode = (segment: string) => segment.replace(/_([0-9A-F]+)_/g, (_m, hex: string) => String.fromCodePoint(parseInt(hex, 16)));
+
+  function derive(name: string) {
+    for (const partition of ['aws', 'aws-us-gov']) {
+      const region = partition === 'aws' ? 'us-east-1' : 'us-gov-west-1';
+      const plan = buildPlan({ meeting: {}, capture: { bucket }, concatenation: { bucket } }, EXEC, name, { region, partition });
+      for (const [prefix, root] of [[plan.capture.prefix, 'captures/'], [plan.concatenation.prefix, 'recordings/']] as const) {
+        const arn = s3Arn(partition, bucket, prefix);
+        expect(arn).toMatch(MODEL_ARN);
+        expect(arn.length).toBeLessThanOrEqual(MODEL_ARN_MAX);
+        expect(prefix.startsWith(root)).toBe(true);
+        expect(decode(prefix.slice(root.length))).toBe(name);
+      }
+      // 2-64 UTF-16 units, and well formed (no half surrogate pair, which UTF-8 would replace).
+      const id = plan.externalMeetingId!;
+      expect([id.length >= 2, id.length <= 64, Buffer.from(id, 'utf8').toString('utf8') === id]).toEqual([true, true, true]);
+    }
+  }
+
+  it('covers the alphabet: ASCII punctuation Step Functions allows and any Unicode character', () => {
+    expect([...'+=@!()\'_-.'].every(allowed)).toBe(true);
+    derive("a+b=c@d!e(f)g'h_i-j.k");
+    derive('Zürich-会議-😀');
+    // The longest escapes: 80 characters from the last plane.
+    derive(String.fromCodePoint(0x10fffd).repeat(80));
+  });
+
+  it('derives sink ARNs that match the model\'s Arn pattern from every execution name', () => {
+    fc.assert(fc.property(executionName, (name) => void derive(name)), { numRuns: 2000 });
+  });
+});

@@ -67,4 +67,14 @@ describe('ValidateRequest', () => {
     // Media regions are wider than where the stack runs: eu-west-1 hosts meetings controlled from us-east-1.
     expect(buildPlan({ meeting: { mediaRegion: 'eu-west-1' } }, EXECUTION_ID, 'rec-1', defaults).mediaRegion).toBe('eu-west-1');
   });
+
+  it('derives prefixes and the external meeting id safely from any execution name', () => {
+    const p = buildPlan({ meeting: {} }, EXECUTION_ID, "rec(1)_Ünïcode+=@!'😀", defaults);
+    expect(p.capture.prefix).toBe("captures/rec_28_1_29__5F__DC_n_EF_code_2B__3D__40__21__27__1F600_");
+    expect(p.concatenation.prefix).toBe("recordings/rec_28_1_29__5F__DC_n_EF_code_2B__3D__40__21__27__1F600_");
+    expect(p.externalMeetingId).toBe("rec(1)_Ünïcode+=@!'😀");
+    // 64 UTF-16 units at most, never half a surrogate pair; at least 2 characters.
+    expect(buildPlan({ meeting: {} }, EXECUTION_ID, `${'a'.repeat(63)}😀`, defaults).externalMeetingId).toBe('a'.repeat(63));
+    expect(buildPlan({ meeting: {} }, EXECUTION_ID, 'x', defaults).externalMeetingId).toBe('recording-x');
+  });
 });
