@@ -19,13 +19,23 @@ function buildRecordingRequest() {
     // The pipeline sink is `arn:<partition>:s3:::bucket/prefix`, and media pipeline ARNs allow only these characters.
     z.regex(/^[A-Za-z0-9_./-]*$/, 'may contain only letters, digits and _ . / -'),
   );
-  const tagMap = z.record(z.string(), z.string().check(z.maxLength(256, 'tag values must be at most 256 characters'))).check(
-    z.refine((tags) => Object.keys(tags).length <= 50, 'at most 50 tags'),
-    z.refine(
-      (tags) => Object.keys(tags).every((k) => k.length >= 1 && k.length <= 128 && !k.toLowerCase().startsWith('aws:')),
-      'tag keys must be 1-128 characters and must not start with "aws:" (reserved by AWS)',
-    ),
-  );
+  // The tags go to CreateMeeting and to every media pipeline, so they must fit both models' Tag shapes:
+  // the meetings model's patterns, lengths and at most 50 (its TagList); the media pipelines model only
+  // bounds the lengths the same way and allows 200. Each problem names its tag.
+  const tagMap = z
+    .record(
+      z.string().check(
+        z.minLength(1, 'tag keys must be 1-128 characters'),
+        z.maxLength(128, 'tag keys must be 1-128 characters'),
+        z.regex(/^[a-zA-Z+-=._:/]+$/, 'tag keys may contain only letters, digits and + , - . / : ; < = _ (the meetings TagKey pattern ^[a-zA-Z+-=._:/]+$)'),
+        z.refine((k) => !k.toLowerCase().startsWith('aws:'), 'tag keys must not start with "aws:" (reserved by AWS)'),
+      ),
+      z.string().check(
+        z.maxLength(256, 'tag values must be at most 256 characters'),
+        z.regex(/^[\s\w+-=\.:/@]*$/, 'tag values may contain only letters, digits, whitespace and _ + , - . / : ; < = @ (the meetings TagValue pattern [\\s\\w+-=\\.:/@]*)'),
+      ),
+    )
+    .check(z.refine((tags) => Object.keys(tags).length <= 50, 'at most 50 tags (CreateMeeting takes at most 50)'));
 
   const compositedVideo = z.strictObject({
     layout: z.optional(z.literal('GridView')),

@@ -36,7 +36,7 @@ const nearValid = fc.record(
     ),
     concatenation: maybe(fc.record({ timeoutMinutes: maybe(fc.oneof(fc.integer({ min: -5, max: 1000 }), fc.double())) }, { requiredKeys: [] })),
     keepRawChunks: maybe(fc.oneof(fc.boolean(), text)),
-    tags: maybe(fc.dictionary(text, text, { maxKeys: 3 })),
+    tags: maybe(fc.dictionary(fc.oneof(fc.stringMatching(/^[a-zA-Z0-9+=._:/-]{1,20}$/), text), fc.oneof(fc.stringMatching(/^[\w .:/=+@-]{0,20}$/), text), { maxKeys: 3 })),
   },
   { requiredKeys: [] },
 );
@@ -71,7 +71,14 @@ function check(input: unknown): 'accepted' | 'rejected' {
   if (artifacts.Audio?.MuxType === 'AudioWithCompositedVideo') expect(artifacts.CompositedVideo?.Layout).toBe('GridView');
   else expect(artifacts.CompositedVideo).toBeUndefined();
   expect(plan.concatenation.maxChecks).toBeGreaterThanOrEqual(1);
+  // The same tags go to CreateMeeting and to the pipelines: the meetings model's Tag shape is the narrower.
   expect(plan.tags.length).toBeLessThanOrEqual(50);
+  for (const { Key, Value } of plan.tags) {
+    expect(Key).toMatch(/^[a-zA-Z+-=._:/]+$/);
+    expect(Key.length).toBeLessThanOrEqual(128);
+    expect(Value).toMatch(/^[\s\w+-=\.:/@]*$/);
+    expect(Value.length).toBeLessThanOrEqual(256);
+  }
   return 'accepted';
 }
 

@@ -68,6 +68,24 @@ describe('ValidateRequest', () => {
     expect(buildPlan({ meeting: { mediaRegion: 'eu-west-1' } }, EXECUTION_ID, 'rec-1', defaults).mediaRegion).toBe('eu-west-1');
   });
 
+  it('checks tags against both models\' Tag shapes, naming each bad tag and the fix', () => {
+    const tags = { 'cost center': 'x', team: 'a&b', ['k'.repeat(129)]: 'v', 'aws:owner': 'me', ok: 'v'.repeat(257), 'proj+env=1.2/x:y_z': 'Alice @ HQ 1.0' };
+    expect(problems({ meeting: {}, tags })).toEqual([
+      'tags["cost center"]: tag keys may contain only letters, digits and + , - . / : ; < = _ (the meetings TagKey pattern ^[a-zA-Z+-=._:/]+$)',
+      'tags.team: tag values may contain only letters, digits, whitespace and _ + , - . / : ; < = @ (the meetings TagValue pattern [\\s\\w+-=\\.:/@]*)',
+      `tags.${'k'.repeat(129)}: tag keys must be 1-128 characters`,
+      'tags["aws:owner"]: tag keys must not start with "aws:" (reserved by AWS)',
+      'tags.ok: tag values must be at most 256 characters',
+    ]);
+    expect(buildPlan({ meeting: {}, tags: { 'proj+env=1.2/x:y_z': 'Alice @ HQ 1.0', empty: '' } }, EXECUTION_ID, 'rec-1', defaults).tags).toEqual([
+      { Key: 'proj+env=1.2/x:y_z', Value: 'Alice @ HQ 1.0' },
+      { Key: 'empty', Value: '' },
+    ]);
+    // CreateMeeting takes at most 50 (media pipelines 200), and the same tags go to both.
+    const many = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`t${i}`, 'v']));
+    expect(problems({ meeting: {}, tags: many })).toEqual(['tags: at most 50 tags (CreateMeeting takes at most 50)']);
+  });
+
   it('derives prefixes and the external meeting id safely from any execution name', () => {
     const p = buildPlan({ meeting: {} }, EXECUTION_ID, "rec(1)_Ünïcode+=@!'😀", defaults);
     expect(p.capture.prefix).toBe("captures/rec_28_1_29__5F__DC_n_EF_code_2B__3D__40__21__27__1F600_");
