@@ -65,5 +65,6 @@ export type MeetingRef = z.infer<typeof MeetingRef>;
 export const PipelineRef = z.object({ mediaPipelineId: z.string(), mediaPipelineArn: z.string() });
 export type PipelineRef = z.infer<typeof PipelineRef>;
 
-export const RoleRef = z.object({ roleArn: z.string(), fresh: z.boolean() });
+/** EnsureServiceLinkedRole's result; createdAt is the role's IAM CreateDate (ISO 8601). */
+export const RoleRef = z.object({ roleArn: z.string(), createdAt: z.string(), fresh: z.boolean() });
 export type RoleRef = z.infer<typeof RoleRef>;

@@ -7,6 +7,7 @@ import {
   type IAMClient,
   type Role,
 } from '@aws-sdk/client-iam';
+import { AccessDenied, RoleNotReady, toWorkflowError } from './errors';
 
 /** The role media pipelines use to join meetings on the account's behalf (see seeds: "Using roles..."). */
 export const ROLE_NAME = 'AWSServiceRoleForAmazonChimeSDKMediaPipelines';
@@ -23,24 +24,40 @@ export async function getRole(iam: IAMClient): Promise<Role | undefined> {
 
 export interface EnsuredRole {
   roleArn: string;
+  /** When IAM created the role (its CreateDate, ISO 8601): how long IAM has had to propagate it. */
+  createdAt: string;
   /** True when the role was created moments ago (here or concurrently): IAM may not have propagated it. */
   fresh: boolean;
 }
 
-/** Creates the role when missing. "has been taken" (created concurrently) counts as success. */
+/**
+ * Creates the role when missing. GetRole answers a missing role with NoSuchEntity, or with AccessDenied
+ * when IAM authorizes the request against a resource the caller's policy does not name (public reports of
+ * both; for a service-linked role the path of a role that does not exist yet is unknown), so an
+ * AccessDenied probe means "not known to exist" and the role is created; "has been taken" means it
+ * exists, and a second look gives its ARN and creation time.
+ */
 export async function ensureRole(iam: IAMClient, description?: string): Promise<EnsuredRole> {
-  const existing = await getRole(iam);
-  if (existing?.Arn) return { roleArn: existing.Arn, fresh: false };
+  const existing = await getRole(iam).catch((err: unknown) => {
+    if (toWorkflowError(err, 'GetRole') instanceof AccessDenied) return undefined;
+    throw err;
+  });
+  if (existing) return ensured(existing, false);
   try {
     const created = await iam.send(new CreateServiceLinkedRoleCommand({ AWSServiceName: SERVICE_NAME, Description: description }));
-    return { roleArn: created.Role?.Arn ?? '', fresh: true };
+    return ensured(created.Role ?? ({} as Role), true);
   } catch (err) {
-    if (err instanceof Error && err.name === 'InvalidInputException' && /has been taken/i.test(err.message)) {
-      const role = await getRole(iam);
-      return { roleArn: role?.Arn ?? '', fresh: true };
-    }
-    throw err;
+    if (!(err instanceof Error && err.name === 'InvalidInputException' && /has been taken/i.test(err.message))) throw err;
   }
+  const role = await getRole(iam);
+  // IAM is eventually consistent: a role created concurrently may not show yet. The next attempt sees it.
+  if (!role) throw new RoleNotReady(`${ROLE_NAME} exists ("has been taken") but GetRole does not show it yet`);
+  return ensured(role, true);
+}
+
+function ensured(role: Role, fresh: boolean): EnsuredRole {
+  // Arn and CreateDate are required members of IAM's Role.
+  return { roleArn: role.Arn ?? '', createdAt: role.CreateDate?.toISOString() ?? '', fresh };
 }
 
 export async function setDescription(iam: IAMClient, description: string): Promise<Role | undefined> {

@@ -62,6 +62,17 @@ const NO_RESOURCE_LEVEL = new Set([
   'logs:DescribeLogGroups',
 ]);
 
+/**
+ * "*" for an action that does support resource-level permissions, where AWS documents the grant that way:
+ * a caller creating capture or concatenation pipelines "must also have permission to call the Amazon S3
+ * GetBucketPolicy API on all resources" (https://docs.aws.amazon.com/chime-sdk/latest/dg/create-pipeline.html,
+ * whose example policy's Resource is "*"). By function.
+ */
+const DOCUMENTED_ALL_RESOURCES: Record<string, string[]> = {
+  startCapture: ['s3:GetBucketPolicy'],
+  startConcatenation: ['s3:GetBucketPolicy'],
+};
+
 /** Actions AWS checks on the caller for a call the code sends, beyond the call's own action. */
 const IMPLIED_BY: Record<string, string[]> = {
   // Tags given on create are authorized as chime:TagResource on the new resource.
@@ -172,6 +183,7 @@ function isAccountRoot(principal: unknown): boolean {
  */
 function resourceScopeProblems(t: Template): string[] {
   const problems: string[] = [];
+  const functionOfRole = new Map(resourcesOf(t, 'AWS::Lambda::Function').map(([id, fn]) => [fn.Properties.Role?.['Fn::GetAtt']?.[0] as string, functionKey(id)]));
   const scoped = (r: unknown, s: Statement): boolean => {
     if (isObject(r) && Array.isArray(r['Fn::GetAtt'])) return (r['Fn::GetAtt'] as string[])[0]! in t.Resources;
     if (isObject(r) && typeof r.Ref === 'string') return r.Ref in t.Resources;
@@ -187,7 +199,8 @@ function resourceScopeProblems(t: Template): string[] {
     for (const s of doc.statements.filter((x) => x.Effect === 'Allow')) {
       for (const r of list(s.Resource)) {
         if (r === '*') {
-          const bad = list(s.Action).filter((a) => !NO_RESOURCE_LEVEL.has(a));
+          const documented = DOCUMENTED_ALL_RESOURCES[functionOfRole.get(doc.where) ?? ''] ?? [];
+          const bad = list(s.Action).filter((a) => !NO_RESOURCE_LEVEL.has(a) && !documented.includes(a));
           if (bad.length) problems.push(`${doc.where}: Resource "*" for [${bad}], which support resource-level permissions`);
         } else if (!scoped(r, s)) {
           problems.push(`${doc.where}: [${list(s.Action)}] on ${JSON.stringify(r)} is not scoped to this stack or account`);
@@ -313,6 +326,27 @@ describe('packaged template', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('grants s3:GetBucketPolicy as AWS documents it (all resources, no condition) to the functions that create pipelines that check it', () => {
+    for (const t of Object.values(modes())) {
+      const granted = resourcesOf(t, 'AWS::Lambda::Function').flatMap(([id, fn]) =>
+        roleStatements(t.Resources[fn.Properties.Role['Fn::GetAtt'][0]]!)
+          .filter((s) => list(s.Action).includes('s3:GetBucketPolicy') && s.Resource === '*')
+          .map((s) => ({ fn: functionKey(id), statement: s })),
+      );
+      expect(granted).toEqual(Object.keys(DOCUMENTED_ALL_RESOURCES).map((fn) => ({ fn, statement: { Effect: 'Allow', Action: ['s3:GetBucketPolicy'], Resource: '*' } })));
+    }
+  });
+
+  it('lets ensureServiceLinkedRole read the role by its ARN and by its name without the path (what IAM may authorize GetRole of a missing role against)', () => {
+    const t = modes().default;
+    const role = t.Resources[t.Resources.EnsureServiceLinkedRoleLambdaFunction!.Properties.Role['Fn::GetAtt'][0]]!;
+    const getRole = roleStatements(role).filter((s) => list(s.Action).includes('iam:GetRole'));
+    expect(getRole.flatMap((s) => list(s.Resource as unknown))).toEqual([
+      { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/aws-service-role/mediapipelines.chime.amazonaws.com/AWSServiceRoleForAmazonChimeSDKMediaPipelines' },
+      { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/AWSServiceRoleForAmazonChimeSDKMediaPipelines' },
+    ]);
+  });
 
   it('gives each function its own role with exactly the actions its code sends', () => {
     for (const t of Object.values(modes())) expect(functionRoleProblems(t)).toEqual([]);

@@ -304,3 +304,18 @@ describe('recording lifecycle on the local cloud', () => {
     expect(h.cloud.orphans()).toEqual({ meetings: 0, pipelines: 0 });
   });
 });
+
+describe('when GetRole answers AccessDenied for a missing role (behaviour iam-get-missing-role)', () => {
+  let denied: Harness;
+  beforeAll(async () => {
+    denied = await startHarness({ behaviour: { 'iam-get-missing-role': 'access-denied' } });
+  });
+  afterAll(() => denied.close());
+
+  it('creates the service-linked role and records', async () => {
+    expect(denied.cloud.iam.roleExists('AWSServiceRoleForAmazonChimeSDKMediaPipelines')).toBe(false);
+    const e = await record(denied);
+    expect([e.status, e.error]).toEqual(['SUCCEEDED', undefined]);
+    expect(denied.cloud.iam.roleExists('AWSServiceRoleForAmazonChimeSDKMediaPipelines')).toBe(true);
+  });
+});

@@ -115,7 +115,7 @@ describe('Lambda logs', () => {
     const mock = mockClient(pipelines.ChimeSDKMediaPipelinesClient);
     mock.on(pipelines.CreateMediaCapturePipelineCommand).rejects(new pipelines.ServiceFailureException({ message: 'internal error', $metadata: {} }));
     const request = plan({ meeting: {}, tags: { streamKey: SECRET } });
-    const err = await failure(handler({ plan: request, chimeMeeting: meetingRef, role: { roleArn: 'r', fresh: false } }, ctx));
+    const err = await failure(handler({ plan: request, chimeMeeting: meetingRef, role: { roleArn: 'r', createdAt: '2026-01-01T00:00:00.000Z', fresh: false } }, ctx));
     mock.restore();
     expect(err.name).toBe('ServiceBusy');
     const logged = output.join('');

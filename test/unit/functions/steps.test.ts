@@ -9,6 +9,7 @@ import {
   NotFoundException,
   ThrottlingException,
 } from '@aws-sdk/client-chime-sdk-meetings';
+import { CreateServiceLinkedRoleCommand, GetRoleCommand, IAMClient, IAMServiceException, NoSuchEntityException } from '@aws-sdk/client-iam';
 import {
   BadRequestException,
   ChimeSDKMediaPipelinesClient,
@@ -26,6 +27,7 @@ import { DeleteObjectsCommand, GetBucketEncryptionCommand, GetBucketLocationComm
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { handler as createMeeting } from '../../../functions/create-meeting/handler';
+import { handler as ensureServiceLinkedRole } from '../../../functions/ensure-service-linked-role/handler';
 import { handler as startCapture } from '../../../functions/start-capture/handler';
 import { handler as verifyBuckets } from '../../../functions/verify-buckets/handler';
 import { handler as awaitMeetingEnd } from '../../../functions/await-meeting-end/handler';
@@ -34,6 +36,7 @@ import { handler as startConcatenation } from '../../../functions/start-concaten
 import { handler as awaitConcatenation } from '../../../functions/await-concatenation/handler';
 import { handler as cleanup } from '../../../functions/cleanup/handler';
 import { policyToApply, requiredGrants } from '../../../functions/lib/bucket-policy';
+import { ROLE_NAME } from '../../../functions/lib/service-linked-role';
 import { clientRequestToken } from '../../../functions/lib/tokens';
 import { EXECUTION_ID, MEETING_ID, meetingRef, plan } from '../../fixtures/plans';
 
@@ -42,6 +45,7 @@ const pipelines = mockClient(ChimeSDKMediaPipelinesClient);
 const db = mockClient(DynamoDBClient);
 const s3 = mockClient(S3Client);
 const sfn = mockClient(SFNClient);
+const iam = mockClient(IAMClient);
 const ctx = { awsRequestId: 'r', functionName: 'f', getRemainingTimeInMillis: () => 1000 } as never;
 const meta = { $metadata: {} };
 const CAPTURE_ARN = 'arn:aws:chime:us-east-1:123456789012:media-pipeline/cap-1';
@@ -61,7 +65,7 @@ async function failure(p: Promise<unknown>): Promise<Error> {
 }
 
 beforeEach(() => {
-  for (const m of [meetings, pipelines, db, s3, sfn]) m.reset();
+  for (const m of [meetings, pipelines, db, s3, sfn, iam]) m.reset();
   process.env.ACCOUNT_ID = '123456789012';
   process.env.PARTITION = 'aws';
 });
@@ -112,7 +116,7 @@ describe('CreateMeeting', () => {
     expect((await failure(createMeeting({ plan: plan() }, ctx))).name).toBe('ServiceBusy');
     // Words that merely contain an error code ("CapturePipeline" has "ePipe") are not transport failures.
     pipelines.on(CreateMediaCapturePipelineCommand).rejects(Object.assign(new Error('limit on CreateMediaCapturePipeline'), { name: 'ResourceLimitExceededException', $metadata: { httpStatusCode: 400 } }));
-    expect((await failure(startCapture({ plan: plan(), chimeMeeting: meetingRef, role: { roleArn: 'r', fresh: false } }, ctx))).name).toBe('LimitReached');
+    expect((await failure(startCapture({ plan: plan(), chimeMeeting: meetingRef, role: { roleArn: 'r', createdAt: '2026-01-01T00:00:00.000Z', fresh: false } }, ctx))).name).toBe('LimitReached');
   });
 
   it('maps throttling to ServiceBusy (retried) and rejects a malformed state with InvalidRequest', async () => {
@@ -125,7 +129,7 @@ describe('CreateMeeting', () => {
 });
 
 describe('StartCapture', () => {
-  const input = { plan: plan(), chimeMeeting: meetingRef, role: { roleArn: 'arn:aws:iam::123456789012:role/x', fresh: false } };
+  const input = { plan: plan(), chimeMeeting: meetingRef, role: { roleArn: 'arn:aws:iam::123456789012:role/x', createdAt: '2026-01-01T00:00:00.000Z', fresh: false } };
 
   it('sends the full capture request: demo-form SourceArn, sink with prefix, artifacts with composited video, token', async () => {
     pipelines.on(CreateMediaCapturePipelineCommand).resolves({ MediaCapturePipeline: { MediaPipelineId: 'cap-1', MediaPipelineArn: CAPTURE_ARN } });
@@ -275,6 +279,40 @@ describe('ARNs in the stack\'s partition', () => {
     pipelines.on(CreateMediaConcatenationPipelineCommand).resolves({ MediaConcatenationPipeline: { MediaPipelineId: 'cat-1', MediaPipelineArn: CAPTURE_ARN } });
     await startConcatenation({ plan: plan(), chimeMeeting, capturePipeline: { mediaPipelineId: 'cap-1', mediaPipelineArn: CAPTURE_ARN }, meetingEnd: { reason: 'MeetingEnded' } }, ctx);
     expect(pipelines.commandCalls(CreateMediaConcatenationPipelineCommand)[0]!.args[0].input.Sinks![0]!.S3BucketSinkConfiguration!.Destination).toBe('arn:aws-us-gov:s3:::final-bucket/recordings/rec-1');
+  });
+});
+
+describe('EnsureServiceLinkedRole', () => {
+  const CREATED = new Date('2026-11-23T10:00:00Z');
+  const role = { Path: '/aws-service-role/mediapipelines.chime.amazonaws.com/', RoleName: ROLE_NAME, RoleId: 'AROAEXAMPLE', Arn: `arn:aws:iam::123456789012:role/aws-service-role/mediapipelines.chime.amazonaws.com/${ROLE_NAME}`, CreateDate: CREATED };
+  const denied = () => new IAMServiceException({ name: 'AccessDenied', $fault: 'client', message: `User: arn:aws:sts::123456789012:assumed-role/r/f is not authorized to perform: iam:GetRole on resource: role ${ROLE_NAME}`, $metadata: { httpStatusCode: 403 } });
+  const taken = () => new IAMServiceException({ name: 'InvalidInputException', $fault: 'client', message: `Service role name ${ROLE_NAME} has been taken in this account, please try a different suffix.`, $metadata: { httpStatusCode: 400 } });
+
+  it('returns an existing role with its creation time', async () => {
+    iam.on(GetRoleCommand).resolves({ Role: role });
+    expect(await ensureServiceLinkedRole({ executionName: 'rec-1' }, ctx)).toEqual({ roleArn: role.Arn, createdAt: '2026-11-23T10:00:00.000Z', fresh: false });
+    expect(iam.commandCalls(CreateServiceLinkedRoleCommand)).toHaveLength(0);
+  });
+
+  it.each([
+    ['NoSuchEntity', () => new NoSuchEntityException({ message: `The role with name ${ROLE_NAME} cannot be found.`, ...meta })],
+    ['AccessDenied', denied],
+  ])('creates the role when GetRole answers %s', async (_answer, probe) => {
+    iam.on(GetRoleCommand).rejects(probe());
+    iam.on(CreateServiceLinkedRoleCommand).resolves({ Role: role });
+    expect(await ensureServiceLinkedRole({ executionName: 'rec-1' }, ctx)).toEqual({ roleArn: role.Arn, createdAt: '2026-11-23T10:00:00.000Z', fresh: true });
+    expect(iam.commandCalls(CreateServiceLinkedRoleCommand)[0]!.args[0].input).toMatchObject({ AWSServiceName: 'mediapipelines.chime.amazonaws.com' });
+  });
+
+  it('takes "has been taken" to mean the role exists, and reads it again', async () => {
+    iam.on(GetRoleCommand).rejectsOnce(denied()).resolves({ Role: role });
+    iam.on(CreateServiceLinkedRoleCommand).rejects(taken());
+    expect(await ensureServiceLinkedRole({ executionName: 'rec-1' }, ctx)).toEqual({ roleArn: role.Arn, createdAt: '2026-11-23T10:00:00.000Z', fresh: true });
+    // Not visible yet (IAM is eventually consistent): the state machine's retry will see it.
+    iam.reset();
+    iam.on(GetRoleCommand).rejects(new NoSuchEntityException({ message: 'not found', ...meta }));
+    iam.on(CreateServiceLinkedRoleCommand).rejects(taken());
+    expect((await failure(ensureServiceLinkedRole({ executionName: 'rec-1' }, ctx))).name).toBe('RoleNotReady');
   });
 });
 
