@@ -40,6 +40,7 @@ const LAMBDA_ENV = {
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   TABLE_NAME: 'chime-recording-bench-recordings',
   ACCOUNT_ID: '123456789012',
+  PARTITION: 'aws',
   POWERTOOLS_SERVICE_NAME: 'chime-recording',
   POWERTOOLS_LOG_LEVEL: 'INFO',
 };

@@ -15,7 +15,7 @@ import { opened } from './core/open-resources';
 import { Router, UNCONFIGURED_CLIENT_PATH, listen } from './core/server';
 import { LambdaRuntime } from './lambda';
 import { LambdaWorkers } from './lambda-workers';
-import { resolveStackValue, stackEnvironment } from './stack';
+import { LOCAL_PARTITION, resolveStackValue, stackEnvironment } from './stack';
 import type { Pattern } from './core/pattern';
 import { ApiGatewayService } from './services/apigateway';
 import { DynamoDbService } from './services/dynamodb';
@@ -273,7 +273,7 @@ export class LocalCloud {
       if (!this.s3.bucket(bucket)) {
         await s3.send(new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: region === 'us-east-1' ? undefined : { LocationConstraint: region as BucketLocationConstraint } }));
       }
-      const policy = policyToApply(undefined, bucket, requiredGrants(bucket, roles), this.ctx.account);
+      const policy = policyToApply(undefined, requiredGrants(bucket, roles, LOCAL_PARTITION), { account: this.ctx.account, partition: LOCAL_PARTITION });
       await s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(policy) }));
     } finally {
       s3.destroy();

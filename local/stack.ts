@@ -21,6 +21,9 @@ export interface LocalStack {
   resources: Record<string, { ref: string; arn?: string }>;
 }
 
+/** The partition of the local cloud's ARNs, and what AWS::Partition resolves to in its deploy. */
+export const LOCAL_PARTITION = 'aws';
+
 type Doc = Record<string, unknown> & {
   service?: string;
   params?: { default?: Record<string, unknown> };
@@ -184,7 +187,7 @@ class Resolver {
       case 'AWS::Region':
         return this.stack.region;
       case 'AWS::Partition':
-        return 'aws';
+        return LOCAL_PARTITION;
       case 'AWS::NoValue':
         return NO_VALUE;
     }

@@ -1,23 +1,28 @@
-import { CreateMeetingCommand, DeleteMeetingCommand, GetMeetingCommand, ListAttendeesCommand, type ChimeSDKMeetingsClient, type Meeting } from '@aws-sdk/client-chime-sdk-meetings';
+import { CreateMeetingCommand, DeleteMeetingCommand, ListAttendeesCommand, type ChimeSDKMeetingsClient, type Meeting } from '@aws-sdk/client-chime-sdk-meetings';
+import { adoptedMeeting } from '../lib/adopted-meeting';
 import { accountOf, meetingSourceArn } from '../lib/arns';
-import { MeetingNotFound, WorkflowError, isNotFound } from '../lib/errors';
+import { WorkflowError } from '../lib/errors';
 import type { MeetingRef, Plan } from '../lib/schemas';
 import { claimMeeting, type RecordingStore } from '../lib/store';
 import { clientRequestToken } from '../lib/tokens';
 
 /**
  * Creates the meeting (idempotently: the token is derived from the execution) or adopts the one named in
- * the request, then claims it in the recordings table for this execution.
+ * the request (looked up in the stack's region, `region`), then claims it in the recordings table for this
+ * execution.
  */
-export async function createOrAdoptMeeting(deps: { meetings: ChimeSDKMeetingsClient; store: RecordingStore; account: string }, plan: Plan): Promise<MeetingRef> {
+export async function createOrAdoptMeeting(
+  deps: { meetings: ChimeSDKMeetingsClient; store: RecordingStore; account: string; partition: string; region: string },
+  plan: Plan,
+): Promise<MeetingRef> {
   const created = plan.mode === 'create';
-  const meeting = created ? await createMeeting(deps.meetings, plan) : await getMeeting(deps.meetings, plan.meetingId ?? '');
+  const meeting = created ? await createMeeting(deps.meetings, plan) : await adoptedMeeting(deps.meetings, plan.meetingId ?? '', deps.region);
   const meetingId = meeting.MeetingId ?? '';
   const account = accountOf(meeting.MeetingArn ?? '') ?? deps.account;
   const ref: MeetingRef = {
     meetingId,
     meetingArn: meeting.MeetingArn ?? '',
-    sourceArn: meetingSourceArn(account, meetingId),
+    sourceArn: meetingSourceArn(deps.partition, account, meetingId),
     account,
     mediaRegion: meeting.MediaRegion ?? plan.mediaRegion ?? '',
     created,
@@ -49,15 +54,6 @@ async function createMeeting(meetings: ChimeSDKMeetingsClient, plan: Plan): Prom
     }),
   );
   return out.Meeting ?? {};
-}
-
-async function getMeeting(meetings: ChimeSDKMeetingsClient, meetingId: string): Promise<Meeting> {
-  try {
-    return (await meetings.send(new GetMeetingCommand({ MeetingId: meetingId }))).Meeting ?? {};
-  } catch (err) {
-    if (isNotFound(err)) throw new MeetingNotFound(`meetingId: meeting ${meetingId} does not exist or has ended; start the recording while the meeting runs`);
-    throw err;
-  }
 }
 
 async function listedHumans(meetings: ChimeSDKMeetingsClient, meetingId: string): Promise<Record<string, { present: boolean; at: number }>> {

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { stackPartition } from '../lib/arns';
 import { meetings } from '../lib/clients/meetings';
 import { stepHandler } from '../lib/handler';
 import { Plan } from '../lib/schemas';
@@ -6,5 +7,5 @@ import { store } from '../lib/store-instance';
 import { createOrAdoptMeeting } from './create-meeting';
 
 export const handler = stepHandler('CreateMeeting', z.object({ plan: Plan }), ({ plan }) =>
-  createOrAdoptMeeting({ meetings, store, account: process.env.ACCOUNT_ID ?? '' }, plan),
+  createOrAdoptMeeting({ meetings, store, account: process.env.ACCOUNT_ID ?? '', partition: stackPartition(), region: process.env.AWS_REGION ?? '' }, plan),
 );

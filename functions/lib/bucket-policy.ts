@@ -1,3 +1,5 @@
+import { s3Arn } from './arns';
+
 /**
  * What a bucket policy must grant the Chime SDK media pipelines service, and whether a given policy does.
  * VerifyBuckets uses this before anything is created so a doomed recording fails early, with the exact
@@ -10,16 +12,22 @@ export interface Grant {
   resource: string;
 }
 
+/** The account whose media pipelines use the bucket, and its partition (in the ARNs a policy names). */
+export interface Owner {
+  account: string;
+  partition: string;
+}
+
 /** Grants a bucket needs for the roles it plays (capture sink, concatenation source, concatenation sink). */
-export function requiredGrants(bucket: string, roles: { captureSink: boolean; concatenationSink: boolean }): Grant[] {
-  const objects = `arn:aws:s3:::${bucket}/*`;
+export function requiredGrants(bucket: string, roles: { captureSink: boolean; concatenationSink: boolean }, partition: string): Grant[] {
+  const objects = s3Arn(partition, bucket, '*');
   const grants: Grant[] = [];
   if (roles.captureSink || roles.concatenationSink) {
     grants.push({ action: 's3:PutObject', resource: objects }, { action: 's3:PutObjectAcl', resource: objects });
   }
   if (roles.captureSink) {
     // The concatenation pipeline reads the capture chunks back.
-    grants.push({ action: 's3:GetObject', resource: objects }, { action: 's3:ListBucket', resource: `arn:aws:s3:::${bucket}` });
+    grants.push({ action: 's3:GetObject', resource: objects }, { action: 's3:ListBucket', resource: s3Arn(partition, bucket) });
   }
   return grants;
 }
@@ -46,15 +54,15 @@ export interface PolicyVerdict {
 }
 
 /** Evaluates Allow/Deny statements for the media pipelines principal against the required grants. */
-export function evaluatePolicy(policyJson: string | undefined, grants: Grant[], account: string): PolicyVerdict {
+export function evaluatePolicy(policyJson: string | undefined, grants: Grant[], owner: Owner): PolicyVerdict {
   const statements = parsePolicy(policyJson)?.Statement ?? [];
   const forService = statements.filter((s) => principalIncludesService(s.Principal));
   const missing: Grant[] = [];
   const unconditioned: Grant[] = [];
   for (const grant of grants) {
     const covers = (s: Statement) => list(s.Action).some((a) => wildcardMatch(a, grant.action)) && list(s.Resource).some((r) => wildcardMatch(r, grant.resource));
-    const denied = forService.some((s) => s.Effect === 'Deny' && covers(s) && conditionsAllow(s.Condition, account));
-    const allows = forService.filter((s) => s.Effect === 'Allow' && covers(s) && conditionsAllow(s.Condition, account));
+    const denied = forService.some((s) => s.Effect === 'Deny' && covers(s) && conditionsAllow(s.Condition, owner));
+    const allows = forService.filter((s) => s.Effect === 'Allow' && covers(s) && conditionsAllow(s.Condition, owner));
     if (denied || allows.length === 0) missing.push(grant);
     else if (!allows.some((s) => hasConfusedDeputyConditions(s.Condition))) unconditioned.push(grant);
   }
@@ -62,7 +70,7 @@ export function evaluatePolicy(policyJson: string | undefined, grants: Grant[], 
 }
 
 /** The statement to add for the grants, with the confused-deputy conditions AWS recommends. */
-export function grantStatement(bucket: string, grants: Grant[], account: string): Statement {
+export function grantStatement(grants: Grant[], owner: Owner): Statement {
   return {
     Sid: 'AWSChimeMediaPipelinesAccess',
     Effect: 'Allow',
@@ -70,8 +78,8 @@ export function grantStatement(bucket: string, grants: Grant[], account: string)
     Action: [...new Set(grants.map((g) => g.action))],
     Resource: [...new Set(grants.map((g) => g.resource))].sort(),
     Condition: {
-      StringEquals: { 'aws:SourceAccount': account },
-      ArnLike: { 'aws:SourceArn': `arn:aws:chime:*:${account}:*` },
+      StringEquals: { 'aws:SourceAccount': owner.account },
+      ArnLike: { 'aws:SourceArn': `arn:${owner.partition}:chime:*:${owner.account}:*` },
     },
   };
 }
@@ -81,9 +89,9 @@ export function grantStatement(bucket: string, grants: Grant[], account: string)
  * plus one statement granting everything the bucket needs. Granting all needed grants (not only the
  * missing ones) keeps the statement self-contained and idempotent to re-apply.
  */
-export function policyToApply(policyJson: string | undefined, bucket: string, grants: Grant[], account: string): PolicyDocument {
+export function policyToApply(policyJson: string | undefined, grants: Grant[], owner: Owner): PolicyDocument {
   const current = parsePolicy(policyJson);
-  const ours = grantStatement(bucket, grants, account);
+  const ours = grantStatement(grants, owner);
   const kept = (current?.Statement ?? []).filter((s) => s.Sid !== ours.Sid);
   return { Version: current?.Version ?? '2012-10-17', ...(current?.Id ? { Id: current.Id } : {}), Statement: [...kept, ours] };
 }
@@ -123,7 +131,7 @@ export function wildcardMatch(pattern: string, value: string): boolean {
  * usual TLS-only Deny never applies to it). Any other condition key is assumed to hold (we cannot know its
  * value), which errs on the side of reporting the bucket ready.
  */
-function conditionsAllow(condition: Statement['Condition'], account: string): boolean {
+function conditionsAllow(condition: Statement['Condition'], { account, partition }: Owner): boolean {
   if (!condition) return true;
   for (const [operator, entries] of Object.entries(condition)) {
     for (const [key, expected] of Object.entries(entries)) {
@@ -136,7 +144,7 @@ function conditionsAllow(condition: Statement['Condition'], account: string): bo
         if (!values.some((v) => wildcardMatch(v, account))) return false;
       }
       if (key.toLowerCase() === 'aws:sourcearn' && /ArnLike|ArnEquals|StringLike|StringEquals/i.test(operator)) {
-        if (!values.some((v) => wildcardMatch(v, `arn:aws:chime:us-east-1:${account}:media-pipeline/x`) || v.split(':')[4] === account)) return false;
+        if (!values.some((v) => wildcardMatch(v, `arn:${partition}:chime:us-east-1:${account}:media-pipeline/x`) || v.split(':')[4] === account)) return false;
       }
     }
   }

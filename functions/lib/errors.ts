@@ -51,7 +51,10 @@ export class LimitReached extends TerminalError {
   override readonly name = 'LimitReached';
 }
 
-/** The meeting to adopt does not exist (or has already ended). */
+/**
+ * The meeting to adopt is not a running meeting of the stack's control region: it does not exist, has
+ * ended, or was created through another control region (where alone it can be managed).
+ */
 export class MeetingNotFound extends TerminalError {
   override readonly name = 'MeetingNotFound';
 }

@@ -54,9 +54,13 @@ export function parseOrThrow<T>(schema: z.ZodMiniType<T>, value: unknown, root =
 }
 
 function describeIssue(issue: z.core.$ZodIssue, root: string): string {
-  const path = [root, ...issue.path.map(String)].filter(Boolean).join('.') || '(input)';
+  // A record's keys are the user's (tags): quoted when they are not plain names, so the path stays readable.
+  const segments = issue.path.map((p) => (typeof p === 'string' && !/^[A-Za-z_$][\w$]*$/.test(p) ? `[${JSON.stringify(p)}]` : `.${String(p)}`));
+  const path = `${root}${segments.join('')}`.replace(/^\./, '') || '(input)';
   if (issue.code === 'unrecognized_keys') {
     return `${path}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (remove, or check the spelling against the README's input reference)`;
   }
+  // A record key that fails its schema: the key's own problems, not zod's generic "Invalid input".
+  if (issue.code === 'invalid_key') return `${path}: ${issue.issues.map((i) => i.message).join('; ')}`;
   return `${path}: ${issue.message}`;
 }

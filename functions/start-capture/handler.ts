@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { stackPartition } from '../lib/arns';
 import { mediaPipelines } from '../lib/clients/media-pipelines';
 import { stepHandler } from '../lib/handler';
 import { MeetingRef, Plan, RoleRef } from '../lib/schemas';
@@ -7,4 +8,4 @@ import { startCapture } from './start-capture';
 
 const Input = z.object({ plan: Plan, chimeMeeting: MeetingRef, role: RoleRef });
 
-export const handler = stepHandler('StartCapture', Input, (input) => startCapture({ pipelines: mediaPipelines, store }, input));
+export const handler = stepHandler('StartCapture', Input, (input) => startCapture({ pipelines: mediaPipelines, store, partition: stackPartition() }, input));

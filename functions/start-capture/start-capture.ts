@@ -12,7 +12,7 @@ import { clientRequestToken } from '../lib/tokens';
 
 /** Starts the media capture pipeline (5-second chunks into the capture bucket) and records its id. */
 export async function startCapture(
-  deps: { pipelines: ChimeSDKMediaPipelinesClient; store: RecordingStore },
+  deps: { pipelines: ChimeSDKMediaPipelinesClient; store: RecordingStore; partition: string },
   input: { plan: Plan; chimeMeeting: MeetingRef; role: RoleRef },
 ): Promise<PipelineRef> {
   const { plan, chimeMeeting, role } = input;
@@ -23,7 +23,7 @@ export async function startCapture(
         SourceType: 'ChimeSdkMeeting',
         SourceArn: chimeMeeting.sourceArn,
         SinkType: 'S3Bucket',
-        SinkArn: s3Arn(plan.capture.bucket, plan.capture.prefix),
+        SinkArn: s3Arn(deps.partition, plan.capture.bucket, plan.capture.prefix),
         ClientRequestToken: clientRequestToken(plan.executionId, 'StartCapture'),
         ChimeSdkMeetingConfiguration: { ArtifactsConfiguration: artifactsConfiguration(plan) },
         SseAwsKeyManagementParams: plan.capture.kms

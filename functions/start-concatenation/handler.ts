@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { stackPartition } from '../lib/arns';
 import { mediaPipelines } from '../lib/clients/media-pipelines';
 import { meetings } from '../lib/clients/meetings';
 import { stepHandler } from '../lib/handler';
@@ -8,4 +9,4 @@ import { startConcatenation } from './start-concatenation';
 
 const Input = z.object({ plan: Plan, chimeMeeting: MeetingRef, capturePipeline: PipelineRef, meetingEnd: z.object({ reason: z.string() }), role: RoleRef });
 
-export const handler = stepHandler('StartConcatenation', Input, (input) => startConcatenation({ pipelines: mediaPipelines, meetings, store }, input));
+export const handler = stepHandler('StartConcatenation', Input, (input) => startConcatenation({ pipelines: mediaPipelines, meetings, store, partition: stackPartition() }, input));

@@ -17,7 +17,7 @@ import { clientRequestToken } from '../lib/tokens';
  * is retried by the state machine.
  */
 export async function startConcatenation(
-  deps: { pipelines: ChimeSDKMediaPipelinesClient; meetings: ChimeSDKMeetingsClient; store: RecordingStore },
+  deps: { pipelines: ChimeSDKMediaPipelinesClient; meetings: ChimeSDKMeetingsClient; store: RecordingStore; partition: string },
   input: { plan: Plan; chimeMeeting: MeetingRef; capturePipeline: PipelineRef; meetingEnd: { reason: string }; role: RoleRef },
 ): Promise<PipelineRef> {
   const { plan, chimeMeeting, capturePipeline } = input;
@@ -56,7 +56,7 @@ export async function startConcatenation(
             },
           },
         ],
-        Sinks: [{ Type: 'S3Bucket', S3BucketSinkConfiguration: { Destination: s3Arn(plan.concatenation.bucket, plan.concatenation.prefix) } }],
+        Sinks: [{ Type: 'S3Bucket', S3BucketSinkConfiguration: { Destination: s3Arn(deps.partition, plan.concatenation.bucket, plan.concatenation.prefix) } }],
         ClientRequestToken: clientRequestToken(plan.executionId, 'StartConcatenation'),
         Tags: plan.tags.length > 0 ? plan.tags : undefined,
       }),

@@ -1,17 +1,12 @@
 import * as z from 'zod/mini';
 import { SECRET_ARN } from '../lib/arns';
 import { CONTENT_SHARE_LAYOUTS, LIVE_AUDIO_CHANNELS, LIVE_AUDIO_SAMPLE_RATES, LIVE_MUX_TYPES, PRESENTER_POSITIONS } from '../lib/pipeline-options';
+import { MEDIA_REGIONS } from '../lib/regions';
 
 /**
  * The workflow input: what a user pastes in the console or POSTs to the API. Only ValidateRequest and the
  * API check it; later steps read the plan (functions/lib/schemas.ts) and never bundle these rules.
  */
-
-export const MEDIA_REGIONS = [
-  'af-south-1', 'ap-northeast-1', 'ap-northeast-2', 'ap-south-1', 'ap-southeast-1', 'ap-southeast-2',
-  'ca-central-1', 'eu-central-1', 'eu-north-1', 'eu-south-1', 'eu-west-1', 'eu-west-2', 'eu-west-3',
-  'sa-east-1', 'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'us-gov-east-1', 'us-gov-west-1',
-] as const;
 
 /** The request's rules. Called once, by recordingRequest(). */
 function buildRecordingRequest() {
@@ -21,16 +16,26 @@ function buildRecordingRequest() {
   // The sink ARN is at most 1024 characters; keep prefixes well inside that and free of characters S3 keys reject.
   const keyPrefix = z.string().check(
     z.maxLength(512, 'must be at most 512 characters'),
-    // The pipeline sink is `arn:aws:s3:::bucket/prefix`, and media pipeline ARNs allow only these characters.
+    // The pipeline sink is `arn:<partition>:s3:::bucket/prefix`, and media pipeline ARNs allow only these characters.
     z.regex(/^[A-Za-z0-9_./-]*$/, 'may contain only letters, digits and _ . / -'),
   );
-  const tagMap = z.record(z.string(), z.string().check(z.maxLength(256, 'tag values must be at most 256 characters'))).check(
-    z.refine((tags) => Object.keys(tags).length <= 50, 'at most 50 tags'),
-    z.refine(
-      (tags) => Object.keys(tags).every((k) => k.length >= 1 && k.length <= 128 && !k.toLowerCase().startsWith('aws:')),
-      'tag keys must be 1-128 characters and must not start with "aws:" (reserved by AWS)',
-    ),
-  );
+  // The tags go to CreateMeeting and to every media pipeline, so they must fit both models' Tag shapes:
+  // the meetings model's patterns, lengths and at most 50 (its TagList); the media pipelines model only
+  // bounds the lengths the same way and allows 200. Each problem names its tag.
+  const tagMap = z
+    .record(
+      z.string().check(
+        z.minLength(1, 'tag keys must be 1-128 characters'),
+        z.maxLength(128, 'tag keys must be 1-128 characters'),
+        z.regex(/^[a-zA-Z+-=._:/]+$/, 'tag keys may contain only letters, digits and + , - . / : ; < = _ (the meetings TagKey pattern ^[a-zA-Z+-=._:/]+$)'),
+        z.refine((k) => !k.toLowerCase().startsWith('aws:'), 'tag keys must not start with "aws:" (reserved by AWS)'),
+      ),
+      z.string().check(
+        z.maxLength(256, 'tag values must be at most 256 characters'),
+        z.regex(/^[\s\w+-=\.:/@]*$/, 'tag values may contain only letters, digits, whitespace and _ + , - . / : ; < = @ (the meetings TagValue pattern [\\s\\w+-=\\.:/@]*)'),
+      ),
+    )
+    .check(z.refine((tags) => Object.keys(tags).length <= 50, 'at most 50 tags (CreateMeeting takes at most 50)'));
 
   const compositedVideo = z.strictObject({
     layout: z.optional(z.literal('GridView')),
@@ -42,7 +47,7 @@ function buildRecordingRequest() {
   /** Only the secret's ARN: the RTMP(S) URL holds the stream key, and the input stays in the execution history for 90 days. */
   const liveStream = z.strictObject({
     secretArn: z.string().check(
-      z.regex(SECRET_ARN, 'must be the full ARN of a Secrets Manager secret, as create-secret prints it (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>)'),
+      z.regex(SECRET_ARN, 'must be the full ARN of a Secrets Manager secret, as create-secret prints it (arn:<partition>:secretsmanager:<region>:<account>:secret:<name>-<6 characters>)'),
     ),
     muxType: z.optional(z.enum(LIVE_MUX_TYPES, `must be one of ${LIVE_MUX_TYPES.join(', ')}`)),
     audioChannels: z.optional(z.enum(LIVE_AUDIO_CHANNELS, `must be one of ${LIVE_AUDIO_CHANNELS.join(', ')}`)),

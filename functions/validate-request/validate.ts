@@ -1,13 +1,17 @@
 import { parseSecretArn } from '../lib/arns';
 import { InvalidRequest } from '../lib/errors';
 import { parseOrThrow } from '../lib/parse';
+import { mediaRegionsIn } from '../lib/regions';
 import type { Plan } from '../lib/schemas';
+import { externalMeetingIdFor, keySegment } from './names';
 import { recordingRequest } from './request';
 
 export interface Defaults {
   captureBucket?: string;
   concatenationBucket?: string;
   region: string;
+  /** The stack's partition (aws, aws-us-gov, ...): a meeting's media region must be in it. */
+  partition: string;
   /** The stack's account, when known: a live stream secret must belong to it. */
   account?: string;
   /** Live stream secrets must be named with this prefix (the only ones the live connector function may read). */
@@ -38,6 +42,15 @@ export function buildPlan(input: unknown, executionId: string, executionName: st
     problems.push(`capture.compositedVideo: only used with capture.audio "AudioWithCompositedVideo" (got "${audio}"); remove it or change capture.audio`);
   }
   if (req.liveStream) problems.push(...liveStreamSecretProblems(req.liveStream.secretArn, defaults));
+  const mediaRegion = req.meeting?.mediaRegion;
+  if (mediaRegion && !mediaRegionsIn(defaults.partition).includes(mediaRegion)) {
+    // "A control Region can create a meeting in any media Region in the same AWS partition", and GovCloud
+    // control regions only in GovCloud ones. (The stack cannot run in GovCloud today, having no media
+    // pipelines there, but this holds for whichever partition it runs in.)
+    problems.push(
+      `meeting.mediaRegion: ${mediaRegion} is not in this stack's partition (${defaults.partition}), and a meeting's media region must be in its control region's partition; choose one of ${mediaRegionsIn(defaults.partition).join(', ')}`,
+    );
+  }
   if (problems.length > 0 || !captureBucket || !concatenationBucket) throw new InvalidRequest(problems);
 
   const composited = req.capture?.compositedVideo;
@@ -47,11 +60,11 @@ export function buildPlan(input: unknown, executionId: string, executionName: st
     executionName,
     mode: req.meetingId ? 'adopt' : 'create',
     meetingId: req.meetingId,
-    externalMeetingId: req.meeting ? (req.meeting.externalMeetingId ?? externalIdFor(executionName)) : undefined,
+    externalMeetingId: req.meeting ? (req.meeting.externalMeetingId ?? externalMeetingIdFor(executionName)) : undefined,
     mediaRegion: req.meeting ? (req.meeting.mediaRegion ?? defaults.region) : undefined,
     capture: {
       bucket: captureBucket,
-      prefix: trimSlashes(req.capture?.prefix ?? `captures/${executionName}`),
+      prefix: trimSlashes(req.capture?.prefix ?? `captures/${keySegment(executionName)}`),
       audio,
       video: req.capture?.video ?? false,
       content: req.capture?.content ?? false,
@@ -68,7 +81,7 @@ export function buildPlan(input: unknown, executionId: string, executionName: st
     },
     concatenation: {
       bucket: concatenationBucket,
-      prefix: trimSlashes(req.concatenation?.prefix ?? `recordings/${executionName}`),
+      prefix: trimSlashes(req.concatenation?.prefix ?? `recordings/${keySegment(executionName)}`),
       maxChecks: Math.ceil((timeoutMinutes * 60) / CONCATENATION_CHECK_SECONDS),
     },
     keepRawChunks: req.keepRawChunks ?? true,
@@ -101,12 +114,6 @@ function liveStreamSecretProblems(secretArn: string, defaults: Defaults): string
     problems.push(`liveStream.secretArn: the secret's name must start with "${prefix}" (the stack parameter liveStreamSecretPrefix; the stack may read no other secrets); name it ${prefix}${secret.name}`);
   }
   return problems;
-}
-
-/** ExternalMeetingId must be 2..64 characters and must not start with "aws:". */
-function externalIdFor(executionName: string): string {
-  const id = executionName.slice(0, 64);
-  return id.length >= 2 && !id.toLowerCase().startsWith('aws:') ? id : `recording-${id}`.slice(0, 64);
 }
 
 function trimSlashes(prefix: string): string {

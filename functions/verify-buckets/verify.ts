@@ -1,7 +1,8 @@
 import { GetBucketEncryptionCommand, GetBucketLocationCommand, GetBucketPolicyCommand, type S3Client } from '@aws-sdk/client-s3';
-import { GetMeetingCommand, type ChimeSDKMeetingsClient } from '@aws-sdk/client-chime-sdk-meetings';
-import { AccessDenied, BucketNotReady, MeetingNotFound, isNotFound } from '../lib/errors';
-import { evaluatePolicy, policyToApply, requiredGrants } from '../lib/bucket-policy';
+import type { ChimeSDKMeetingsClient } from '@aws-sdk/client-chime-sdk-meetings';
+import { adoptedMeeting } from '../lib/adopted-meeting';
+import { AccessDenied, BucketNotReady, isNotFound } from '../lib/errors';
+import { evaluatePolicy, policyToApply, requiredGrants, type Owner } from '../lib/bucket-policy';
 import type { Plan } from '../lib/schemas';
 
 export interface BucketCheck {
@@ -14,10 +15,11 @@ export interface BucketCheck {
 /**
  * Checks, before anything is created, that each bucket is in the meeting's media region, grants the media
  * pipelines service what capture and concatenation need, and does not use the AWS-managed aws/s3 KMS key.
- * All problems are reported at once, each with its fix (the full policy to apply).
+ * All problems are reported at once, each with its fix (the full policy to apply). An adopted meeting is
+ * looked up first, in the stack's region (`region`): one this region cannot manage is refused here.
  */
-export async function verifyBuckets(deps: { s3: S3Client; meetings: ChimeSDKMeetingsClient; account: string }, plan: Plan): Promise<BucketCheck> {
-  const mediaRegion = plan.mediaRegion ?? (await adoptedMeetingRegion(deps.meetings, plan.meetingId ?? ''));
+export async function verifyBuckets(deps: { s3: S3Client; meetings: ChimeSDKMeetingsClient; owner: Owner; region: string }, plan: Plan): Promise<BucketCheck> {
+  const mediaRegion = plan.mediaRegion ?? (await adoptedMeeting(deps.meetings, plan.meetingId ?? '', deps.region)).MediaRegion ?? '';
   const capture = plan.capture.bucket;
   const concatenation = plan.concatenation.bucket;
   const roles = new Map<string, { captureSink: boolean; concatenationSink: boolean }>();
@@ -34,14 +36,17 @@ export async function verifyBuckets(deps: { s3: S3Client; meetings: ChimeSDKMeet
       continue;
     }
     if (role.captureSink && region !== mediaRegion) {
-      problems.push(`${what} "${bucket}" is in ${region} but the meeting's media region is ${mediaRegion}; media pipelines only write to buckets in the meeting's region`);
+      problems.push(`${what} "${bucket}" is in ${region} but the meeting's media region is ${mediaRegion}; media pipelines only write to buckets in the meeting's media region: create it in ${mediaRegion}, or name a bucket there`);
+      // Its policy and encryption are moot, and S3 answers such region-bound calls for a bucket of another
+      // region with 301 PermanentRedirect: the region is the whole report.
+      continue;
     }
     const policy = await bucketPolicy(deps.s3, bucket);
-    const grants = requiredGrants(bucket, role);
-    const verdict = evaluatePolicy(policy, grants, deps.account);
+    const grants = requiredGrants(bucket, role, deps.owner.partition);
+    const verdict = evaluatePolicy(policy, grants, deps.owner);
     if (verdict.missing.length > 0) {
       const missing = verdict.missing.map((g) => `${g.action} on ${g.resource}`).join(', ');
-      const apply = JSON.stringify(policyToApply(policy, bucket, grants, deps.account));
+      const apply = JSON.stringify(policyToApply(policy, grants, deps.owner));
       problems.push(`${what} "${bucket}" policy does not let mediapipelines.chime.amazonaws.com ${missing}. Apply this bucket policy: ${apply}`);
     } else if (verdict.unconditioned.length > 0) {
       warnings.push(`${what} "${bucket}" grants the media pipelines service without aws:SourceAccount/aws:SourceArn conditions; add them to prevent confused-deputy use`);
@@ -53,16 +58,10 @@ export async function verifyBuckets(deps: { s3: S3Client; meetings: ChimeSDKMeet
   return { mediaRegion, buckets: [...roles.keys()], warnings };
 }
 
-async function adoptedMeetingRegion(meetings: ChimeSDKMeetingsClient, meetingId: string): Promise<string> {
-  try {
-    const out = await meetings.send(new GetMeetingCommand({ MeetingId: meetingId }));
-    return out.Meeting?.MediaRegion ?? '';
-  } catch (err) {
-    if (isNotFound(err)) throw new MeetingNotFound(`meetingId: meeting ${meetingId} does not exist or has ended; start the recording while the meeting runs`);
-    throw err;
-  }
-}
-
+/**
+ * Where the bucket is: GetBucketLocation answers for a bucket of any region (the AWS CLI's own advice after
+ * a 301), unlike the bucket's other APIs.
+ */
 async function bucketRegion(s3: S3Client, bucket: string): Promise<string | undefined> {
   try {
     const out = await s3.send(new GetBucketLocationCommand({ Bucket: bucket }));

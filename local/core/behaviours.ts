@@ -102,6 +102,17 @@ export const BEHAVIOURS = {
     pessimistic: 'minutes',
     sources: ['https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html'],
   },
+  'iam-get-missing-role': {
+    question:
+      "What IAM's GetRole answers for a role that does not exist: NoSuchEntity when the caller may read it, but IAM authorizes before it looks, and a service-linked role that does not exist yet has no path, so a policy naming the role's ARN (with its path) may not match and IAM answers AccessDenied. Not documented; public reports show AccessDenied for missing roles.",
+    variants: {
+      'no-such-entity': 'GetRole answers NoSuchEntity (404) for a missing role',
+      'access-denied': 'GetRole answers AccessDenied (403) for a missing role, as to a caller not allowed to read it',
+    },
+    default: 'no-such-entity',
+    pessimistic: 'access-denied',
+    sources: ['https://github.com/aws/chalice/issues/591', 'https://github.com/aws/aws-cdk/issues/27067'],
+  },
 } satisfies Record<string, BehaviourSpec>;
 
 export type BehaviourName = keyof typeof BEHAVIOURS;

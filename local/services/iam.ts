@@ -79,7 +79,7 @@ export class IamService implements Service, IamInternal {
     const p = queryParams(req);
     switch (operation) {
       case 'GetRole': {
-        const role = this.requireRole(required(p, 'RoleName'));
+        const role = this.readableRole(required(p, 'RoleName'));
         return respond(operation, { Role: { ...roleXml(role), RoleLastUsed: roleLastUsedXml(role) } });
       }
       case 'ListRoles':
@@ -220,6 +220,18 @@ export class IamService implements Service, IamInternal {
     const page = matching.slice(0, maxItems);
     const truncated = matching.length > maxItems;
     return { Roles: { member: page.map(roleXml) }, IsTruncated: truncated, Marker: truncated ? page.at(-1)?.roleName : undefined };
+  }
+
+  /** GetRole's lookup: a missing role is NoSuchEntity, or AccessDenied (behaviour iam-get-missing-role). */
+  private readableRole(roleName: string): Role {
+    if (!this.roles.has(roleName) && this.ctx.behaviours['iam-get-missing-role'] === 'access-denied') {
+      throw new ServiceError(
+        'AccessDenied',
+        403,
+        `User: arn:aws:sts::${this.ctx.account}:assumed-role/local/local is not authorized to perform: iam:GetRole on resource: role ${roleName} because no identity-based policy allows the iam:GetRole action`,
+      );
+    }
+    return this.requireRole(roleName);
   }
 
   private requireRole(roleName: string): Role {

@@ -11,7 +11,9 @@ import { S3_NAMESPACE, buildXml, child, list, malformedXml, parseXml, text } fro
 /**
  * S3 (rest-xml, path-style addressing only: `/bucket` and `/bucket/key`). Objects are real files under
  * `<dataDir>/s3/` (see s3-store.ts); each bucket's configuration is `<dataDir>/s3-buckets/<bucket>.json`,
- * read back at startup so buckets, policies and recordings survive restarts.
+ * read back at startup so buckets, policies and recordings survive restarts. As on AWS, a bucket answers
+ * only requests signed for its own region: others get 301 PermanentRedirect naming its region (body and
+ * x-amz-bucket-region header), except GetBucketLocation, which answers anywhere.
  *
  * One deliberate simplification: a bucket has no default encryption or public access block until one is
  * put (AWS has applied SSE-S3 and Block Public Access to new buckets since 2023).
@@ -111,9 +113,11 @@ export class S3Service implements Service, S3Internal {
   errorResponse(err: ServiceError): LocalResponse {
     const requestId = newRequestId();
     const extra = Object.fromEntries(Object.entries(err.extra).map(([k, v]) => [k, String(v)]));
+    // A redirect names the bucket's region in a header too: what SDKs read to re-send the request there.
+    const redirect: Record<string, string> = err.code === 'PermanentRedirect' ? { 'x-amz-bucket-region': this.requireBucket(extra.Bucket ?? '').region } : {};
     return {
       status: err.status,
-      headers: { 'content-type': 'application/xml', ...requestIdHeaders(requestId) },
+      headers: { 'content-type': 'application/xml', ...requestIdHeaders(requestId), ...redirect },
       body: buildXml({ Error: { Code: err.code, Message: err.message, ...extra, RequestId: requestId } }),
     };
   }
@@ -161,6 +165,14 @@ export class S3Service implements Service, S3Internal {
 
   private route(operation: string, req: LocalRequest): LocalResponse | Promise<LocalResponse> {
     const { bucket = '', key = '' } = target(req);
+    const record = this.buckets.get(bucket);
+    // A bucket answers only in its own region; GetBucketLocation (and creating one) answers anywhere.
+    if (record && record.region !== req.region && operation !== 'GetBucketLocation' && operation !== 'CreateBucket') {
+      throw new ServiceError('PermanentRedirect', 301, 'The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.', {
+        Endpoint: `${bucket}.s3.${record.region}.amazonaws.com`,
+        Bucket: bucket,
+      });
+    }
     switch (operation) {
       case 'ListBuckets':
         return this.listBuckets(req.query);

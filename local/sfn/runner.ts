@@ -4,6 +4,7 @@ import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctio
 import type { SimClock, SimTimer } from '../core/clock';
 import { ServiceError } from '../core/service';
 import type { LambdaRuntime } from '../lambda';
+import { LOCAL_PARTITION } from '../stack';
 import { historyFromLog, type HistoryEvent, type LibraryEvent } from './history';
 
 /**
@@ -97,10 +98,15 @@ export class ExecutionRunner {
     private readonly lambda: LambdaRuntime,
   ) {}
 
-  /** Replaces CloudFormation `Fn::GetAtt [XLambdaFunction, Arn]` with the function ARN, as a deploy would. */
+  /**
+   * Resolves what a deploy resolves: `Fn::GetAtt [XLambdaFunction, Arn]` becomes the function ARN, and
+   * `${AWS::Partition}` the partition (serverless-step-functions deploys the definition as one Fn::Sub, so
+   * CloudFormation substitutes the pseudo parameter wherever it appears).
+   */
   resolveDefinition(definition: unknown): StateMachineDefinition {
     const resolve = (node: unknown): unknown => {
       if (Array.isArray(node)) return node.map(resolve);
+      if (typeof node === 'string') return node.replaceAll('${AWS::Partition}', LOCAL_PARTITION);
       if (!node || typeof node !== 'object') return node;
       const obj = node as Record<string, unknown>;
       const getAtt = obj['Fn::GetAtt'];

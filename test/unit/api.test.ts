@@ -54,7 +54,7 @@ const deps: ApiDeps = {
   sfn: new SFNClient({}),
   store: { db: new DynamoDBClient({}), table: 'recordings' },
   stateMachineArn: STATE_MACHINE,
-  defaults: { captureBucket: 'capture-bucket', region: 'us-east-1' },
+  defaults: { captureBucket: 'capture-bucket', region: 'us-east-1', partition: 'aws' },
   now: () => '2026-11-23T10:00:00.000Z',
 };
 
@@ -108,7 +108,7 @@ describe('api/openapi.yaml', () => {
     for (const f of files) {
       const input: unknown = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
       expect({ file: f, valid: validate?.(input), errors: ajv.errorsText(validate?.errors) }).toEqual({ file: f, valid: true, errors: 'No errors' });
-      expect(() => buildPlan(input, 'arn:x', 'example', { captureBucket: 'capture-bucket', region: 'us-east-1' })).not.toThrow();
+      expect(() => buildPlan(input, 'arn:x', 'example', { captureBucket: 'capture-bucket', region: 'us-east-1', partition: 'aws' })).not.toThrow();
     }
   });
 });

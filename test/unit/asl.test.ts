@@ -32,6 +32,16 @@ describe('recording.asl.json', () => {
     for (const [, s] of tasks) for (const r of s.Retry ?? []) for (const e of r.ErrorEquals) expect(terminal).not.toContain(e);
   });
 
+  it('retries every Task on each Lambda service error AWS lists, ClientExecutionTimeoutException included', () => {
+    // "Handle Lambda service exceptions" (Step Functions developer guide, bp-lambda-serviceexception), and
+    // Lambda.TooManyRequestsException, Lambda's throttling error.
+    const lambdaErrors = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException', 'Lambda.ClientExecutionTimeoutException'];
+    for (const [name, s] of tasks) {
+      const lambdaRetry = s.Retry.find((r: State) => r.ErrorEquals.includes('Lambda.ServiceException'));
+      expect({ name, errors: [...lambdaRetry.ErrorEquals].sort() }).toEqual({ name, errors: [...lambdaErrors].sort() });
+    }
+  });
+
   it('gives every Task a timeout, a full-jitter Lambda retrier, a transient retrier and a catch into $.error or $.cleanupError', () => {
     for (const [name, s] of tasks) {
       expect({ name, timeout: typeof s.TimeoutSeconds }).toEqual({ name, timeout: 'number' });
@@ -75,11 +85,12 @@ describe('recording.asl.json', () => {
 
   it('loops both waits on States.Timeout (the lost-event safety net)', () => {
     const wait = asl.States.AwaitMeetingEnd;
-    expect(wait.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
+    // The partition is CloudFormation's (the definition deploys as one Fn::Sub), never written out.
+    expect(wait.Resource).toBe('arn:${AWS::Partition}:states:::lambda:invoke.waitForTaskToken');
     expect(wait.Parameters.Payload['taskToken.$']).toBe('$$.Task.Token');
     expect(wait.Catch[0]).toMatchObject({ ErrorEquals: ['States.Timeout'], Next: 'AwaitMeetingEnd' });
     const concatenation = asl.States.AwaitConcatenation;
-    expect(concatenation.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
+    expect(concatenation.Resource).toBe('arn:${AWS::Partition}:states:::lambda:invoke.waitForTaskToken');
     expect(concatenation.Parameters.Payload['taskToken.$']).toBe('$$.Task.Token');
     expect(concatenation.Catch[0]).toMatchObject({ ErrorEquals: ['States.Timeout'], Next: 'AwaitConcatenation' });
     // timeoutMinutes becomes a number of these checks (validate-request).
@@ -89,7 +100,7 @@ describe('recording.asl.json', () => {
   it('passes asl-validator once CloudFormation references are resolved', async () => {
     const mod: unknown = await import('asl-validator');
     const validator = ((mod as { default?: unknown }).default ?? mod) as (d: unknown) => { isValid: boolean; errors: unknown[] };
-    const resolved = JSON.parse(JSON.stringify(asl), (_k, v) =>
+    const resolved = JSON.parse(JSON.stringify(asl).replaceAll('${AWS::Partition}', 'aws'), (_k, v) =>
       v && typeof v === 'object' && v['Fn::GetAtt'] ? `arn:aws:lambda:us-east-1:123456789012:function:${v['Fn::GetAtt'][0]}` : v,
     );
     const result = validator(resolved);

@@ -1,8 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { evaluatePolicy, grantStatement, requiredGrants } from '../../functions/lib/bucket-policy';
+import { stackRegions } from '../../functions/lib/regions.json';
 import { buildPlan } from '../../functions/validate-request/validate';
+import { buildBundles } from '../../scripts/bundles';
 import { PACKAGE_TIMEOUT_MS, ROOT, cfnLint, cfnLintInstalled, effectiveTemplate, isObject, packageStack, type CfnResource, type PackagedStack, type Template } from '../fixtures/stack';
 
 /**
@@ -59,6 +62,17 @@ const NO_RESOURCE_LEVEL = new Set([
   'logs:DescribeLogGroups',
 ]);
 
+/**
+ * "*" for an action that does support resource-level permissions, where AWS documents the grant that way:
+ * a caller creating capture or concatenation pipelines "must also have permission to call the Amazon S3
+ * GetBucketPolicy API on all resources" (https://docs.aws.amazon.com/chime-sdk/latest/dg/create-pipeline.html,
+ * whose example policy's Resource is "*"). By function.
+ */
+const DOCUMENTED_ALL_RESOURCES: Record<string, string[]> = {
+  startCapture: ['s3:GetBucketPolicy'],
+  startConcatenation: ['s3:GetBucketPolicy'],
+};
+
 /** Actions AWS checks on the caller for a call the code sends, beyond the call's own action. */
 const IMPLIED_BY: Record<string, string[]> = {
   // Tags given on create are authorized as chime:TagResource on the new resource.
@@ -77,6 +91,7 @@ const STATE_MACHINE_ACTIONS = [
 ];
 
 const ACCOUNT = '123456789012';
+const OWNER = { account: ACCOUNT, partition: 'aws' };
 
 interface Statement {
   Sid?: string;
@@ -168,6 +183,7 @@ function isAccountRoot(principal: unknown): boolean {
  */
 function resourceScopeProblems(t: Template): string[] {
   const problems: string[] = [];
+  const functionOfRole = new Map(resourcesOf(t, 'AWS::Lambda::Function').map(([id, fn]) => [fn.Properties.Role?.['Fn::GetAtt']?.[0] as string, functionKey(id)]));
   const scoped = (r: unknown, s: Statement): boolean => {
     if (isObject(r) && Array.isArray(r['Fn::GetAtt'])) return (r['Fn::GetAtt'] as string[])[0]! in t.Resources;
     if (isObject(r) && typeof r.Ref === 'string') return r.Ref in t.Resources;
@@ -183,7 +199,8 @@ function resourceScopeProblems(t: Template): string[] {
     for (const s of doc.statements.filter((x) => x.Effect === 'Allow')) {
       for (const r of list(s.Resource)) {
         if (r === '*') {
-          const bad = list(s.Action).filter((a) => !NO_RESOURCE_LEVEL.has(a));
+          const documented = DOCUMENTED_ALL_RESOURCES[functionOfRole.get(doc.where) ?? ''] ?? [];
+          const bad = list(s.Action).filter((a) => !NO_RESOURCE_LEVEL.has(a) && !documented.includes(a));
           if (bad.length) problems.push(`${doc.where}: Resource "*" for [${bad}], which support resource-level permissions`);
         } else if (!scoped(r, s)) {
           problems.push(`${doc.where}: [${list(s.Action)}] on ${JSON.stringify(r)} is not scoped to this stack or account`);
@@ -239,7 +256,8 @@ function reachableActions(handler: string): Set<string> {
         for (const a of [action, ...(IMPLIED_BY[action] ?? [])]) actions.add(a);
       }
     }
-    for (const m of source.matchAll(/from\s+'(\.{1,2}\/[^']+)'/g)) visit(`${path.resolve(path.dirname(file), m[1]!)}.ts`);
+    // Modules only: a JSON import (region lists) sends nothing.
+    for (const m of source.matchAll(/from\s+'(\.{1,2}\/[^']+)'/g)) if (!m[1]!.endsWith('.json')) visit(`${path.resolve(path.dirname(file), m[1]!)}.ts`);
   };
   visit(path.join(ROOT, `${handler.slice(0, handler.lastIndexOf('.'))}.ts`));
   return actions;
@@ -286,7 +304,8 @@ const modes = () => ({
 
 beforeAll(() => {
   existing = packageStack();
-  created = packageStack({ createBuckets: 'true' });
+  // In another region the stack supports: the template does not depend on the region.
+  created = packageStack({ createBuckets: 'true' }, 'us-west-2');
 }, PACKAGE_TIMEOUT_MS);
 afterAll(() => {
   existing?.remove();
@@ -294,9 +313,40 @@ afterAll(() => {
 });
 
 describe('packaged template', () => {
-  (cfnLintInstalled ? it : it.skip)('passes cfn-lint in both bucket modes', () => {
-    expect(cfnLint(existing.templateFile, created.templateFile)).toBe('');
-  }, 60_000);
+  (cfnLintInstalled ? it : it.skip)('passes cfn-lint in both bucket modes, for every region the stack supports', () => {
+    expect(cfnLint([existing.templateFile, created.templateFile], stackRegions)).toBe('');
+  }, 120_000);
+
+  it('writes no partition out: arn:aws: appears in neither the template nor any function bundle', async () => {
+    for (const stack of [existing, created]) expect(fs.readFileSync(stack.templateFile, 'utf8')).not.toContain('arn:aws:');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bundles-'));
+    try {
+      for (const b of await buildBundles(ROOT, dir)) expect({ bundle: b.name, hardCoded: fs.readFileSync(b.file, 'utf8').includes('arn:aws:') }).toEqual({ bundle: b.name, hardCoded: false });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('grants s3:GetBucketPolicy as AWS documents it (all resources, no condition) to the functions that create pipelines that check it', () => {
+    for (const t of Object.values(modes())) {
+      const granted = resourcesOf(t, 'AWS::Lambda::Function').flatMap(([id, fn]) =>
+        roleStatements(t.Resources[fn.Properties.Role['Fn::GetAtt'][0]]!)
+          .filter((s) => list(s.Action).includes('s3:GetBucketPolicy') && s.Resource === '*')
+          .map((s) => ({ fn: functionKey(id), statement: s })),
+      );
+      expect(granted).toEqual(Object.keys(DOCUMENTED_ALL_RESOURCES).map((fn) => ({ fn, statement: { Effect: 'Allow', Action: ['s3:GetBucketPolicy'], Resource: '*' } })));
+    }
+  });
+
+  it('lets ensureServiceLinkedRole read the role by its ARN and by its name without the path (what IAM may authorize GetRole of a missing role against)', () => {
+    const t = modes().default;
+    const role = t.Resources[t.Resources.EnsureServiceLinkedRoleLambdaFunction!.Properties.Role['Fn::GetAtt'][0]]!;
+    const getRole = roleStatements(role).filter((s) => list(s.Action).includes('iam:GetRole'));
+    expect(getRole.flatMap((s) => list(s.Resource as unknown))).toEqual([
+      { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/aws-service-role/mediapipelines.chime.amazonaws.com/AWSServiceRoleForAmazonChimeSDKMediaPipelines' },
+      { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/AWSServiceRoleForAmazonChimeSDKMediaPipelines' },
+    ]);
+  });
 
   it('gives each function its own role with exactly the actions its code sends', () => {
     for (const t of Object.values(modes())) expect(functionRoleProblems(t)).toEqual([]);
@@ -405,9 +455,9 @@ describe('buckets', () => {
     for (const { id, bucket, roles } of cases) {
       const [[, policy]] = resourcesOf(t, 'AWS::S3::BucketPolicy').filter(([, p]) => p.Properties.Bucket.Ref === id) as [[string, CfnResource]];
       const document = materialize(policy.Properties.PolicyDocument, NAMES) as { Statement: Statement[] };
-      const grants = requiredGrants(bucket, roles);
-      expect(document.Statement.filter((s) => s.Effect === 'Allow')).toEqual([grantStatement(bucket, grants, ACCOUNT)]);
-      expect(evaluatePolicy(JSON.stringify(document), grants, ACCOUNT)).toEqual({ missing: [], unconditioned: [] });
+      const grants = requiredGrants(bucket, roles, 'aws');
+      expect(document.Statement.filter((s) => s.Effect === 'Allow')).toEqual([grantStatement(grants, OWNER)]);
+      expect(evaluatePolicy(JSON.stringify(document), grants, OWNER)).toEqual({ missing: [], unconditioned: [] });
     }
   });
 
@@ -415,8 +465,9 @@ describe('buckets', () => {
     const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
     const block = (marker: string) => JSON.parse(/```json\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf(`<!-- security:${marker} -->`)))?.[1] ?? 'null');
     const account = '111122223333';
-    expect(block('capture-statement')).toEqual(grantStatement('my-capture-bucket', requiredGrants('my-capture-bucket', { captureSink: true, concatenationSink: false }), account));
-    expect(block('concatenation-statement')).toEqual(grantStatement('my-recordings-bucket', requiredGrants('my-recordings-bucket', { captureSink: false, concatenationSink: true }), account));
+    const owner = { account, partition: 'aws' };
+    expect(block('capture-statement')).toEqual(grantStatement(requiredGrants('my-capture-bucket', { captureSink: true, concatenationSink: false }, 'aws'), owner));
+    expect(block('concatenation-statement')).toEqual(grantStatement(requiredGrants('my-recordings-bucket', { captureSink: false, concatenationSink: true }, 'aws'), owner));
   });
 
   it('encrypts with SSE-S3, or with a retained, rotated customer managed key media pipelines may use under the same conditions', () => {
@@ -435,7 +486,7 @@ describe('buckets', () => {
     expect(others).toEqual([]);
     expect(isAccountRoot(root!.Principal)).toBe(true);
     expect(root!.Condition).toBeUndefined();
-    const expected = grantStatement('capture-bucket', requiredGrants('capture-bucket', { captureSink: true, concatenationSink: false }), ACCOUNT);
+    const expected = grantStatement(requiredGrants('capture-bucket', { captureSink: true, concatenationSink: false }, 'aws'), OWNER);
     expect(materialize(service, NAMES)).toEqual({
       Sid: 'AWSChimeMediaPipelinesUseTheKey',
       Effect: 'Allow',
@@ -448,7 +499,7 @@ describe('buckets', () => {
 
   it('expires raw capture chunks, and only them, after rawChunkExpirationDays', () => {
     const t = modes().createBuckets;
-    const plan = buildPlan({ meeting: {} }, 'execution-id', 'rec-1', { captureBucket: 'c', region: 'us-east-1' });
+    const plan = buildPlan({ meeting: {} }, 'execution-id', 'rec-1', { captureBucket: 'c', region: 'us-east-1', partition: 'aws' });
     const rawRoot = `${plan.capture.prefix.split('/')[0]}/`;
     expect(plan.concatenation.prefix.startsWith(rawRoot)).toBe(false);
     const expiring = (id: string) => (t.Resources[id]!.Properties.LifecycleConfiguration.Rules as Array<Record<string, any>>).filter((r) => r.ExpirationInDays !== undefined || r.ExpirationDate !== undefined);

@@ -26,7 +26,9 @@ async function aws(...args: string[]): Promise<any> {
 (hasCli ? describe : describe.skip)('AWS CLI against the local cloud', () => {
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-'));
-    cloud = await LocalCloud.start({ port: 0, scale: 100, dataDir });
+    // Time x10: fast enough for a recording, slow enough that a meeting nobody has joined yet (Chime ends it
+    // after five idle minutes, 30 s here) outlives a few AWS CLI processes on a busy machine.
+    cloud = await LocalCloud.start({ port: 0, scale: 10, dataDir });
   });
   afterAll(async () => {
     await cloud.close();
@@ -54,7 +56,7 @@ async function aws(...args: string[]): Promise<any> {
 
   it('creates a bucket and policy, a meeting and a capture pipeline; deleting the meeting stops the pipeline', async () => {
     await aws('s3api', 'create-bucket', '--bucket', 'cli-capture');
-    const policy = policyToApply(undefined, 'cli-capture', requiredGrants('cli-capture', { captureSink: true, concatenationSink: false }), cloud.ctx.account);
+    const policy = policyToApply(undefined, requiredGrants('cli-capture', { captureSink: true, concatenationSink: false }, 'aws'), { account: cloud.ctx.account, partition: 'aws' });
     await aws('s3api', 'put-bucket-policy', '--bucket', 'cli-capture', '--policy', JSON.stringify(policy));
     expect(JSON.parse((await aws('s3api', 'get-bucket-policy', '--bucket', 'cli-capture')).Policy)).toEqual(policy);
 

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import { ChimeSDKMeetingsClient, CreateMeetingCommand, DeleteMeetingCommand } from '@aws-sdk/client-chime-sdk-meetings';
 import { ChimeSDKMediaPipelinesClient, DeleteMediaPipelineCommand } from '@aws-sdk/client-chime-sdk-media-pipelines';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
+import { policyToApply, requiredGrants } from '../../functions/lib/bucket-policy';
 import type { BusEvent } from '../../local/core/bus';
 import type { Execution } from '../../local/sfn/runner';
 import { removeRole } from '../../local/matrix';
@@ -98,6 +99,53 @@ describe('recording lifecycle on the local cloud', () => {
     expect(statesEntered(e)).not.toContain('CreateMeeting');
     expect(h.cloud.router.calls.get('meetings:CreateMeeting') ?? 0).toBe(creates);
     expect(h.cloud.pipelines.activePipelines()).toEqual([]);
+  });
+
+  it('refuses a meeting created through another control region at VerifyBuckets, before anything is created, saying why', async () => {
+    const west = new ChimeSDKMeetingsClient({ ...h.cloud.clientConfig(), region: 'us-west-2' });
+    const created = await west.send(new CreateMeetingCommand({ ClientRequestToken: `west-${Date.now()}`, MediaRegion: 'us-west-2', ExternalMeetingId: 'west-owned' }));
+    const meetingId = created.Meeting!.MeetingId!;
+    const e = await start(h, { meetingId });
+    await h.run(() => e.done);
+    expect([e.status, e.error]).toEqual(['FAILED', 'MeetingNotFound']);
+    expect(statesEntered(e)).toEqual(['ValidateRequest', 'EnsureServiceLinkedRole', 'VerifyBuckets', 'RecordingFailed']);
+    expect((JSON.parse(e.cause ?? '{}') as { errorMessage: string }).errorMessage).toMatch(
+      new RegExp(`^meetingId: meeting ${meetingId} is not a running meeting of us-east-1, this stack's control region .*only in the control region that created it`),
+    );
+    expect(h.cloud.pipelines.activePipelines()).toEqual([]);
+    await west.send(new DeleteMeetingCommand({ MeetingId: meetingId }));
+    west.destroy();
+  });
+
+  describe('a meeting hosted in another region than the stack\'s', () => {
+    const bucket = 'london-recordings';
+    beforeAll(async () => {
+      const london = new S3Client({ ...h.cloud.clientConfig(), region: 'eu-west-2' });
+      await london.send(new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: 'eu-west-2' } }));
+      const grants = requiredGrants(bucket, { captureSink: true, concatenationSink: true }, 'aws');
+      await london.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(policyToApply(undefined, grants, { account: h.cloud.ctx.account, partition: 'aws' })) }));
+      london.destroy();
+    });
+
+    it('is recorded into buckets of its media region: every S3 call there follows the region redirect', async () => {
+      const e = await record(h, { meeting: { mediaRegion: 'eu-west-2' }, capture: { bucket }, concatenation: { bucket }, keepRawChunks: false });
+      expect([e.status, e.error]).toEqual(['SUCCEEDED', undefined]);
+      const summary = output<Summary>(e);
+      expect(summary.artifacts.length).toBeGreaterThan(0);
+      for (const uri of summary.artifacts) expect(uri.startsWith(`s3://${bucket}/recordings/`)).toBe(true);
+      // Cleanup deleted the raw chunks there too.
+      expect(await h.cloud.s3.listKeys(bucket, `captures/${e.name}/`)).toEqual([]);
+      expect(h.cloud.orphans()).toEqual({ meetings: 0, pipelines: 0 });
+    });
+
+    it('fails a capture bucket outside that region as BucketNotReady naming both regions', async () => {
+      const e = await record(h, { meeting: { mediaRegion: 'us-east-1' }, capture: { bucket }, concatenation: { bucket } });
+      expect([e.status, e.error]).toEqual(['FAILED', 'BucketNotReady']);
+      expect((JSON.parse(e.cause ?? '{}') as { errorMessage: string }).errorMessage).toBe(
+        `capture and concatenation bucket "${bucket}" is in eu-west-2 but the meeting's media region is us-east-1; media pipelines only write to buckets in the meeting's media region: create it in us-east-1, or name a bucket there`,
+      );
+      expect(statesEntered(e)).not.toContain('CreateMeeting');
+    });
   });
 
   it('rejects an invalid request at the first state, naming the fields', async () => {
@@ -345,5 +393,20 @@ describe('recording lifecycle on the local cloud', () => {
     // Its own first check may already find the concatenation stopped (skipping idle time makes it quick).
     expect(statesEntered(e).filter((s) => s === 'AwaitConcatenation').length).toBeLessThanOrEqual(2);
     expect(h.cloud.orphans()).toEqual({ meetings: 0, pipelines: 0 });
+  });
+});
+
+describe('when GetRole answers AccessDenied for a missing role (behaviour iam-get-missing-role)', () => {
+  let denied: Harness;
+  beforeAll(async () => {
+    denied = await startHarness({ behaviour: { 'iam-get-missing-role': 'access-denied' } });
+  });
+  afterAll(() => denied.close());
+
+  it('creates the service-linked role and records', async () => {
+    expect(denied.cloud.iam.roleExists('AWSServiceRoleForAmazonChimeSDKMediaPipelines')).toBe(false);
+    const e = await record(denied);
+    expect([e.status, e.error]).toEqual(['SUCCEEDED', undefined]);
+    expect(denied.cloud.iam.roleExists('AWSServiceRoleForAmazonChimeSDKMediaPipelines')).toBe(true);
   });
 });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { s3Arn } from '../../../functions/lib/arns';
 import { InvalidRequest } from '../../../functions/lib/errors';
-import { MEDIA_REGIONS } from '../../../functions/validate-request/request';
+import { MEDIA_REGIONS } from '../../../functions/lib/regions';
 import { clientRequestToken } from '../../../functions/lib/tokens';
 import { artifactsConfiguration } from '../../../functions/start-capture/start-capture';
 import { buildPlan } from '../../../functions/validate-request/validate';
@@ -36,7 +36,7 @@ const nearValid = fc.record(
     ),
     concatenation: maybe(fc.record({ timeoutMinutes: maybe(fc.oneof(fc.integer({ min: -5, max: 1000 }), fc.double())) }, { requiredKeys: [] })),
     keepRawChunks: maybe(fc.oneof(fc.boolean(), text)),
-    tags: maybe(fc.dictionary(text, text, { maxKeys: 3 })),
+    tags: maybe(fc.dictionary(fc.oneof(fc.stringMatching(/^[a-zA-Z0-9+=._:/-]{1,20}$/), text), fc.oneof(fc.stringMatching(/^[\w .:/=+@-]{0,20}$/), text), { maxKeys: 3 })),
   },
   { requiredKeys: [] },
 );
@@ -44,7 +44,7 @@ const nearValid = fc.record(
 function check(input: unknown): 'accepted' | 'rejected' {
   let plan;
   try {
-    plan = buildPlan(input, EXEC, 'run-1', { captureBucket: 'default-bucket', region: 'us-east-1' });
+    plan = buildPlan(input, EXEC, 'run-1', { captureBucket: 'default-bucket', region: 'us-east-1', partition: 'aws' });
   } catch (err) {
     expect(err).toBeInstanceOf(InvalidRequest);
     const problems = (err as InvalidRequest).problems;
@@ -62,7 +62,7 @@ function check(input: unknown): 'accepted' | 'rejected' {
     expect(plan.externalMeetingId!.toLowerCase().startsWith('aws:')).toBe(false);
     expect(MEDIA_REGIONS).toContain(plan.mediaRegion);
   }
-  for (const arn of [s3Arn(plan.capture.bucket, plan.capture.prefix), s3Arn(plan.concatenation.bucket, plan.concatenation.prefix)]) {
+  for (const arn of [s3Arn('aws', plan.capture.bucket, plan.capture.prefix), s3Arn('aws', plan.concatenation.bucket, plan.concatenation.prefix)]) {
     expect(arn).toMatch(ARN);
     expect(arn.length).toBeLessThanOrEqual(1024);
   }
@@ -71,7 +71,14 @@ function check(input: unknown): 'accepted' | 'rejected' {
   if (artifacts.Audio?.MuxType === 'AudioWithCompositedVideo') expect(artifacts.CompositedVideo?.Layout).toBe('GridView');
   else expect(artifacts.CompositedVideo).toBeUndefined();
   expect(plan.concatenation.maxChecks).toBeGreaterThanOrEqual(1);
+  // The same tags go to CreateMeeting and to the pipelines: the meetings model's Tag shape is the narrower.
   expect(plan.tags.length).toBeLessThanOrEqual(50);
+  for (const { Key, Value } of plan.tags) {
+    expect(Key).toMatch(/^[a-zA-Z+-=._:/]+$/);
+    expect(Key.length).toBeLessThanOrEqual(128);
+    expect(Value).toMatch(/^[\s\w+-=\.:/@]*$/);
+    expect(Value.length).toBeLessThanOrEqual(256);
+  }
   return 'accepted';
 }
 
@@ -90,5 +97,57 @@ describe('workflow input properties', () => {
     );
     expect(outcomes.accepted).toBeGreaterThan(20);
     expect(outcomes.rejected).toBeGreaterThan(50);
+  });
+});
+
+/**
+ * Property: whatever execution name Step Functions allows, every sink ARN the workflow derives from it
+ * (the default prefixes `captures/<name>`, `recordings/<name>`) matches the media pipelines model's Arn
+ * shape, in any partition and with the longest bucket name, and the name can be read back from it; the
+ * default ExternalMeetingId fits the meetings model.
+ */
+describe('execution names', () => {
+  // The media pipelines model's Arn shape (chime-sdk-media-pipelines 2021-07-15, shape Arn).
+  const MODEL_ARN = new RegExp('^arn[\\/\\:\\-\\_\\.a-zA-Z0-9]+$');
+  const MODEL_ARN_MAX = 1024;
+  // Execution names (REFERENCE.md): 1-80 characters, no whitespace, control characters or any of these.
+  const FORBIDDEN = new Set('<>{}[]?*"#%\\^|~`$&,;:/');
+  const allowed = (c: string) => !FORBIDDEN.has(c) && !/[\s\p{Cc}]/u.test(c);
+  const nameChar = fc
+    .oneof(fc.integer({ min: 0x21, max: 0x7e }), fc.integer({ min: 0x80, max: 0x10ffff }))
+    .filter((cp) => cp < 0xd800 || cp > 0xdfff)
+    .map((cp) => String.fromCodePoint(cp))
+    .filter(allowed);
+  const executionName = fc.array(nameChar, { minLength: 1, maxLength: 80 }).map((cs) => cs.join(''));
+  const bucket = `b${'0'.repeat(61)}b`;
+  const decode = (segment: string) => segment.replace(/_([0-9A-F]+)_/g, (_m, hex: string) => String.fromCodePoint(parseInt(hex, 16)));
+
+  function derive(name: string) {
+    for (const partition of ['aws', 'aws-us-gov']) {
+      const region = partition === 'aws' ? 'us-east-1' : 'us-gov-west-1';
+      const plan = buildPlan({ meeting: {}, capture: { bucket }, concatenation: { bucket } }, EXEC, name, { region, partition });
+      for (const [prefix, root] of [[plan.capture.prefix, 'captures/'], [plan.concatenation.prefix, 'recordings/']] as const) {
+        const arn = s3Arn(partition, bucket, prefix);
+        expect(arn).toMatch(MODEL_ARN);
+        expect(arn.length).toBeLessThanOrEqual(MODEL_ARN_MAX);
+        expect(prefix.startsWith(root)).toBe(true);
+        expect(decode(prefix.slice(root.length))).toBe(name);
+      }
+      // 2-64 UTF-16 units, and well formed (no half surrogate pair, which UTF-8 would replace).
+      const id = plan.externalMeetingId!;
+      expect([id.length >= 2, id.length <= 64, Buffer.from(id, 'utf8').toString('utf8') === id]).toEqual([true, true, true]);
+    }
+  }
+
+  it('covers the alphabet: ASCII punctuation Step Functions allows and any Unicode character', () => {
+    expect([...'+=@!()\'_-.'].every(allowed)).toBe(true);
+    derive("a+b=c@d!e(f)g'h_i-j.k");
+    derive('Zürich-会議-😀');
+    // The longest escapes: 80 characters from the last plane.
+    derive(String.fromCodePoint(0x10fffd).repeat(80));
+  });
+
+  it('derives sink ARNs that match the model\'s Arn pattern from every execution name', () => {
+    fc.assert(fc.property(executionName, (name) => void derive(name)), { numRuns: 2000 });
   });
 });

@@ -38,7 +38,7 @@ const STREAM_KEY = 'sk_live_SECRETKEY123';
 const URL = `rtmps://live.example.com/app/${STREAM_KEY}`;
 const LIVE_ID = '6c0f5c4e-1111-4222-8333-444455556666';
 const LIVE_ARN = `arn:aws:chime:us-east-1:123456789012:media-pipeline/${LIVE_ID}`;
-const DEFAULTS = { captureBucket: 'capture-bucket', region: 'us-east-1', account: '123456789012', liveStreamSecretPrefix: 'chime-recording/' };
+const DEFAULTS = { captureBucket: 'capture-bucket', region: 'us-east-1', partition: 'aws', account: '123456789012', liveStreamSecretPrefix: 'chime-recording/' };
 
 function livePlan(liveStream: Record<string, unknown> = { secretArn: SECRET_ARN }) {
   return plan({ meeting: { externalMeetingId: 'standup', mediaRegion: 'us-east-1' }, liveStream, tags: { team: 'a' } });
@@ -105,7 +105,7 @@ describe('liveStream input (ValidateRequest)', () => {
 
   it('takes any name when the stack sets no prefix, and any account when it does not know its own', () => {
     const other = 'arn:aws:secretsmanager:us-east-1:210987654321:secret:anything-AbC123';
-    expect(buildPlan({ meeting: {}, liveStream: { secretArn: other } }, EXECUTION_ID, 'rec-1', { region: 'us-east-1', captureBucket: 'b' }).liveStream?.secretArn).toBe(other);
+    expect(buildPlan({ meeting: {}, liveStream: { secretArn: other } }, EXECUTION_ID, 'rec-1', { region: 'us-east-1', partition: 'aws', captureBucket: 'b' }).liveStream?.secretArn).toBe(other);
   });
 });
 

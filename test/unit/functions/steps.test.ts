@@ -1,5 +1,15 @@
 import { mockClient } from 'aws-sdk-client-mock';
-import { ChimeSDKMeetingsClient, CreateMeetingCommand, DeleteMeetingCommand, GetMeetingCommand, ListAttendeesCommand, NotFoundException, ThrottlingException } from '@aws-sdk/client-chime-sdk-meetings';
+import {
+  ChimeSDKMeetingsClient,
+  CreateMeetingCommand,
+  DeleteMeetingCommand,
+  ForbiddenException as ForbiddenMeeting,
+  GetMeetingCommand,
+  ListAttendeesCommand,
+  NotFoundException,
+  ThrottlingException,
+} from '@aws-sdk/client-chime-sdk-meetings';
+import { CreateServiceLinkedRoleCommand, GetRoleCommand, IAMClient, IAMServiceException, NoSuchEntityException } from '@aws-sdk/client-iam';
 import {
   BadRequestException,
   ChimeSDKMediaPipelinesClient,
@@ -16,9 +26,8 @@ import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, PutIte
 import { DeleteObjectsCommand, GetBucketEncryptionCommand, GetBucketLocationCommand, GetBucketPolicyCommand, ListObjectsV2Command, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { CreateServiceLinkedRoleCommand, GetRoleCommand, IAMClient, InvalidInputException, NoSuchEntityException } from '@aws-sdk/client-iam';
-import { handler as ensureServiceLinkedRole } from '../../../functions/ensure-service-linked-role/handler';
 import { handler as createMeeting } from '../../../functions/create-meeting/handler';
+import { handler as ensureServiceLinkedRole } from '../../../functions/ensure-service-linked-role/handler';
 import { handler as startCapture } from '../../../functions/start-capture/handler';
 import { handler as verifyBuckets } from '../../../functions/verify-buckets/handler';
 import { handler as awaitMeetingEnd } from '../../../functions/await-meeting-end/handler';
@@ -27,6 +36,7 @@ import { handler as startConcatenation } from '../../../functions/start-concaten
 import { handler as awaitConcatenation } from '../../../functions/await-concatenation/handler';
 import { handler as cleanup } from '../../../functions/cleanup/handler';
 import { policyToApply, requiredGrants } from '../../../functions/lib/bucket-policy';
+import { ROLE_NAME } from '../../../functions/lib/service-linked-role';
 import { clientRequestToken } from '../../../functions/lib/tokens';
 import { EXECUTION_ID, MEETING_ID, meetingRef, newRole, plan, roleRef } from '../../fixtures/plans';
 
@@ -39,6 +49,7 @@ const iam = mockClient(IAMClient);
 const ctx = { awsRequestId: 'r', functionName: 'f', getRemainingTimeInMillis: () => 1000 } as never;
 const meta = { $metadata: {} };
 const CAPTURE_ARN = 'arn:aws:chime:us-east-1:123456789012:media-pipeline/cap-1';
+const OWNER = { account: '123456789012', partition: 'aws' };
 
 function record(over: Record<string, unknown> = {}) {
   return marshall({ meetingId: MEETING_ID, executionId: EXECUTION_ID, executionName: 'rec-1', status: 'RECORDING', createdMeeting: true, mediaRegion: 'us-east-1', presence: {}, checks: 1, capturePipelineId: 'cap-1', createdAt: 'x', updatedAt: 'x', ...over }, { removeUndefinedValues: true });
@@ -56,35 +67,7 @@ async function failure(p: Promise<unknown>): Promise<Error> {
 beforeEach(() => {
   for (const m of [meetings, pipelines, db, s3, sfn, iam]) m.reset();
   process.env.ACCOUNT_ID = '123456789012';
-});
-
-describe('EnsureServiceLinkedRole', () => {
-  const role = { Arn: roleRef.roleArn, RoleName: 'AWSServiceRoleForAmazonChimeSDKMediaPipelines', Path: '/aws-service-role/mediapipelines.chime.amazonaws.com/', RoleId: 'AROA', CreateDate: new Date('2024-01-01T00:00:00Z') };
-  const missing = new NoSuchEntityException({ message: 'The role with name AWSServiceRoleForAmazonChimeSDKMediaPipelines cannot be found.', ...meta });
-
-  it("answers the role with IAM's CreateDate, for the propagation window", async () => {
-    iam.on(GetRoleCommand).resolves({ Role: role });
-    expect(await ensureServiceLinkedRole({ executionName: 'rec-1' }, ctx)).toEqual({ roleArn: roleRef.roleArn, createdAt: '2024-01-01T00:00:00.000Z', fresh: false });
-    expect(iam.commandCalls(CreateServiceLinkedRoleCommand)).toHaveLength(0);
-  });
-
-  it('creates a missing role', async () => {
-    iam.on(GetRoleCommand).rejects(missing);
-    iam.on(CreateServiceLinkedRoleCommand).resolves({ Role: { ...role, CreateDate: new Date('2026-12-02T10:00:00Z') } });
-    expect(await ensureServiceLinkedRole({ executionName: 'rec-1' }, ctx)).toMatchObject({ createdAt: '2026-12-02T10:00:00.000Z', fresh: true });
-    expect(iam.commandCalls(CreateServiceLinkedRoleCommand)[0]!.args[0].input).toMatchObject({ AWSServiceName: 'mediapipelines.chime.amazonaws.com' });
-  });
-
-  it("takes a refused creation (whatever IAM's wording) as created concurrently when the role then exists", async () => {
-    iam.on(GetRoleCommand).rejectsOnce(missing).resolves({ Role: role });
-    iam.on(CreateServiceLinkedRoleCommand).rejects(new InvalidInputException({ message: 'any wording at all', ...meta }));
-    expect(await ensureServiceLinkedRole({ executionName: 'rec-1' }, ctx)).toMatchObject({ roleArn: roleRef.roleArn, fresh: true });
-    // And as the refusal it is when the role still does not exist.
-    iam.reset();
-    iam.on(GetRoleCommand).rejects(missing);
-    iam.on(CreateServiceLinkedRoleCommand).rejects(new InvalidInputException({ message: 'any wording at all', ...meta }));
-    expect((await failure(ensureServiceLinkedRole({ executionName: 'rec-1' }, ctx))).name).toBe('InvalidInputException');
-  });
+  process.env.PARTITION = 'aws';
 });
 
 describe('CreateMeeting', () => {
@@ -206,20 +189,19 @@ describe('VerifyBuckets', () => {
   it('passes buckets that grant what they need', async () => {
     const p = plan();
     s3.on(GetBucketLocationCommand).resolves({ LocationConstraint: undefined });
-    s3.on(GetBucketPolicyCommand, { Bucket: 'capture-bucket' }).resolves({ Policy: JSON.stringify(policyToApply(undefined, 'capture-bucket', requiredGrants('capture-bucket', { captureSink: true, concatenationSink: false }), '123456789012')) });
-    s3.on(GetBucketPolicyCommand, { Bucket: 'final-bucket' }).resolves({ Policy: JSON.stringify(policyToApply(undefined, 'final-bucket', requiredGrants('final-bucket', { captureSink: false, concatenationSink: true }), '123456789012')) });
+    s3.on(GetBucketPolicyCommand, { Bucket: 'capture-bucket' }).resolves({ Policy: JSON.stringify(policyToApply(undefined, requiredGrants('capture-bucket', { captureSink: true, concatenationSink: false }, 'aws'), OWNER)) });
+    s3.on(GetBucketPolicyCommand, { Bucket: 'final-bucket' }).resolves({ Policy: JSON.stringify(policyToApply(undefined, requiredGrants('final-bucket', { captureSink: false, concatenationSink: true }, 'aws'), OWNER)) });
     s3.on(GetBucketEncryptionCommand).resolves({ ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] } });
     expect(await verifyBuckets({ plan: p }, ctx)).toEqual({ mediaRegion: 'us-east-1', buckets: ['capture-bucket', 'final-bucket'], warnings: [] });
   });
 
   it('fails with every problem and the exact policy to apply', async () => {
-    s3.on(GetBucketLocationCommand, { Bucket: 'capture-bucket' }).resolves({ LocationConstraint: 'eu-west-1' });
-    s3.on(GetBucketLocationCommand, { Bucket: 'final-bucket' }).resolves({ LocationConstraint: undefined });
+    s3.on(GetBucketLocationCommand).resolves({ LocationConstraint: undefined });
     s3.on(GetBucketPolicyCommand).rejects(new S3ServiceException({ name: 'NoSuchBucketPolicy', $fault: 'client', message: 'none', ...meta }));
     s3.on(GetBucketEncryptionCommand).resolves({ ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'alias/aws/s3' } }] } });
     const err = await failure(verifyBuckets({ plan: plan() }, ctx));
     expect(err.name).toBe('BucketNotReady');
-    expect(err.message).toMatch(/capture bucket "capture-bucket" is in eu-west-1 but the meeting's media region is us-east-1/);
+    expect(err.message).toMatch(/concatenation bucket "final-bucket" policy does not let/);
     expect(err.message).toMatch(/aws\/s3 KMS key/);
     const policy = /Apply this bucket policy: (\{.*?\}\]\})/.exec(err.message)?.[1];
     // The statement REFERENCE.md gives for a capture bucket that concatenation reads back.
@@ -236,6 +218,111 @@ describe('VerifyBuckets', () => {
         },
       ],
     });
+  });
+
+  it('reports a capture bucket outside the media region with both regions, calling none of its region-bound APIs (S3 answers them 301)', async () => {
+    s3.on(GetBucketLocationCommand, { Bucket: 'capture-bucket' }).resolves({ LocationConstraint: 'eu-west-1' });
+    s3.on(GetBucketLocationCommand, { Bucket: 'final-bucket' }).resolves({ LocationConstraint: undefined });
+    const redirect = new S3ServiceException({ name: 'PermanentRedirect', $fault: 'client', message: 'The bucket you are attempting to access must be addressed using the specified endpoint.', $metadata: { httpStatusCode: 301 } });
+    s3.on(GetBucketPolicyCommand, { Bucket: 'capture-bucket' }).rejects(redirect);
+    s3.on(GetBucketEncryptionCommand, { Bucket: 'capture-bucket' }).rejects(redirect);
+    s3.on(GetBucketPolicyCommand, { Bucket: 'final-bucket' }).resolves({ Policy: JSON.stringify(policyToApply(undefined, requiredGrants('final-bucket', { captureSink: false, concatenationSink: true }, 'aws'), OWNER)) });
+    s3.on(GetBucketEncryptionCommand, { Bucket: 'final-bucket' }).resolves({});
+    const err = await failure(verifyBuckets({ plan: plan() }, ctx));
+    expect(err.name).toBe('BucketNotReady');
+    expect(err.message).toBe('capture bucket "capture-bucket" is in eu-west-1 but the meeting\'s media region is us-east-1; media pipelines only write to buckets in the meeting\'s media region: create it in us-east-1, or name a bucket there');
+    expect([...s3.commandCalls(GetBucketPolicyCommand), ...s3.commandCalls(GetBucketEncryptionCommand)].map((c) => c.args[0].input.Bucket)).toEqual(['final-bucket', 'final-bucket']);
+  });
+
+  it('writes the policy to apply with the stack\'s partition', async () => {
+    process.env.PARTITION = 'aws-us-gov';
+    s3.on(GetBucketLocationCommand).resolves({ LocationConstraint: undefined });
+    s3.on(GetBucketPolicyCommand).rejects(new S3ServiceException({ name: 'NoSuchBucketPolicy', $fault: 'client', message: 'none', ...meta }));
+    s3.on(GetBucketEncryptionCommand).resolves({});
+    const err = await failure(verifyBuckets({ plan: plan() }, ctx));
+    expect(err.message).toContain('"Resource":["arn:aws-us-gov:s3:::capture-bucket","arn:aws-us-gov:s3:::capture-bucket/*"]');
+    expect(err.message).toContain('"aws:SourceArn":"arn:aws-us-gov:chime:*:123456789012:*"');
+    expect(err.message).not.toContain('arn:aws:');
+  });
+});
+
+describe('an adopted meeting of another control region', () => {
+  const adopt = plan({ meetingId: MEETING_ID });
+  // What GetMeeting answers in another control region is undocumented: either answer refuses the meeting.
+  it.each([
+    ['NotFound', new NotFoundException({ message: `Meeting ${MEETING_ID} not found`, ...meta })],
+    ['Forbidden', new ForbiddenMeeting({ message: 'Forbidden', ...meta })],
+  ])('is refused at VerifyBuckets (GetMeeting answers %s), before anything is created, saying why', async (_answer, err) => {
+    meetings.on(GetMeetingCommand).rejects(err);
+    const refused = await failure(verifyBuckets({ plan: adopt }, ctx));
+    expect(refused.name).toBe('MeetingNotFound');
+    expect(refused.message).toMatch(new RegExp(`meetingId: meeting ${MEETING_ID} is not a running meeting of us-east-1, this stack's control region`));
+    expect(refused.message).toMatch(/only in the control region that created it: create the meeting through the Chime SDK meetings API in us-east-1, or record it with this stack deployed in the meeting's control region/);
+    expect([...s3.calls(), ...db.calls(), ...pipelines.calls()]).toHaveLength(0);
+    // CreateMeeting, were it reached, refuses it the same way.
+    expect((await failure(createMeeting({ plan: adopt }, ctx))).message).toBe(refused.message);
+  });
+
+  it('stays a missing permission when IAM refuses GetMeeting', async () => {
+    meetings.on(GetMeetingCommand).rejects(new ForbiddenMeeting({ message: 'User: arn:aws:sts::123456789012:assumed-role/r/f is not authorized to perform: chime:GetMeeting', ...meta }));
+    expect((await failure(verifyBuckets({ plan: adopt }, ctx))).name).toBe('AccessDenied');
+  });
+});
+
+describe('ARNs in the stack\'s partition', () => {
+  it('builds the meeting source and both sinks with the partition the function runs in', async () => {
+    process.env.PARTITION = 'aws-us-gov';
+    meetings.on(CreateMeetingCommand).resolves({ Meeting: { MeetingId: MEETING_ID, MeetingArn: `arn:aws-us-gov:chime:us-gov-west-1:123456789012:meeting/${MEETING_ID}`, MediaRegion: 'us-gov-west-1' } });
+    db.on(PutItemCommand).resolves({});
+    db.on(UpdateItemCommand).resolves({ Attributes: record() });
+    const chimeMeeting = (await createMeeting({ plan: plan() }, ctx)) as typeof meetingRef;
+    expect(chimeMeeting.sourceArn).toBe(`arn:aws-us-gov:chime::123456789012:meeting:${MEETING_ID}`);
+    pipelines.on(CreateMediaCapturePipelineCommand).resolves({ MediaCapturePipeline: { MediaPipelineId: 'cap-1', MediaPipelineArn: CAPTURE_ARN } });
+    await startCapture({ plan: plan(), chimeMeeting, role: { roleArn: 'r', createdAt: '2026-01-01T00:00:00.000Z', fresh: false } }, ctx);
+    expect(pipelines.commandCalls(CreateMediaCapturePipelineCommand)[0]!.args[0].input.SinkArn).toBe('arn:aws-us-gov:s3:::capture-bucket/captures/rec-1');
+    pipelines.on(CreateMediaConcatenationPipelineCommand).resolves({ MediaConcatenationPipeline: { MediaPipelineId: 'cat-1', MediaPipelineArn: CAPTURE_ARN } });
+    await startConcatenation({ plan: plan(), chimeMeeting, capturePipeline: { mediaPipelineId: 'cap-1', mediaPipelineArn: CAPTURE_ARN }, meetingEnd: { reason: 'MeetingEnded' }, role: roleRef }, ctx);
+    expect(pipelines.commandCalls(CreateMediaConcatenationPipelineCommand)[0]!.args[0].input.Sinks![0]!.S3BucketSinkConfiguration!.Destination).toBe('arn:aws-us-gov:s3:::final-bucket/recordings/rec-1');
+  });
+});
+
+describe('EnsureServiceLinkedRole', () => {
+  const CREATED = new Date('2026-11-23T10:00:00Z');
+  const role = { Path: '/aws-service-role/mediapipelines.chime.amazonaws.com/', RoleName: ROLE_NAME, RoleId: 'AROAEXAMPLE', Arn: `arn:aws:iam::123456789012:role/aws-service-role/mediapipelines.chime.amazonaws.com/${ROLE_NAME}`, CreateDate: CREATED };
+  const denied = () => new IAMServiceException({ name: 'AccessDenied', $fault: 'client', message: `User: arn:aws:sts::123456789012:assumed-role/r/f is not authorized to perform: iam:GetRole on resource: role ${ROLE_NAME}`, $metadata: { httpStatusCode: 403 } });
+  const taken = () => new IAMServiceException({ name: 'InvalidInputException', $fault: 'client', message: `Service role name ${ROLE_NAME} has been taken in this account, please try a different suffix.`, $metadata: { httpStatusCode: 400 } });
+
+  it('returns an existing role with its creation time', async () => {
+    iam.on(GetRoleCommand).resolves({ Role: role });
+    expect(await ensureServiceLinkedRole({ executionName: 'rec-1' }, ctx)).toEqual({ roleArn: role.Arn, createdAt: '2026-11-23T10:00:00.000Z', fresh: false });
+    expect(iam.commandCalls(CreateServiceLinkedRoleCommand)).toHaveLength(0);
+  });
+
+  it.each([
+    ['NoSuchEntity', () => new NoSuchEntityException({ message: `The role with name ${ROLE_NAME} cannot be found.`, ...meta })],
+    ['AccessDenied', denied],
+  ])('creates the role when GetRole answers %s', async (_answer, probe) => {
+    iam.on(GetRoleCommand).rejects(probe());
+    iam.on(CreateServiceLinkedRoleCommand).resolves({ Role: role });
+    expect(await ensureServiceLinkedRole({ executionName: 'rec-1' }, ctx)).toEqual({ roleArn: role.Arn, createdAt: '2026-11-23T10:00:00.000Z', fresh: true });
+    expect(iam.commandCalls(CreateServiceLinkedRoleCommand)[0]!.args[0].input).toMatchObject({ AWSServiceName: 'mediapipelines.chime.amazonaws.com' });
+  });
+
+  it('takes "has been taken" to mean the role exists, and reads it again', async () => {
+    iam.on(GetRoleCommand).rejectsOnce(denied()).resolves({ Role: role });
+    iam.on(CreateServiceLinkedRoleCommand).rejects(taken());
+    expect(await ensureServiceLinkedRole({ executionName: 'rec-1' }, ctx)).toEqual({ roleArn: role.Arn, createdAt: '2026-11-23T10:00:00.000Z', fresh: true });
+    // Not visible yet (IAM is eventually consistent): the state machine's retry will see it.
+    iam.reset();
+    iam.on(GetRoleCommand).rejects(new NoSuchEntityException({ message: 'not found', ...meta }));
+    iam.on(CreateServiceLinkedRoleCommand).rejects(taken());
+    expect((await failure(ensureServiceLinkedRole({ executionName: 'rec-1' }, ctx))).name).toBe('RoleNotReady');
+  });
+
+  it("reads no wording: any InvalidInput refusal counts as created concurrently when the role then exists", async () => {
+    iam.on(GetRoleCommand).rejectsOnce(new NoSuchEntityException({ message: 'not found', ...meta })).resolves({ Role: role });
+    iam.on(CreateServiceLinkedRoleCommand).rejects(new IAMServiceException({ name: 'InvalidInputException', $fault: 'client', message: 'any wording at all', $metadata: { httpStatusCode: 400 } }));
+    expect(await ensureServiceLinkedRole({ executionName: 'rec-1' }, ctx)).toMatchObject({ roleArn: role.Arn, fresh: true });
   });
 });
 

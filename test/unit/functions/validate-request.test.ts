@@ -2,7 +2,7 @@ import { buildPlan } from '../../../functions/validate-request/validate';
 import { InvalidRequest } from '../../../functions/lib/errors';
 import { EXECUTION_ID, plan } from '../../fixtures/plans';
 
-const defaults = { captureBucket: 'capture-bucket', region: 'us-east-1' };
+const defaults = { captureBucket: 'capture-bucket', region: 'us-east-1', partition: 'aws' };
 
 function problems(input: unknown, d: Parameters<typeof buildPlan>[3] = defaults): string[] {
   try {
@@ -49,11 +49,50 @@ describe('ValidateRequest', () => {
   });
 
   it('requires a capture bucket when the stack has no default', () => {
-    expect(problems({ meeting: {} }, { region: 'us-east-1' })).toEqual([expect.stringMatching(/^capture\.bucket: .*--param="captureBucket=NAME"/)]);
+    expect(problems({ meeting: {} }, { region: 'us-east-1', partition: 'aws' })).toEqual([expect.stringMatching(/^capture\.bucket: .*--param="captureBucket=NAME"/)]);
   });
 
   it('rejects non-object input', () => {
     expect(problems('hello')[0]).toMatch(/^\(input\): /);
     expect(problems(null)[0]).toMatch(/^\(input\): /);
+  });
+
+  it('accepts a media region only in the stack\'s partition (GovCloud ones only from GovCloud)', () => {
+    expect(problems({ meeting: { mediaRegion: 'us-gov-west-1' } })).toEqual([
+      'meeting.mediaRegion: us-gov-west-1 is not in this stack\'s partition (aws), and a meeting\'s media region must be in its control region\'s partition; choose one of af-south-1, ap-northeast-1, ap-northeast-2, ap-south-1, ap-southeast-1, ap-southeast-2, ca-central-1, eu-central-1, eu-north-1, eu-south-1, eu-west-1, eu-west-2, eu-west-3, sa-east-1, us-east-1, us-east-2, us-west-1, us-west-2',
+    ]);
+    const gov = { captureBucket: 'capture-bucket', region: 'us-gov-west-1', partition: 'aws-us-gov' };
+    expect(buildPlan({ meeting: { mediaRegion: 'us-gov-east-1' } }, EXECUTION_ID, 'rec-1', gov).mediaRegion).toBe('us-gov-east-1');
+    expect(problems({ meeting: { mediaRegion: 'eu-west-1' } }, gov)).toEqual([expect.stringMatching(/^meeting\.mediaRegion: eu-west-1 is not in this stack's partition \(aws-us-gov\).*choose one of us-gov-east-1, us-gov-west-1$/)]);
+    // Media regions are wider than where the stack runs: eu-west-1 hosts meetings controlled from us-east-1.
+    expect(buildPlan({ meeting: { mediaRegion: 'eu-west-1' } }, EXECUTION_ID, 'rec-1', defaults).mediaRegion).toBe('eu-west-1');
+  });
+
+  it('checks tags against both models\' Tag shapes, naming each bad tag and the fix', () => {
+    const tags = { 'cost center': 'x', team: 'a&b', ['k'.repeat(129)]: 'v', 'aws:owner': 'me', ok: 'v'.repeat(257), 'proj+env=1.2/x:y_z': 'Alice @ HQ 1.0' };
+    expect(problems({ meeting: {}, tags })).toEqual([
+      'tags["cost center"]: tag keys may contain only letters, digits and + , - . / : ; < = _ (the meetings TagKey pattern ^[a-zA-Z+-=._:/]+$)',
+      'tags.team: tag values may contain only letters, digits, whitespace and _ + , - . / : ; < = @ (the meetings TagValue pattern [\\s\\w+-=\\.:/@]*)',
+      `tags.${'k'.repeat(129)}: tag keys must be 1-128 characters`,
+      'tags["aws:owner"]: tag keys must not start with "aws:" (reserved by AWS)',
+      'tags.ok: tag values must be at most 256 characters',
+    ]);
+    expect(buildPlan({ meeting: {}, tags: { 'proj+env=1.2/x:y_z': 'Alice @ HQ 1.0', empty: '' } }, EXECUTION_ID, 'rec-1', defaults).tags).toEqual([
+      { Key: 'proj+env=1.2/x:y_z', Value: 'Alice @ HQ 1.0' },
+      { Key: 'empty', Value: '' },
+    ]);
+    // CreateMeeting takes at most 50 (media pipelines 200), and the same tags go to both.
+    const many = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`t${i}`, 'v']));
+    expect(problems({ meeting: {}, tags: many })).toEqual(['tags: at most 50 tags (CreateMeeting takes at most 50)']);
+  });
+
+  it('derives prefixes and the external meeting id safely from any execution name', () => {
+    const p = buildPlan({ meeting: {} }, EXECUTION_ID, "rec(1)_Ünïcode+=@!'😀", defaults);
+    expect(p.capture.prefix).toBe("captures/rec_28_1_29__5F__DC_n_EF_code_2B__3D__40__21__27__1F600_");
+    expect(p.concatenation.prefix).toBe("recordings/rec_28_1_29__5F__DC_n_EF_code_2B__3D__40__21__27__1F600_");
+    expect(p.externalMeetingId).toBe("rec(1)_Ünïcode+=@!'😀");
+    // 64 UTF-16 units at most, never half a surrogate pair; at least 2 characters.
+    expect(buildPlan({ meeting: {} }, EXECUTION_ID, `${'a'.repeat(63)}😀`, defaults).externalMeetingId).toBe('a'.repeat(63));
+    expect(buildPlan({ meeting: {} }, EXECUTION_ID, 'x', defaults).externalMeetingId).toBe('recording-x');
   });
 });

@@ -467,8 +467,8 @@ describe("AWS's S3 answers", () => {
   beforeAll(async () => {
     // Objects go up without a checksum, as when the samples were made: S3 now lists ChecksumAlgorithm and
     // ChecksumType for objects uploaded with one (and the SDK adds one by default), members the samples predate.
-    s3 = new S3Client({ ...h.cloud.clientConfig(), requestChecksumCalculation: 'WHEN_REQUIRED' });
-    s3Wire = new S3Client(h.cloud.clientConfig({ transport: 'http' }));
+    s3 = new S3Client({ ...h.cloud.clientConfig(), requestChecksumCalculation: 'WHEN_REQUIRED', followRegionRedirects: true });
+    s3Wire = new S3Client({ ...h.cloud.clientConfig({ transport: 'http' }), followRegionRedirects: true });
     answers = recordWire(s3Wire);
     // The samples' buckets, where the samples say they are: both GetBucketLocation samples answer us-west-2,
     // the legacy API reference's `quotes` is in the EU, and `policytest1` is the bucket its policy names.

@@ -103,6 +103,14 @@ describe('IAM emulator', () => {
     expect(cloud.iam.roleCreatedAt(ROLE)).toBeUndefined();
   });
 
+  it('answers AccessDenied instead under the iam-get-missing-role behaviour, and the role once it exists', async () => {
+    const behaviours = resolveBehaviours({ 'iam-get-missing-role': 'access-denied' });
+    const other = await startCloud({ ...ctx, dataDir: fs.mkdtempSync(path.join(dataDir, 'denied-')), behaviours });
+    expect(await failure(other.client.send(new GetRoleCommand({ RoleName: ROLE })))).toMatchObject({ name: 'AccessDenied', status: 403, message: expect.stringContaining(`not authorized to perform: iam:GetRole on resource: role ${ROLE}`) });
+    await other.client.send(new CreateServiceLinkedRoleCommand({ AWSServiceName: SERVICE }));
+    expect((await other.client.send(new GetRoleCommand({ RoleName: ROLE }))).Role?.RoleName).toBe(ROLE);
+  });
+
   it('creates the media pipelines service-linked role as AWS does', async () => {
     const before = ctx.clock.now();
     const { Role: role } = await iam.send(new CreateServiceLinkedRoleCommand({ AWSServiceName: SERVICE, Description: 'records meetings' }));

@@ -125,6 +125,8 @@ describe('S3 emulator', () => {
   let ctx: CloudContext;
   let cloud: Cloud;
   let s3: S3Client;
+  /** For the bucket in eu-west-1, which answers only there. */
+  let eu: S3Client;
 
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'local-s3-'));
@@ -132,10 +134,12 @@ describe('S3 emulator', () => {
     ctx = { clock, bus: new EventBus(clock, '123456789012', REGION), account: '123456789012', region: REGION, dataDir, behaviours: resolveBehaviours() };
     cloud = await startCloud(ctx);
     s3 = client(cloud);
+    eu = client(cloud, { region: 'eu-west-1' });
   });
 
   afterAll(async () => {
     s3.destroy();
+    eu.destroy();
     for (const c of running) {
       await new Promise<void>((resolve) => {
         c.server.close(() => resolve());
@@ -155,7 +159,18 @@ describe('S3 emulator', () => {
 
       expect((await s3.send(new GetBucketLocationCommand({ Bucket: 'alpha' }))).LocationConstraint ?? '').toBe('');
       expect((await s3.send(new GetBucketLocationCommand({ Bucket: 'beta.eu' }))).LocationConstraint).toBe('eu-west-1');
-      expect((await s3.send(new HeadBucketCommand({ Bucket: 'beta.eu' }))).BucketRegion).toBe('eu-west-1');
+      // A bucket answers only requests signed for its region; elsewhere 301 names its region, which an SDK
+      // client can follow (followRegionRedirects).
+      expect(await failure(s3.send(new GetBucketPolicyCommand({ Bucket: 'beta.eu' })))).toEqual({ name: 'PermanentRedirect', status: 301 });
+      expect((await failure(s3.send(new HeadBucketCommand({ Bucket: 'beta.eu' })))).status).toBe(301);
+      expect((await eu.send(new HeadBucketCommand({ Bucket: 'beta.eu' }))).BucketRegion).toBe('eu-west-1');
+      const following = client(cloud, { followRegionRedirects: true });
+      try {
+        expect((await following.send(new HeadBucketCommand({ Bucket: 'beta.eu' }))).BucketRegion).toBe('eu-west-1');
+        expect(await failure(following.send(new GetBucketPolicyCommand({ Bucket: 'beta.eu' })))).toEqual({ name: 'NoSuchBucketPolicy', status: 404 });
+      } finally {
+        following.destroy();
+      }
 
       const listed = await s3.send(new ListBucketsCommand({}));
       expect(listed.Buckets?.map((b) => [b.Name, b.BucketRegion])).toEqual([
@@ -211,25 +226,25 @@ describe('S3 emulator', () => {
     });
 
     it('configures default encryption, applies it to new objects and removes it', async () => {
-      expect(await failure(s3.send(new GetBucketEncryptionCommand({ Bucket: 'beta.eu' })))).toEqual({ name: 'ServerSideEncryptionConfigurationNotFoundError', status: 404 });
+      expect(await failure(eu.send(new GetBucketEncryptionCommand({ Bucket: 'beta.eu' })))).toEqual({ name: 'ServerSideEncryptionConfigurationNotFoundError', status: 404 });
       const keyArn = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
-      await s3.send(
+      await eu.send(
         new PutBucketEncryptionCommand({
           Bucket: 'beta.eu',
           ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyArn }, BucketKeyEnabled: true }] },
         }),
       );
-      const rules = (await s3.send(new GetBucketEncryptionCommand({ Bucket: 'beta.eu' }))).ServerSideEncryptionConfiguration?.Rules;
+      const rules = (await eu.send(new GetBucketEncryptionCommand({ Bucket: 'beta.eu' }))).ServerSideEncryptionConfiguration?.Rules;
       expect(rules).toEqual([{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyArn }, BucketKeyEnabled: true }]);
       expect(cloud.s3.bucket('beta.eu')?.encryption).toEqual({ algorithm: 'aws:kms', kmsKeyId: keyArn });
 
-      const put = await s3.send(new PutObjectCommand({ Bucket: 'beta.eu', Key: 'secret.txt', Body: 'hush' }));
+      const put = await eu.send(new PutObjectCommand({ Bucket: 'beta.eu', Key: 'secret.txt', Body: 'hush' }));
       expect([put.ServerSideEncryption, put.SSEKMSKeyId, put.BucketKeyEnabled]).toEqual(['aws:kms', keyArn, true]);
-      expect((await s3.send(new HeadObjectCommand({ Bucket: 'beta.eu', Key: 'secret.txt' }))).ServerSideEncryption).toBe('aws:kms');
+      expect((await eu.send(new HeadObjectCommand({ Bucket: 'beta.eu', Key: 'secret.txt' }))).ServerSideEncryption).toBe('aws:kms');
 
       expect(
         await failure(
-          s3.send(
+          eu.send(
             new PutBucketEncryptionCommand({
               Bucket: 'beta.eu',
               ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256', KMSMasterKeyID: keyArn } }] },
@@ -238,8 +253,8 @@ describe('S3 emulator', () => {
         ),
       ).toEqual({ name: 'InvalidArgument', status: 400 });
 
-      await s3.send(new DeleteBucketEncryptionCommand({ Bucket: 'beta.eu' }));
-      expect(await failure(s3.send(new GetBucketEncryptionCommand({ Bucket: 'beta.eu' })))).toEqual({ name: 'ServerSideEncryptionConfigurationNotFoundError', status: 404 });
+      await eu.send(new DeleteBucketEncryptionCommand({ Bucket: 'beta.eu' }));
+      expect(await failure(eu.send(new GetBucketEncryptionCommand({ Bucket: 'beta.eu' })))).toEqual({ name: 'ServerSideEncryptionConfigurationNotFoundError', status: 404 });
       expect(cloud.s3.bucket('beta.eu')?.encryption).toBeUndefined();
     });
 
@@ -464,7 +479,7 @@ describe('S3 emulator', () => {
 
   it('keeps buckets, configuration and objects across a restart on the same data directory', async () => {
     const policy = '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::beta.eu/*"}]}';
-    await s3.send(new PutBucketPolicyCommand({ Bucket: 'beta.eu', Policy: policy }));
+    await eu.send(new PutBucketPolicyCommand({ Bucket: 'beta.eu', Policy: policy }));
     const before = await s3.send(new HeadObjectCommand({ Bucket: 'alpha', Key: 'notes/hello.txt' }));
 
     const restarted = await startCloud(ctx);

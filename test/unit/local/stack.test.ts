@@ -18,6 +18,7 @@ describe('the stack environment read from serverless.yml', () => {
     expect(stackEnvironment(stack({ createBuckets: 'true' }))).toEqual({
       TABLE_NAME: 'the-table',
       ACCOUNT_ID: '123456789012',
+      PARTITION: 'aws',
       CAPTURE_BUCKET: 'created-capture',
       CONCATENATION_BUCKET: 'created-final',
       LIVE_STREAM_SECRET_PREFIX: 'chime-recording/',
