@@ -429,7 +429,8 @@ export class S3Service implements Service, S3Internal {
         detail: {
           version: '0',
           bucket: { name: record.name },
-          object: { key: stored.key, size: stored.size, etag: stored.etag.replace(/"/g, ''), sequencer: this.ctx.clock.now().toString(16).toUpperCase().padStart(16, '0') },
+          // Hexadecimal: whole milliseconds (simulated time moves by fractions after a jittered delay).
+          object: { key: stored.key, size: stored.size, etag: stored.etag.replace(/"/g, ''), sequencer: Math.floor(this.ctx.clock.now()).toString(16).toUpperCase().padStart(16, '0') },
           'request-id': newRequestId(),
           requester,
           reason,

@@ -1,9 +1,4 @@
-import fs from 'node:fs';
-import type http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import {
-  ChimeSDKMediaPipelinesClient,
   CreateMediaCapturePipelineCommand,
   CreateMediaConcatenationPipelineCommand,
   CreateMediaLiveConnectorPipelineCommand,
@@ -18,228 +13,28 @@ import {
   type CreateMediaConcatenationPipelineCommandInput,
   type CreateMediaLiveConnectorPipelineCommandInput,
 } from '@aws-sdk/client-chime-sdk-media-pipelines';
-import { ChimeSDKMeetingsClient, CreateAttendeeCommand, CreateMeetingCommand, DeleteMeetingCommand, ListAttendeesCommand } from '@aws-sdk/client-chime-sdk-meetings';
-import { EventBus, type BusEvent } from '../../../local/core/bus';
-import { resolveBehaviours } from '../../../local/core/behaviours';
-import { SimClock } from '../../../local/core/clock';
-import type { BucketInfo, CloudContext, IamInternal, S3Internal } from '../../../local/core/context';
-import { Router, listen } from '../../../local/core/server';
-import { MediaPipelinesService, SERVICE_LINKED_ROLE, type MediaPipelineOptions } from '../../../local/services/media-pipelines';
-import { MeetingsService } from '../../../local/services/meetings';
-import { closeServer, failure } from '../../fixtures/async';
+import { CreateAttendeeCommand, DeleteMeetingCommand, ListAttendeesCommand } from '@aws-sdk/client-chime-sdk-meetings';
+import type { BucketInfo } from '../../../local/core/context';
+import { SERVICE_LINKED_ROLE } from '../../../local/services/media-pipelines';
+import { failure } from '../../fixtures/async';
+import {
+  ACCOUNT,
+  CAPTURE_GRANTS,
+  captureInput,
+  chunkStart,
+  concatenationInput,
+  grantPolicy,
+  meetingWithPerson,
+  pipelineEvents,
+  sourceArn,
+  startCapture,
+  startCloud,
+  status,
+  type Cloud,
+} from '../../fixtures/media-pipelines-cloud';
 
-const ACCOUNT = '123456789012';
 const OTHER_ACCOUNT = '210987654321';
 const CHUNK_TIME = '\\d{4}-\\d{2}-\\d{2}-\\d{2}-\\d{2}-\\d{2}-\\d{3}';
-
-/** In-memory S3 as the media pipelines service sees it. */
-class FakeS3 implements S3Internal {
-  readonly buckets = new Map<string, BucketInfo>();
-  readonly objects = new Map<string, Map<string, Buffer>>();
-
-  constructor(private readonly dir: string) {}
-
-  addBucket(info: BucketInfo): void {
-    this.buckets.set(info.name, info);
-    this.objects.set(info.name, new Map());
-  }
-
-  bucket(name: string): BucketInfo | undefined {
-    return this.buckets.get(name);
-  }
-
-  async putObject(bucket: string, key: string, body: Buffer | string): Promise<void> {
-    const objects = this.objects.get(bucket);
-    if (!objects) throw new Error(`NoSuchBucket: ${bucket}`);
-    objects.set(key, Buffer.from(body));
-  }
-
-  async getObject(bucket: string, key: string): Promise<Buffer | undefined> {
-    return this.objects.get(bucket)?.get(key);
-  }
-
-  async listKeys(bucket: string, prefix: string): Promise<string[]> {
-    return [...(this.objects.get(bucket)?.keys() ?? [])].filter((k) => k.startsWith(prefix)).sort();
-  }
-
-  filePath(bucket: string, key: string): string {
-    return path.join(this.dir, bucket, key);
-  }
-
-  keys(bucket: string, prefix = ''): string[] {
-    return [...(this.objects.get(bucket)?.keys() ?? [])].filter((k) => k.startsWith(prefix)).sort();
-  }
-}
-
-/** In-memory IAM: roles with creation times, and role deletion refused while the usage callback reports resources. */
-class FakeIam implements IamInternal {
-  readonly roles = new Map<string, number>();
-  private readonly usage = new Map<string, () => Array<{ Region: string; Resources: string[] }>>();
-
-  constructor(private readonly clock: SimClock) {}
-
-  createRole(name: string): void {
-    this.roles.set(name, this.clock.now());
-  }
-
-  deleteRole(name: string): { ok: boolean; usage: Array<{ Region: string; Resources: string[] }> } {
-    const usage = this.usage.get(name)?.() ?? [];
-    if (usage.length > 0) return { ok: false, usage };
-    this.roles.delete(name);
-    return { ok: true, usage };
-  }
-
-  roleExists(name: string): boolean {
-    return this.roles.has(name);
-  }
-
-  roleCreatedAt(name: string): number | undefined {
-    return this.roles.get(name);
-  }
-
-  setRoleUsage(name: string, usage: () => Array<{ Region: string; Resources: string[] }>): void {
-    this.usage.set(name, usage);
-  }
-
-  roleUsed(): void {}
-}
-
-function grantPolicy(bucket: string, actions: string[], extra: object[] = [], account = ACCOUNT): string {
-  return JSON.stringify({
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Sid: 'AWSChimeMediaCaptureBucketPolicy',
-        Effect: 'Allow',
-        Principal: { Service: ['mediapipelines.chime.amazonaws.com'] },
-        Action: actions,
-        Resource: [`arn:aws:s3:::${bucket}/*`, `arn:aws:s3:::${bucket}`],
-        Condition: { StringEquals: { 'aws:SourceAccount': account }, ArnLike: { 'aws:SourceArn': `arn:aws:chime:*:${account}:*` } },
-      },
-      ...extra,
-    ],
-  });
-}
-
-const CAPTURE_GRANTS = ['s3:PutObject', 's3:PutObjectAcl', 's3:GetObject', 's3:ListBucket'];
-
-interface Cloud {
-  clock: SimClock;
-  s3: FakeS3;
-  iam: FakeIam;
-  meetings: MeetingsService;
-  pipelines: MediaPipelinesService;
-  events: BusEvent[];
-  chime: ChimeSDKMeetingsClient;
-  mp: ChimeSDKMediaPipelinesClient;
-  close: () => Promise<void>;
-}
-
-async function startCloud(options: MediaPipelineOptions = {}, setup: { role?: boolean } = {}): Promise<Cloud> {
-  const clock = new SimClock('virtual');
-  const bus = new EventBus(clock, ACCOUNT, 'us-east-1');
-  const events: BusEvent[] = [];
-  bus.listeners.add((e) => events.push(e));
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'media-pipelines-test-'));
-  const ctx: CloudContext = { clock, bus, account: ACCOUNT, region: 'us-east-1', dataDir, behaviours: resolveBehaviours() };
-  const s3 = new FakeS3(dataDir);
-  s3.addBucket({ name: 'capture-bucket', region: 'us-east-1', policy: grantPolicy('capture-bucket', CAPTURE_GRANTS) });
-  s3.addBucket({ name: 'concat-bucket', region: 'us-east-1', policy: grantPolicy('concat-bucket', ['s3:PutObject', 's3:PutObjectAcl']) });
-  const iam = new FakeIam(clock);
-  if (setup.role !== false) iam.createRole(SERVICE_LINKED_ROLE);
-  const meetings = new MeetingsService(ctx);
-  const pipelines = new MediaPipelinesService(ctx, { s3, iam, meetings }, options);
-  const router = new Router('us-east-1', clock);
-  // Both answer signing name `chime`; the router asks each in turn.
-  router.register(meetings);
-  router.register(pipelines);
-  const { server, port } = await listen(router, 0, 'us-east-1');
-  const config = { endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials: { accessKeyId: 'AKID', secretAccessKey: 'x' }, maxAttempts: 1 };
-  const chime = new ChimeSDKMeetingsClient(config);
-  const mp = new ChimeSDKMediaPipelinesClient(config);
-  return {
-    clock,
-    s3,
-    iam,
-    meetings,
-    pipelines,
-    events,
-    chime,
-    mp,
-    close: async () => {
-      chime.destroy();
-      mp.destroy();
-      await closeServer(server);
-      await router.close();
-      clock.stop();
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-
-
-
-let seq = 0;
-
-/** A meeting with one connected person (so it does not end by itself while a test runs). */
-async function meetingWithPerson(cloud: Cloud, opts: { video?: boolean; content?: boolean; mediaRegion?: string } = {}) {
-  seq += 1;
-  const meeting = (await cloud.chime.send(new CreateMeetingCommand({ ClientRequestToken: `m-${seq}-${Date.now()}`, MediaRegion: opts.mediaRegion ?? 'us-east-1', ExternalMeetingId: `ext-${seq}` }))).Meeting!;
-  const person = (await cloud.chime.send(new CreateAttendeeCommand({ MeetingId: meeting.MeetingId, ExternalUserId: `person-${seq}` }))).Attendee!;
-  cloud.meetings.join(meeting.MeetingId!, person.AttendeeId!, { video: opts.video, content: opts.content });
-  return { meetingId: meeting.MeetingId!, meetingArn: meeting.MeetingArn!, externalMeetingId: meeting.ExternalMeetingId!, attendeeId: person.AttendeeId! };
-}
-
-function sourceArn(meetingId: string, account = ACCOUNT): string {
-  return `arn:aws:chime::${account}:meeting:${meetingId}`;
-}
-
-function captureInput(meetingId: string, overrides: Partial<CreateMediaCapturePipelineCommandInput> = {}): CreateMediaCapturePipelineCommandInput {
-  return { SourceType: 'ChimeSdkMeeting', SourceArn: sourceArn(meetingId), SinkType: 'S3Bucket', SinkArn: `arn:aws:s3:::capture-bucket/captures/${meetingId}`, ...overrides };
-}
-
-function concatenationInput(captureArn: string, destination = 'arn:aws:s3:::concat-bucket/joined'): CreateMediaConcatenationPipelineCommandInput {
-  return {
-    Sources: [
-      {
-        Type: 'MediaCapturePipeline',
-        MediaCapturePipelineSourceConfiguration: {
-          MediaPipelineArn: captureArn,
-          ChimeSdkMeetingConfiguration: {
-            ArtifactsConfiguration: {
-              Audio: { State: 'Enabled' },
-              Video: { State: 'Enabled' },
-              Content: { State: 'Enabled' },
-              DataChannel: { State: 'Enabled' },
-              TranscriptionMessages: { State: 'Enabled' },
-              MeetingEvents: { State: 'Enabled' },
-              CompositedVideo: { State: 'Disabled' },
-            },
-          },
-        },
-      },
-    ],
-    Sinks: [{ Type: 'S3Bucket', S3BucketSinkConfiguration: { Destination: destination } }],
-  };
-}
-
-async function status(cloud: Cloud, id: string): Promise<string | undefined> {
-  const out = await cloud.mp.send(new GetMediaPipelineCommand({ MediaPipelineId: id }));
-  const p = out.MediaPipeline;
-  return (p?.MediaCapturePipeline ?? p?.MediaConcatenationPipeline ?? p?.MediaLiveConnectorPipeline)?.Status;
-}
-
-function pipelineEvents(cloud: Cloud, id: string): string[] {
-  return cloud.events.filter((e) => e.detail.mediaPipelineId === id).map((e) => String(e.detail.eventType));
-}
-
-async function startCapture(cloud: Cloud, meetingId: string, overrides: Partial<CreateMediaCapturePipelineCommandInput> = {}) {
-  const out = await cloud.mp.send(new CreateMediaCapturePipelineCommand(captureInput(meetingId, overrides)));
-  const p = out.MediaCapturePipeline!;
-  await cloud.clock.until(() => cloud.pipelines.pipeline(p.MediaPipelineId!)?.status === 'InProgress', 'capture InProgress');
-  return p;
-}
 
 describe('Chime SDK Media Pipelines emulator', () => {
   let cloud: Cloud;
@@ -803,9 +598,3 @@ describe('Chime SDK Media Pipelines emulator: role, quota and field failures', (
     }
   });
 });
-
-/** Parses a chunk name (`yyyy-mm-dd-hh-mm-ss-mmm`, UTC) to epoch ms. */
-function chunkStart(name: string): number {
-  const [y, mo, d, h, mi, s, ms] = name.split('-').map(Number);
-  return Date.UTC(y!, mo! - 1, d!, h!, mi!, s!, ms!);
-}
