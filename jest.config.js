@@ -7,9 +7,12 @@ module.exports = {
   transform: {
     '^.+\\.(t|j|mj)s$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
   },
-  // @middy/core ships ESM only; let swc turn it into CommonJS for Jest's module system.
-  transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
-  moduleNameMapper: { '^@middy/core$': '<rootDir>/node_modules/@middy/core/index.js' },
+  // @middy/core and @svta's ISO BMFF reader ship ESM only; let swc turn them into CommonJS for Jest's module system.
+  transformIgnorePatterns: ['/node_modules/(?!@middy/|@svta/)'],
+  moduleNameMapper: {
+    '^@middy/core$': '<rootDir>/node_modules/@middy/core/index.js',
+    '^@svta/(cml-iso-bmff|cml-utils)$': '<rootDir>/node_modules/@svta/$1/dist/index.js',
+  },
   setupFiles: ['<rootDir>/test/setup.ts'],
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],
   testTimeout: 60_000,

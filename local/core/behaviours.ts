@@ -62,6 +62,17 @@ export const BEHAVIOURS = {
     pessimistic: 'accepted-keeps-running',
     sources: ['https://docs.aws.amazon.com/chime-sdk/latest/dg/stop-pipe-best-practices.html', 'botocore chime-sdk-media-pipelines DeleteMediaPipeline errors', 'https://github.com/aws/amazon-chime-sdk-js/issues/2528'],
   },
+  'media-file-layout': {
+    question:
+      "Where the MP4 files media pipelines write (capture chunks, concatenated files) keep their moov box, the index a reader needs for a file's duration: nothing says; the guide's own way to join chunks, ffmpeg -f concat -c copy, writes it after the media, as muxers do unless asked to move it to the front (ffmpeg's +faststart is opt-in).",
+    variants: {
+      'moov-last': 'ftyp, mdat, moov: the index after the media, so a reader of the first bytes finds no moov and must read the tail',
+      'moov-first': 'ftyp, moov, mdat ("faststart"): the index in the first bytes',
+    },
+    default: 'moov-last',
+    pessimistic: 'moov-last',
+    sources: ['https://docs.aws.amazon.com/chime-sdk/latest/dg/concatenate-streams.html', 'https://ffmpeg.org/ffmpeg-formats.html#mov_002c-mp4_002c-ismv'],
+  },
   'role-propagation': {
     question: 'How creating a media pipeline fails while a service-linked role created moments ago propagates through IAM: neither the wording of the refusal nor how long it lasts is documented.',
     variants: {

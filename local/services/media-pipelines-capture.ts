@@ -1,5 +1,7 @@
 import type { MeetingsInternal, S3Internal } from '../core/context';
 import type { CaptureArtifacts, ConcatenationArtifact } from './media-pipelines-validation';
+import type { Picture } from './mp4-codecs';
+import { joinMp4, writeMp4, type Mp4Layout, type Mp4Tracks } from './mp4';
 
 /**
  * What a media capture pipeline writes to its sink, and what a concatenation pipeline makes of it.
@@ -8,8 +10,9 @@ import type { CaptureArtifacts, ConcatenationArtifact } from './media-pipelines-
  * "S3 key layout"). Chunks are written lazily: the recorder remembers the start of the next chunk and
  * who was connected when, and `flush(now)` writes every chunk complete by then. The service flushes on
  * a periodic simulated tick and when the pipeline stops, so a day-long meeting at high time compression
- * costs a few timer callbacks, not one per chunk. Media chunks are small placeholders that say what
- * they stand for; meeting-events chunks are real JSON lines.
+ * costs a few timer callbacks, not one per chunk. Media chunks are MP4 files of silence and a black
+ * picture (mp4.ts) lasting exactly their span, the last one as long as the capture ran on after the
+ * last whole chunk; meeting-events chunks are real JSON lines.
  */
 export const CHUNK_MS = 5_000;
 /** The requester S3's events name for what media pipelines write. */
@@ -36,6 +39,22 @@ export interface CaptureTarget {
   pipelineId: string;
 }
 
+export interface CaptureMedia {
+  /** Where the MP4 files keep their moov box (behaviour media-file-layout). */
+  layout: Mp4Layout;
+  /** The fraction of chunks (0 to 1) whose media is never written (MediaPipelineOptions.lostChunkRatio). */
+  lostChunkRatio: number;
+}
+
+/**
+ * HD, the composited picture's default size, also stands for the camera and content-share pictures:
+ * AWS records the size each client sends, which it does not document.
+ */
+const HD: Picture = { width: 1280, height: 720 };
+
+/** A chunk's object: an MP4 (made when written) or text. */
+type ChunkObject = { key: string; media: { durationMs: number; tracks: Mp4Tracks } } | { key: string; text: string };
+
 export class CaptureRecorder {
   /** Start of the next chunk to write (simulated epoch ms). */
   private nextChunk: number;
@@ -50,10 +69,12 @@ export class CaptureRecorder {
     private readonly meetings: MeetingsInternal,
     private readonly target: CaptureTarget,
     private readonly artifacts: CaptureArtifacts,
-    startedAt: number,
+    private readonly media: CaptureMedia,
+    private readonly startedAt: number,
     /** Called when a write fails (bucket deleted mid-capture...): the service fails the pipeline. */
     private readonly onWriteError: (err: unknown) => void,
   ) {
+    if (!(media.lostChunkRatio >= 0 && media.lostChunkRatio < 1)) throw new RangeError(`lostChunkRatio must be at least 0 and less than 1, not ${media.lostChunkRatio}`);
     this.nextChunk = startedAt;
     this.presence = [{ at: startedAt, attendees: meetings.connectedAttendees(target.meetingId) }];
   }
@@ -96,7 +117,7 @@ export class CaptureRecorder {
     if (this.stopped) return this.writing;
     // Catches changes made without an event (an attendee turning video on while connected).
     this.snapshot(now);
-    const objects: Array<{ key: string; body: string }> = [];
+    const objects: ChunkObject[] = [];
     while (this.nextChunk + CHUNK_MS <= now) {
       objects.push(...this.chunk(this.nextChunk, this.nextChunk + CHUNK_MS, false));
       this.nextChunk += CHUNK_MS;
@@ -108,7 +129,19 @@ export class CaptureRecorder {
     this.forget();
     this.writing = this.writing.then(async () => {
       try {
-        for (const o of objects) await this.s3.putObject(this.target.sink.bucket, o.key, o.body, contentType(o.key), WRITER);
+        // Chunks of the same length and tracks (every whole chunk of an artifact, the videos of several
+        // attendees) are the same file: each distinct one is made once.
+        const files = new Map<string, Buffer>();
+        for (const o of objects) {
+          let body: Buffer | string;
+          if ('text' in o) body = o.text;
+          else {
+            const id = JSON.stringify(o.media);
+            body = files.get(id) ?? writeMp4(o.media.durationMs, o.media.tracks, this.media.layout);
+            files.set(id, body);
+          }
+          await this.s3.putObject(this.target.sink.bucket, o.key, body, contentType(o.key), WRITER);
+        }
       } catch (err) {
         this.onWriteError(err);
       }
@@ -130,26 +163,42 @@ export class CaptureRecorder {
     this.events = this.events.filter((e) => e.at >= this.nextChunk);
   }
 
-  /** The objects for the chunk [start, end) (end included for the last chunk). */
-  private chunk(start: number, end: number, last: boolean): Array<{ key: string; body: string }> {
+  /**
+   * The objects for the chunk [start, end) (end included for the last chunk). What each MP4 holds:
+   * audio/ the mixed audio, with the active speaker's video unless the mux type is AudioOnly ("5-second
+   * MP4 files of the mixed audio stream, meaning they contain audio from all attendees, plus the active
+   * speaker's video", Configuring the audio folder, https://docs.aws.amazon.com/chime-sdk/latest/dg/configure-audio.html),
+   * the composited picture with AudioWithCompositedVideo; video/ one attendee's camera or content share,
+   * video only (MuxType VideoOnly, ContentOnly); composited-video/ the composited picture with the
+   * mixed audio (concatenated composited video has sound: https://github.com/aws/amazon-chime-sdk-js/issues/2854).
+   */
+  private chunk(start: number, end: number, last: boolean): ChunkObject[] {
     const time = chunkTime(start);
     const a = this.artifacts;
-    const objects = [{ key: this.key(`audio/${time}.mp4`), body: this.placeholder(`audio (${a.audioMux})`, start, end) }];
-    const present = this.presentDuring(start, end);
-    if (a.video) {
-      for (const p of present.filter((p) => p.video && this.selected(p))) {
-        objects.push({ key: this.key(`video/${time}-${p.attendeeId}.mp4`), body: this.placeholder(`video of attendee ${p.attendeeId}`, start, end) });
-      }
+    const objects: ChunkObject[] = [];
+    const durationMs = Math.round(end - start);
+    if (durationMs > 0 && !this.lost(start)) {
+      const media = (key: string, tracks: Mp4Tracks) => objects.push({ key: this.key(key), media: { durationMs, tracks } });
+      const speaker = a.audioMux === 'AudioWithCompositedVideo' ? (a.compositedVideo ?? HD) : HD;
+      media(`audio/${time}.mp4`, { audio: true, video: a.audioMux === 'AudioOnly' ? undefined : speaker });
+      const present = this.presentDuring(start, end);
+      if (a.video) for (const p of present.filter((p) => p.video && this.selected(p))) media(`video/${time}-${p.attendeeId}.mp4`, { audio: false, video: HD });
+      if (a.content) for (const p of present.filter((p) => p.content)) media(`video/${time}-${p.attendeeId}#content.mp4`, { audio: false, video: HD });
+      if (a.compositedVideo) media(`composited-video/${time}.mp4`, { audio: true, video: a.compositedVideo });
     }
-    if (a.content) {
-      for (const p of present.filter((p) => p.content)) {
-        objects.push({ key: this.key(`video/${time}-${p.attendeeId}#content.mp4`), body: this.placeholder(`content share of attendee ${p.attendeeId}`, start, end) });
-      }
-    }
-    if (a.compositedVideo) objects.push({ key: this.key(`composited-video/${time}.mp4`), body: this.placeholder('composited video', start, end) });
     const lines = this.events.filter((e) => e.at >= start && (last ? e.at <= end : e.at < end)).map((e) => e.line);
-    if (lines.length > 0) objects.push({ key: this.key(`meeting-events/${time}.txt`), body: `${lines.join('\n')}\n` });
+    if (lines.length > 0) objects.push({ key: this.key(`meeting-events/${time}.txt`), text: `${lines.join('\n')}\n` });
     return objects;
+  }
+
+  /**
+   * Whether the chunk starting at `start` is one lostChunkRatio loses: chunks are lost evenly through the
+   * capture (a ratio of 0.5 loses every other one), never the first.
+   */
+  private lost(start: number): boolean {
+    const index = Math.round((start - this.startedAt) / CHUNK_MS);
+    const r = this.media.lostChunkRatio;
+    return Math.floor((index + 1) * r) > Math.floor(index * r);
   }
 
   /** Everyone connected at some point in [start, end). */
@@ -173,11 +222,6 @@ export class CaptureRecorder {
 
   private key(relative: string): string {
     return this.target.sink.prefix ? `${this.target.sink.prefix}/${relative}` : relative;
-  }
-
-  private placeholder(what: string, start: number, end: number): string {
-    const t = this.target;
-    return `local cloud placeholder for an MP4 chunk: ${what}, ${new Date(start).toISOString()} to ${new Date(end).toISOString()}, meeting ${t.meetingId}, media pipeline ${t.pipelineId}\n`;
   }
 }
 
@@ -223,9 +267,11 @@ export async function planConcatenation(s3: S3Internal, capture: S3Location, ena
 
 /**
  * Writes one file per planned artifact type under the destination prefix, or under the concatenation
- * pipeline's id when the destination has none; returns the keys written.
+ * pipeline's id when the destination has none; returns the keys written. Media files are the chunks
+ * joined into one MP4 (mp4.ts: its duration is the sum of the chunks' own); text files are the chunks'
+ * lines one after the other.
  */
-export async function writeConcatenation(s3: S3Internal, capture: S3Location, plans: ConcatenationPlan[], destination: S3Location, pipelineId: string): Promise<string[]> {
+export async function writeConcatenation(s3: S3Internal, capture: S3Location, plans: ConcatenationPlan[], destination: S3Location, pipelineId: string, layout: Mp4Layout): Promise<string[]> {
   const root = destination.prefix || pipelineId;
   const written: string[] = [];
   for (const plan of plans) {
@@ -235,7 +281,8 @@ export async function writeConcatenation(s3: S3Internal, capture: S3Location, pl
       if (body) parts.push(body);
     }
     const key = `${root}/${CONCATENATED[plan.artifact].output(pipelineId)}`;
-    await s3.putObject(destination.bucket, key, Buffer.concat(parts), contentType(key), WRITER);
+    const joined = key.endsWith('.mp4') ? joinMp4(parts, layout) : Buffer.concat(parts);
+    await s3.putObject(destination.bucket, key, joined, contentType(key), WRITER);
     written.push(key);
   }
   return written;

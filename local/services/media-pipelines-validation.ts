@@ -1,5 +1,6 @@
 import { Members, badRequest, fingerprint, readTags, type JsonObject } from './meetings-shape';
 import { isAwsManagedS3Key } from './media-pipelines-policy';
+import type { Picture } from './mp4-codecs';
 
 /**
  * Reading the media pipeline create calls, after their validation against the chime-sdk-media-pipelines
@@ -22,7 +23,8 @@ export interface CaptureArtifacts {
   audioMux: AudioMuxType;
   video: boolean;
   content: boolean;
-  compositedVideo: boolean;
+  /** The composited picture's size, when compositing is on. */
+  compositedVideo?: Picture;
   /** Only these attendees' video is captured, when given. */
   selectedVideo?: { attendeeIds: string[]; externalUserIds: string[] };
 }
@@ -86,7 +88,7 @@ export function parseCaptureRequest(body: Members): CaptureRequest {
     sinkArn,
     token,
     // The service's default capture: mixed audio with the active speaker's video, and content share.
-    artifacts: artifacts ? readArtifacts(artifacts, selectedVideo) : { audioMux: 'AudioWithActiveSpeakerVideo', video: false, content: true, compositedVideo: false, selectedVideo },
+    artifacts: artifacts ? readArtifacts(artifacts, selectedVideo) : { audioMux: 'AudioWithActiveSpeakerVideo', video: false, content: true, selectedVideo },
     sseKms: !!sse,
     sinkIamRoleArn,
     ...finish(body),
@@ -150,14 +152,19 @@ function readArtifacts(m: Members, selectedVideo: CaptureArtifacts['selectedVide
   const contentState = content.string('State', true);
   content.string('MuxType');
   const composited = m.struct('CompositedVideo');
-  if (composited) readCompositedVideo(composited);
-  return { audioMux, video: videoState === 'Enabled', content: contentState === 'Enabled', compositedVideo: !!composited, selectedVideo };
+  const compositedVideo = composited && readCompositedVideo(composited);
+  return { audioMux, video: videoState === 'Enabled', content: contentState === 'Enabled', compositedVideo, selectedVideo };
 }
 
-/** Reads (so keeps, to echo back) every member of a CompositedVideoArtifactsConfiguration. */
-function readCompositedVideo(m: Members): void {
+/**
+ * Reads (so keeps, to echo back) every member of a CompositedVideoArtifactsConfiguration; answers the
+ * picture size: "Default: HD at 1280 x 720. FHD resolution: 1920 x 1080" (Resolution, API reference),
+ * turned for a Portrait canvas ("Portrait supports resolutions of 720x1280 and 1080x1920 for FHD",
+ * Compositing audio and video into a single view, https://docs.aws.amazon.com/chime-sdk/latest/dg/pipeline-compositing.html).
+ */
+function readCompositedVideo(m: Members): Picture {
   m.string('Layout');
-  m.string('Resolution');
+  const fhd = m.enumOf<'HD' | 'FHD'>('Resolution') === 'FHD';
   const grid = m.struct('GridViewConfiguration', true);
   grid.string('ContentShareLayout', true);
   grid.struct('PresenterOnlyConfiguration')?.string('PresenterPosition');
@@ -174,7 +181,9 @@ function readCompositedVideo(m: Members): void {
   attribute?.string('BorderColor');
   attribute?.string('HighlightColor');
   attribute?.integer('BorderThickness');
-  grid.string('CanvasOrientation');
+  const portrait = grid.enumOf<'Landscape' | 'Portrait'>('CanvasOrientation') === 'Portrait';
+  const [long, short] = fhd ? [1920, 1080] : [1280, 720];
+  return portrait ? { width: short, height: long } : { width: long, height: short };
 }
 
 function readSourceConfiguration(config: Members): CaptureArtifacts['selectedVideo'] {

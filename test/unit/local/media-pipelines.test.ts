@@ -32,6 +32,7 @@ import {
   status,
   type Cloud,
 } from '../../fixtures/media-pipelines-cloud';
+import { inspectMp4, type Mp4Summary } from '../../fixtures/mp4';
 
 const OTHER_ACCOUNT = '210987654321';
 const CHUNK_TIME = '\\d{4}-\\d{2}-\\d{2}-\\d{2}-\\d{2}-\\d{2}-\\d{3}';
@@ -216,8 +217,14 @@ describe('Chime SDK Media Pipelines emulator', () => {
       // Consecutive chunks start five seconds apart.
       const starts = audio.map((k) => chunkStart(k.slice('audio/'.length, -'.mp4'.length)));
       for (let i = 1; i < starts.length; i += 1) expect(starts[i]! - starts[i - 1]!).toBe(5000);
-      const body = await cloud.s3.getObject('capture-bucket', `${prefix}${audio[0]}`);
-      expect(body?.toString()).toContain(meetingId);
+      // Each chunk is an MP4 of five seconds holding its artifact's tracks (moov last: the default layout).
+      const first = (folder: string, suffix = '.mp4') => mp4(cloud, `${prefix}${keys.find((k) => k.startsWith(folder) && k.endsWith(suffix))}`);
+      const camera = { width: 1280, height: 720 };
+      expect(tracksOf(await first('audio/'))).toEqual({ layout: ['ftyp', 'mdat', 'moov'], durationMs: 5000, tracks: [['soun', 0, 0]] });
+      expect(tracksOf(await first(`video/`, `${attendeeId}.mp4`))).toEqual({ layout: ['ftyp', 'mdat', 'moov'], durationMs: 5000, tracks: [['vide', camera.width, camera.height]] });
+      expect(tracksOf(await first(`video/`, '#content.mp4'))).toEqual({ layout: ['ftyp', 'mdat', 'moov'], durationMs: 5000, tracks: [['vide', camera.width, camera.height]] });
+      // The composited picture has its configured Resolution, FHD, and the mixed audio.
+      expect(tracksOf(await first('composited-video/'))).toEqual({ layout: ['ftyp', 'mdat', 'moov'], durationMs: 5000, tracks: [['soun', 0, 0], ['vide', 1920, 1080]] });
 
       // Attendee joins and leaves land in meeting-events as JSON lines.
       const late = (await cloud.chime.send(new CreateAttendeeCommand({ MeetingId: meetingId, ExternalUserId: 'late-joiner' }))).Attendee!;
@@ -242,6 +249,34 @@ describe('Chime SDK Media Pipelines emulator', () => {
       const prefix = `captures/${meetingId}/`;
       await cloud.clock.until(() => cloud.s3.keys('capture-bucket', `${prefix}audio/`).length >= 2, 'two audio chunks');
       expect(cloud.s3.keys('capture-bucket', `${prefix}video/`)).toEqual([]);
+      // Its mux type, AudioWithActiveSpeakerVideo: the mixed audio and the active speaker's picture.
+      const [audio] = cloud.s3.keys('capture-bucket', `${prefix}audio/`);
+      expect(tracksOf(await mp4(cloud, audio!)).tracks).toEqual([
+        ['soun', 0, 0],
+        ['vide', 1280, 720],
+      ]);
+    });
+
+    it('AudioWithCompositedVideo puts the composited picture, at its size, in the audio chunks', async () => {
+      const { meetingId } = await meetingWithPerson(cloud, { video: true });
+      await startCapture(cloud, meetingId, {
+        ChimeSdkMeetingConfiguration: {
+          ArtifactsConfiguration: {
+            Audio: { MuxType: 'AudioWithCompositedVideo' },
+            Video: { State: 'Disabled' },
+            Content: { State: 'Disabled' },
+            CompositedVideo: { Layout: 'GridView', Resolution: 'FHD', GridViewConfiguration: { ContentShareLayout: 'Vertical', CanvasOrientation: 'Portrait' } },
+          },
+        },
+      });
+      const prefix = `captures/${meetingId}/`;
+      await cloud.clock.until(() => cloud.s3.keys('capture-bucket', `${prefix}composited-video/`).length >= 1, 'a composited chunk');
+      const portrait = [
+        ['soun', 0, 0],
+        ['vide', 1080, 1920],
+      ];
+      expect(tracksOf(await mp4(cloud, cloud.s3.keys('capture-bucket', `${prefix}audio/`)[0]!)).tracks).toEqual(portrait);
+      expect(tracksOf(await mp4(cloud, cloud.s3.keys('capture-bucket', `${prefix}composited-video/`)[0]!)).tracks).toEqual(portrait);
     });
   });
 
@@ -333,10 +368,16 @@ describe('Chime SDK Media Pipelines emulator', () => {
       expect(pipelineEvents(cloud, c.MediaPipelineId!)).toEqual(['chime:MediaPipelineInProgress', 'chime:MediaPipelineDeleted']);
       const id = c.MediaPipelineId!;
       expect(cloud.s3.keys('concat-bucket', 'joined/')).toEqual([`joined/audio/${id}.mp4`, `joined/meeting-events/${id}.txt`, `joined/video/${id}.mp4`]);
-      // The audio file is the capture's chunks, joined in time order.
-      const chunks = cloud.s3.keys('capture-bucket', `captures/${meetingId}/audio/`);
-      const parts = await Promise.all(chunks.map((k) => cloud.s3.getObject('capture-bucket', k)));
-      expect((await cloud.s3.getObject('concat-bucket', `joined/audio/${id}.mp4`))?.equals(Buffer.concat(parts.map((b) => b!)))).toBe(true);
+      // The audio file is the capture's chunks joined: as long as all of them, with all their samples.
+      const chunks = await Promise.all(cloud.s3.keys('capture-bucket', `captures/${meetingId}/audio/`).map((k) => mp4(cloud, k)));
+      const joined = await mp4(cloud, `joined/audio/${id}.mp4`, 'concat-bucket');
+      expect(chunks.length).toBeGreaterThanOrEqual(4);
+      expect(joined.durationMs).toBe(sum(chunks.map((c) => c.durationMs)));
+      expect(joined.tracks.map((t) => t.samples)).toEqual([sum(chunks.map((c) => c.tracks[0]!.samples))]);
+      // ...which is the whole capture: from the moment it joined the meeting to the moment it stopped.
+      const [joinedAt, stoppedAt] = ['chime:MediaPipelineInProgress', 'chime:MediaPipelineDeleted'].map((t) => Number(cloud.events.find((e) => e.detail.mediaPipelineId === capture.MediaPipelineId && e.detail.eventType === t)!.detail.timestamp));
+      expect(Math.abs(joined.durationMs - (stoppedAt! - joinedAt!))).toBeLessThanOrEqual(1);
+      expect(tracksOf(await mp4(cloud, `joined/video/${id}.mp4`, 'concat-bucket')).tracks).toEqual([['vide', 1280, 720]]);
       const events = (await cloud.s3.getObject('concat-bucket', `joined/meeting-events/${id}.txt`))!.toString();
       expect(events).toContain('"EventType":"AttendeeJoined"');
     });
@@ -568,9 +609,59 @@ describe('Chime SDK Media Pipelines emulator: role, quota and field failures', (
       // Chunks start when capture starts (same millisecond tick, give or take one) and follow every five seconds...
       expect(Math.abs(starts[0]! - startedAt)).toBeLessThanOrEqual(1000);
       starts.forEach((t, i) => expect(t).toBe(starts[0]! + i * 5000));
-      // ...up to the stop: the last (usually partial) chunk covers it.
-      expect(starts[starts.length - 1]!).toBeLessThan(stoppedAt);
-      expect(starts[starts.length - 1]! + 5000).toBeGreaterThanOrEqual(stoppedAt - 1000);
+      // ...up to the stop: the last (usually partial) chunk covers it, and lasts until it.
+      const last = starts[starts.length - 1]!;
+      expect(last).toBeLessThan(stoppedAt);
+      expect(last + 5000).toBeGreaterThanOrEqual(stoppedAt - 1000);
+      const durations = await Promise.all(cloud.s3.keys('capture-bucket', `captures/${meetingId}/audio/`).map(async (k) => (await mp4(cloud, k)).durationMs));
+      expect(durations.slice(0, -1).every((ms) => ms === 5000)).toBe(true);
+      expect(Math.abs(durations[durations.length - 1]! - (stoppedAt - last))).toBeLessThanOrEqual(1);
+    } finally {
+      await cloud.close();
+    }
+  });
+
+  it('lostChunkRatio loses that share of the media chunks, never the first; the concatenated files are that much shorter', async () => {
+    const cloud = await startCloud({ lostChunkRatio: 0.25 }, { behaviour: { 'media-file-layout': 'moov-first' } });
+    try {
+      const { meetingId } = await meetingWithPerson(cloud, { video: true });
+      const capture = await startCapture(cloud, meetingId, {
+        ChimeSdkMeetingConfiguration: {
+          ArtifactsConfiguration: {
+            Audio: { MuxType: 'AudioOnly' },
+            Video: { State: 'Disabled' },
+            Content: { State: 'Disabled' },
+            CompositedVideo: { GridViewConfiguration: { ContentShareLayout: 'PresenterOnly' } },
+          },
+        },
+      });
+      const joinedAt = Number(cloud.events.find((e) => e.detail.mediaPipelineId === capture.MediaPipelineId && e.detail.eventType === 'chime:MediaPipelineInProgress')!.detail.timestamp);
+      const input = concatenationInput(capture.MediaPipelineArn!);
+      input.Sources![0]!.MediaCapturePipelineSourceConfiguration!.ChimeSdkMeetingConfiguration!.ArtifactsConfiguration!.CompositedVideo = { State: 'Enabled' };
+      const c = (await cloud.mp.send(new CreateMediaConcatenationPipelineCommand(input))).MediaConcatenationPipeline!;
+      // A late joiner's events fall in a lost chunk's span (the second): they are kept.
+      await cloud.clock.run(cloud.clock.sleep(joinedAt + 16_000 - cloud.clock.now()));
+      const late = (await cloud.chime.send(new CreateAttendeeCommand({ MeetingId: meetingId, ExternalUserId: 'late' }))).Attendee!;
+      cloud.meetings.join(meetingId, late.AttendeeId!);
+      await cloud.clock.run(cloud.clock.sleep(joinedAt + 42_000 - cloud.clock.now()));
+      await cloud.chime.send(new DeleteMeetingCommand({ MeetingId: meetingId }));
+      await cloud.clock.until(() => cloud.pipelines.pipeline(c.MediaPipelineId!)?.status === 'Stopped', 'concatenation Stopped');
+
+      // Chunks 0..8 (the ninth, partial); a quarter lost, evenly: the 4th and the 8th.
+      for (const folder of ['audio', 'composited-video']) {
+        const starts = cloud.s3.keys('capture-bucket', `captures/${meetingId}/${folder}/`).map((k) => chunkStart(k.split('/').pop()!.slice(0, -'.mp4'.length)));
+        expect(starts.map((t) => Math.round((t - joinedAt) / 5000))).toEqual([0, 1, 2, 4, 5, 6, 8]);
+      }
+      expect(cloud.s3.keys('capture-bucket', `captures/${meetingId}/meeting-events/`).map((k) => Math.round((chunkStart(k.split('/').pop()!.slice(0, -'.txt'.length)) - joinedAt) / 5000))).toEqual([3]);
+
+      const id = c.MediaPipelineId!;
+      for (const file of [`joined/audio/${id}.mp4`, `joined/composited-video/${id}.mp4`]) {
+        const joined = await mp4(cloud, file, 'concat-bucket');
+        // The behaviour media-file-layout=moov-first: the index before the media.
+        expect(joined.layout).toEqual(['ftyp', 'moov', 'mdat']);
+        // 42 seconds captured, two 5-second chunks lost.
+        expect(Math.abs(joined.durationMs - 32_000)).toBeLessThanOrEqual(1);
+      }
     } finally {
       await cloud.close();
     }
@@ -598,3 +689,19 @@ describe('Chime SDK Media Pipelines emulator: role, quota and field failures', (
     }
   });
 });
+
+/** An object of the fake S3, parsed and checked as an MP4. */
+async function mp4(cloud: Cloud, key: string, bucket = 'capture-bucket'): Promise<Mp4Summary> {
+  const body = await cloud.s3.getObject(bucket, key);
+  if (!body) throw new Error(`no s3://${bucket}/${key}`);
+  return inspectMp4(body);
+}
+
+/** What a test says of an MP4: its box order, duration and tracks (handler, picture size). */
+function tracksOf(m: Mp4Summary): { layout: string[]; durationMs: number; tracks: Array<[string, number, number]> } {
+  return { layout: m.layout, durationMs: m.durationMs, tracks: m.tracks.map((t) => [t.handler, t.width, t.height]) };
+}
+
+function sum(values: number[]): number {
+  return values.reduce((n, v) => n + v, 0);
+}
