@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
 import YAML from 'yaml';
+import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, PutBucketNotificationConfigurationCommand, PutBucketPolicyCommand, S3Client, type BucketLocationConstraint } from '@aws-sdk/client-s3';
 import { policyToApply, requiredGrants } from '../functions/lib/bucket-policy';
@@ -76,6 +77,8 @@ export interface Deployment {
   concatenationBucket: string;
   /** Base URL of the recordings API (SigV4-signed for execute-api). */
   apiUrl: string;
+  /** The Source of the recording events the state machine publishes (`<service>.<stage>`). */
+  eventSource: string;
 }
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
@@ -113,7 +116,9 @@ export class LocalCloud {
     this.pipelines = new MediaPipelinesService(this.ctx, { s3: this.s3, iam: this.iam, meetings: this.meetings }, options.pipelines);
     this.dynamodb = new DynamoDbService({ path: options.persistTables ? path.join(dataDir, 'dynamodb') : undefined });
     this.lambda = new LambdaRuntime(REPO_ROOT, account, region, clock);
-    this.stepFunctions = new StepFunctionsService(this.ctx, new ExecutionRunner(clock, this.lambda));
+    // The state machine's events:putEvents tasks call EventBridge through the router, as any caller would
+    // (faults and the bus's rules apply).
+    this.stepFunctions = new StepFunctionsService(this.ctx, new ExecutionRunner(clock, this.lambda, (entries) => this.eventBridge().send(new PutEventsCommand({ Entries: entries as PutEventsRequestEntry[] }))));
     this.api = new ApiGatewayService(this.ctx, this.lambda);
     this.secrets = new SecretsManagerService(this.ctx);
     for (const service of [this.s3, this.iam, this.meetings, this.pipelines, this.dynamodb, this.stepFunctions, this.secrets, new EventsService(this.ctx.bus), new StsService(this.ctx)]) {
@@ -169,6 +174,13 @@ export class LocalCloud {
    * application): requests reach the router directly, so a caller awaiting one holds simulated time
    * still from the moment it is sent, as no socket could; `transport: 'http'` goes through the port.
    */
+  private events?: EventBridgeClient;
+  /** The client the state machine's EventBridge tasks send with (made on first use, closed with the cloud). */
+  private eventBridge(): EventBridgeClient {
+    this.events ??= new EventBridgeClient(this.clientConfig());
+    return this.events;
+  }
+
   clientConfig(opts: { transport?: 'in-process' | 'http' } = {}) {
     return {
       endpoint: this.endpoint,
@@ -250,10 +262,11 @@ export class LocalCloud {
     const machine = doc.stepFunctions?.stateMachines?.recording;
     const file = /\$\{file\((.+)\)\}/.exec(String(machine?.definition ?? ''))?.[1];
     if (!file) throw new Error('serverless.yml: stepFunctions.stateMachines.recording.definition must be ${file(...)}');
-    const definition = fs.readFileSync(path.join(REPO_ROOT, file), 'utf8');
+    // The Serverless Framework resolves its variables in the included file too (the events' Source).
+    const definition = fs.readFileSync(path.join(REPO_ROOT, file), 'utf8').replaceAll('${sls:stage}', stage).replaceAll('${self:service}', String(doc.service));
     this.stepFunctions.createStateMachine(machineName, definition, '');
     this.api.deploy(stage);
-    return { stateMachineArn, tableName, captureBucket, concatenationBucket, apiUrl: `${this.endpoint}/${stage}` };
+    return { stateMachineArn, tableName, captureBucket, concatenationBucket, apiUrl: `${this.endpoint}/${stage}`, eventSource: `${doc.service}.${stage}` };
   }
 
   /** Turns on the bucket's Object Created (and other) events to EventBridge, as a user or the stack would. */
@@ -349,6 +362,7 @@ export class LocalCloud {
     await this.clock.settled();
     this.clock.stop();
     await this.lambda.close();
+    this.events?.destroy();
     await this.router.close();
     this.closed?.();
     if (this.router.unconfiguredClientCalls > 0) {
@@ -358,6 +372,7 @@ export class LocalCloud {
 }
 
 interface ServerlessDoc {
+  service?: string;
   params?: { default?: Record<string, string> };
   functions?: Record<string, { environment?: Record<string, unknown> }>;
   stepFunctions?: { stateMachines?: Record<string, { definition?: unknown }> };

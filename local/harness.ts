@@ -64,8 +64,8 @@ export function record(h: Harness, input: unknown = { meeting: {} }, script: Par
 
 /** The states a successful recording without a live stream passes through, in order. */
 export const RECORDING_STATES = [
-  'ValidateRequest', 'EnsureServiceLinkedRole', 'VerifyBuckets', 'CreateMeeting', 'StartCapture', 'LiveStreamRequested', 'AwaitMeetingEnd',
-  'StartConcatenation', 'AwaitConcatenation', 'Cleanup', 'RecordingOutcome', 'RecordingSucceeded',
+  'ValidateRequest', 'EnsureServiceLinkedRole', 'VerifyBuckets', 'CreateMeeting', 'StartCapture', 'AnnounceRecordingStarted', 'LiveStreamRequested', 'AwaitMeetingEnd',
+  'StartConcatenation', 'AwaitConcatenation', 'VerifyRecording', 'Cleanup', 'AnnounceRecordingOutcome', 'RecordingOutcome', 'RecordingSucceeded',
 ];
 
 export function statesEntered(e: Execution): string[] {

@@ -11,6 +11,8 @@ import { LocalCloud } from './cloud';
 import type { HistoryEvent } from './sfn/history';
 import type { Execution } from './sfn/runner';
 import { simulateMeeting } from './simulate';
+import type { RecordingSummary } from '../functions/cleanup/cleanup';
+import { DETAIL_TYPE } from '../functions/lib/recording-events';
 
 /**
  * `npm start`: one full recording on the embedded local cloud, shown live. It provisions what the stack
@@ -34,7 +36,12 @@ export interface StartResult {
   executionArn: string;
   transitions: number;
   lambdaInvocations: number;
-  artifacts: Array<{ uri: string; path: string; bytes: number }>;
+  /** Each finished file, with its duration as VerifyRecording read it from the MP4 header. */
+  artifacts: Array<{ uri: string; path: string; bytes: number; durationSeconds?: number }>;
+  /** recording.json, written next to the files. */
+  manifest: string | null;
+  /** The "Recording State Change" events a subscriber's rule received, by eventType. */
+  events: Record<string, Array<Record<string, unknown>>>;
   orphans: { meetings: number; pipelines: number };
   /** Media pipelines the workflow asked to delete that AWS kept running (behaviour concatenation-deletion). */
   keptRunningByAws: number;
@@ -122,6 +129,17 @@ export async function runDemo(opts: StartOptions, print: (line: string) => void 
       input.liveStream = { secretArn: await demoStreamSecret(cloud, name) };
       live(`stream URL stored in secret ${String((input.liveStream as { secretArn: string }).secretArn)} (it never enters the execution)`);
     }
+    // A subscriber's rule on the recording events, as the README shows one.
+    const events: StartResult['events'] = {};
+    cloud.bus.addRule({
+      name: 'npm-start-subscriber',
+      pattern: { source: [deployment.eventSource], 'detail-type': [DETAIL_TYPE] },
+      target: async (e) => {
+        const type = String(e.detail.eventType);
+        (events[type] ??= []).push(e.detail);
+        live(`  ⇢ event ${DETAIL_TYPE}: ${type}`);
+      },
+    });
     const view = new LiveView(cloud, live);
     cloud.stepFunctions.runner.historyListeners.add((e, h) => view.onHistory(e, h));
     live(`starting ${name} with input ${JSON.stringify(input)}\n`);
@@ -140,11 +158,12 @@ export async function runDemo(opts: StartOptions, print: (line: string) => void 
     );
     sfn.destroy();
 
-    const summary = execution.output ? (JSON.parse(execution.output) as { artifacts?: string[] }) : {};
+    const summary = execution.output ? (JSON.parse(execution.output) as Partial<RecordingSummary>) : {};
     const artifacts = (summary.artifacts ?? []).map((uri) => {
       const [, bucket = '', key = ''] = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri) ?? [];
       const file = cloud.s3.filePath(bucket, key);
-      return { uri, path: path.relative(process.cwd(), file), bytes: fs.existsSync(file) ? fs.statSync(file).size : 0 };
+      const durationSeconds = summary.files?.find((f) => f.uri === uri)?.durationSeconds;
+      return { uri, path: path.relative(process.cwd(), file), bytes: fs.existsSync(file) ? fs.statSync(file).size : 0, ...(durationSeconds === undefined ? {} : { durationSeconds }) };
     });
     const result: StartResult = {
       status: execution.status,
@@ -152,6 +171,8 @@ export async function runDemo(opts: StartOptions, print: (line: string) => void 
       transitions: execution.transitions,
       lambdaInvocations: cloud.lambda.count(),
       artifacts,
+      manifest: summary.manifest ?? null,
+      events,
       orphans: cloud.orphans(),
       keptRunningByAws: cloud.keptRunning(),
       error: execution.error ? { error: execution.error, cause: execution.cause ?? '' } : null,
@@ -211,6 +232,7 @@ const RESULT_OF: Record<string, string> = {
   StartLiveConnector: 'livePipeline',
   StartConcatenation: 'concatenationPipeline',
   AwaitConcatenation: 'concatenationStatus',
+  VerifyRecording: 'recording',
 };
 
 function describeStep(name: string, output: string | undefined): string {
@@ -236,6 +258,14 @@ function describeStep(name: string, output: string | undefined): string {
       return `concatenation pipeline ${state.concatenationPipeline?.mediaPipelineId}`;
     case 'AwaitConcatenation':
       return `concatenation finished, ${state.concatenationStatus?.artifacts?.length ?? 0} file(s)${(state.concatenationStatus?.checks ?? 1) > 1 ? ` (after ${state.concatenationStatus.checks - 1} safety-net re-check(s))` : ''}`;
+    case 'AnnounceRecordingStarted':
+      return state.announceError ? `event not published: ${state.announceError.Error}` : 'published RecordingStarted';
+    case 'VerifyRecording':
+      return `verified ${(state.recording?.files ?? []).map((f: { artifact: string; durationSeconds?: number }) => (f.durationSeconds === undefined ? f.artifact : `${f.artifact} ${f.durationSeconds.toFixed(1)} s`)).join(', ')}; manifest ${state.recording?.manifest}`;
+    case 'AnnounceRecordingOutcome':
+    case 'AnnounceRejected':
+    case 'AnnounceCleanupFailed':
+      return state.announceError ? `event not published: ${state.announceError.Error}` : 'published the outcome';
     case 'Cleanup':
       return state.cleanup?.deleted?.length ? `deleted ${state.cleanup.deleted.join(', ')}` : 'nothing left to delete';
     default:

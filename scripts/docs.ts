@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BEGIN, END, diagramBlock, replaceBlock } from './diagram';
 import { SIZES_BEGIN, SIZES_END, buildBundles, sizesTable } from './bundles';
+import { EVENTS_SCHEMA_FILE, eventSchemaText } from './event-schema';
 import { INPUT_SCHEMA_FILE, inputSchemaText } from './input-schema';
 import { BEHAVIOURS_BEGIN, BEHAVIOURS_END, RELIABILITY_BEGIN, RELIABILITY_END, behavioursTable, reliabilityTable } from '../local/matrix';
 
@@ -16,7 +17,8 @@ async function main(): Promise<void> {
   text = replaceBlock(text, BEHAVIOURS_BEGIN, BEHAVIOURS_END, behavioursTable());
   fs.writeFileSync(readme, text);
   fs.writeFileSync(path.join(root, INPUT_SCHEMA_FILE), inputSchemaText());
-  process.stdout.write(`README.md: diagram, bundle sizes, reliability and behaviours tables updated; ${INPUT_SCHEMA_FILE} regenerated\n`);
+  fs.writeFileSync(path.join(root, EVENTS_SCHEMA_FILE), eventSchemaText());
+  process.stdout.write(`README.md: diagram, bundle sizes, reliability and behaviours tables updated; ${INPUT_SCHEMA_FILE} and ${EVENTS_SCHEMA_FILE} regenerated\n`);
 }
 
 main().catch((err: unknown) => {

@@ -106,7 +106,7 @@ export async function stopRecording(deps: ApiDeps, id: string): Promise<ApiResul
     return { statusCode: 202, body: { id, status: 'STOPPING', message: 'The recording is already stopping; it goes on to concatenation.' } };
   }
   // The workflow ends the meeting (or stops the capture) as its next step, with its own retries.
-  await meetingEnded(deps, rec.meetingId, 'StoppedByRequest', deps.now());
+  await meetingEnded(deps, rec.meetingId, 'StoppedByRequest', deps.now(), 'request');
   return { statusCode: 202, body: { id, status: 'STOPPING', message: rec.createdMeeting ? 'The meeting is being ended; the recording goes on to concatenation.' : 'The capture is being stopped (the meeting is yours and goes on); the recording goes on to concatenation.' } };
 }
 

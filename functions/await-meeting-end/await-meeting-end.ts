@@ -24,14 +24,14 @@ export async function awaitMeetingEnd(
     throw new MeetingNeverEnded(`meeting ${chimeMeeting.meetingId} still exists after ${rec.checks - 1} checks, past Chime's 24-hour maximum; giving up the wait`);
   }
   if (rec.meetingEndedAt) {
-    await completeToken(deps.sfn, taskToken, { reason: rec.endReason ?? 'MeetingEnded', endedAt: rec.meetingEndedAt });
+    await completeToken(deps.sfn, taskToken, { reason: rec.endReason ?? 'MeetingEnded', endedAt: rec.meetingEndedAt, foundBy: rec.endFoundBy ?? 'event' });
     return { outcome: 'ended-before-wait' };
   }
   try {
     await deps.meetings.send(new GetMeetingCommand({ MeetingId: chimeMeeting.meetingId }));
   } catch (err) {
     if (!isNotFound(err)) throw err;
-    await meetingEnded(deps, chimeMeeting.meetingId, 'MeetingEnded', deps.now());
+    await meetingEnded(deps, chimeMeeting.meetingId, 'MeetingEnded', deps.now(), 'check');
     return { outcome: 'meeting-gone' };
   }
   const status = await pipelineState(deps.pipelines, capturePipeline.mediaPipelineId);
@@ -40,13 +40,13 @@ export async function awaitMeetingEnd(
     return { outcome: 'capture-failed' };
   }
   if (status === 'Gone' || status === 'Stopped') {
-    await meetingEnded(deps, chimeMeeting.meetingId, 'CaptureStopped', deps.now());
+    await meetingEnded(deps, chimeMeeting.meetingId, 'CaptureStopped', deps.now(), 'check');
     return { outcome: 'capture-stopped' };
   }
   // A re-check after the wait timed out (never the first check, nor a retry of it): attendee events may
   // have been lost, so a meeting nobody is in is ended (by StartConcatenation, which the resume leads to).
   if (rec.checks > 1 && presentHumans(rec).length === 0) {
-    await meetingEnded(deps, chimeMeeting.meetingId, 'OnlyPipelineAttendeesRemain', deps.now());
+    await meetingEnded(deps, chimeMeeting.meetingId, 'OnlyPipelineAttendeesRemain', deps.now(), 'check');
     return { outcome: 'ended-empty-meeting' };
   }
   return { outcome: 'waiting' };

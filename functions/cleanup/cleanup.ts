@@ -3,7 +3,7 @@ import { DeleteMediaPipelineCommand, type ChimeSDKMediaPipelinesClient } from '@
 import { DeleteObjectsCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import { ServiceBusy, awsErrorName, deleteIfExists } from '../lib/errors';
 import { captureStillRunning } from '../lib/meeting-end';
-import type { MeetingRef, PipelineRef, Plan } from '../lib/schemas';
+import type { MeetingRef, PipelineRef, Plan, RecordingFile, VerifiedRecording } from '../lib/schemas';
 import { updateRecord, type RecordingStore } from '../lib/store';
 
 export interface CleanupInput {
@@ -15,13 +15,34 @@ export interface CleanupInput {
   concatenationStatus?: { artifacts: string[]; stillRunning?: true };
   error?: { Error: string; Cause?: string };
   /** How the meeting ended, when AwaitMeetingEnd completed. */
-  meetingEnd?: { reason: string };
+  meetingEnd?: { reason: string; endedAt?: string };
+  /** VerifyRecording's result, when the files were verified and the manifest written. */
+  recording?: VerifiedRecording;
 }
 
+/**
+ * Cleanup's result, and the detail of the recording's outcome event (RecordingSucceeded or RecordingFailed,
+ * detail type "Recording State Change", published by the state machine right after Cleanup; JSON Schema in
+ * statemachines/recording-state-change.schema.json).
+ */
 export interface RecordingSummary {
+  version: '1';
+  eventType: 'RecordingSucceeded' | 'RecordingFailed';
   status: 'SUCCEEDED' | 'FAILED';
+  executionArn: string;
   executionName: string;
   meetingId?: string;
+  externalMeetingId?: string;
+  /** The capture's first chunk, the meeting's end and why it ended (see VerifyRecording). */
+  startedAt?: string;
+  endedAt?: string;
+  endReason?: string;
+  /** The finished files with size, content type and (MP4) duration, and the manifest next to them. */
+  files: RecordingFile[];
+  manifest?: string;
+  participants?: string[];
+  /** Where the raw chunks are, and whether they are still there. */
+  rawChunks: { uri: string; kept: boolean };
   capturePipelineId?: string;
   livePipelineId?: string;
   concatenationPipelineId?: string;
@@ -84,10 +105,22 @@ export async function cleanup(
   const deleted = targets.filter(([name], i) => (outcomes[i] as PromiseFulfilledResult<boolean>).value && !(name in notDeleted)).map(([name]) => name);
   const artifacts = error ? [] : (input.concatenationStatus?.artifacts ?? []);
   const raw = !plan.keepRawChunks && artifacts.length > 0 ? await deletePrefix(deps.s3, plan.capture.bucket, plan.capture.prefix) : { deleted: 0, refused: {} };
+  const verified = error ? undefined : input.recording;
   const summary: RecordingSummary = {
+    version: '1',
+    eventType: error ? 'RecordingFailed' : 'RecordingSucceeded',
     status: error ? 'FAILED' : 'SUCCEEDED',
+    executionArn: plan.executionId,
     executionName: plan.executionName,
     meetingId: chimeMeeting?.meetingId,
+    externalMeetingId: plan.externalMeetingId ?? chimeMeeting?.externalMeetingId,
+    startedAt: input.recording?.startedAt,
+    endedAt: input.recording?.endedAt ?? input.meetingEnd?.endedAt,
+    endReason: input.recording?.endReason ?? input.meetingEnd?.reason,
+    files: verified?.files ?? [],
+    manifest: verified?.manifest,
+    participants: input.recording?.participants,
+    rawChunks: { uri: `s3://${plan.capture.bucket}/${plan.capture.prefix}/`, kept: raw.deleted === 0 || Object.keys(raw.refused).length > 0 },
     capturePipelineId: capturePipeline?.mediaPipelineId,
     livePipelineId: livePipeline?.mediaPipelineId,
     concatenationPipelineId: input.concatenationPipeline?.mediaPipelineId,

@@ -3,7 +3,7 @@ import { mediaPipelines } from '../lib/clients/media-pipelines';
 import { meetings } from '../lib/clients/meetings';
 import { s3 } from '../lib/clients/s3';
 import { stepHandler } from '../lib/handler';
-import { MeetingRef, PipelineRef, Plan } from '../lib/schemas';
+import { MeetingRef, PipelineRef, Plan, VerifiedRecording } from '../lib/schemas';
 import { store } from '../lib/store-instance';
 import { cleanup } from './cleanup';
 
@@ -15,7 +15,8 @@ const Input = z.object({
   concatenationPipeline: z.optional(PipelineRef),
   concatenationStatus: z.optional(z.object({ artifacts: z.array(z.string()), stillRunning: z.optional(z.literal(true)) })),
   error: z.optional(z.object({ Error: z.string(), Cause: z.optional(z.string()) })),
-  meetingEnd: z.optional(z.object({ reason: z.string() })),
+  meetingEnd: z.optional(z.object({ reason: z.string(), endedAt: z.optional(z.string()) })),
+  recording: z.optional(VerifiedRecording),
 });
 
 export const handler = stepHandler('Cleanup', Input, (input) => cleanup({ meetings, pipelines: mediaPipelines, s3, store }, input));

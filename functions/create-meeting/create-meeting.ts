@@ -3,7 +3,7 @@ import { adoptedMeeting } from '../lib/adopted-meeting';
 import { accountOf, meetingSourceArn } from '../lib/arns';
 import { WorkflowError } from '../lib/errors';
 import type { MeetingRef, Plan } from '../lib/schemas';
-import { claimMeeting, type RecordingStore } from '../lib/store';
+import { claimMeeting, type RecordingRecord, type RecordingStore } from '../lib/store';
 import { clientRequestToken } from '../lib/tokens';
 
 /**
@@ -26,6 +26,7 @@ export async function createOrAdoptMeeting(
     account,
     mediaRegion: meeting.MediaRegion ?? plan.mediaRegion ?? '',
     created,
+    ...(meeting.ExternalMeetingId ? { externalMeetingId: meeting.ExternalMeetingId } : {}),
   };
   // People may already be in an adopted meeting; their join events came before our claim. Count every
   // listed person as present until an event says otherwise (at: 0 loses to any real event), so one of
@@ -56,13 +57,13 @@ async function createMeeting(meetings: ChimeSDKMeetingsClient, plan: Plan): Prom
   return out.Meeting ?? {};
 }
 
-async function listedHumans(meetings: ChimeSDKMeetingsClient, meetingId: string): Promise<Record<string, { present: boolean; at: number }>> {
-  const presence: Record<string, { present: boolean; at: number }> = {};
+async function listedHumans(meetings: ChimeSDKMeetingsClient, meetingId: string): Promise<RecordingRecord['presence']> {
+  const presence: RecordingRecord['presence'] = {};
   let token: string | undefined;
   do {
     const out = await meetings.send(new ListAttendeesCommand({ MeetingId: meetingId, NextToken: token, MaxResults: 100 }));
     for (const a of out.Attendees ?? []) {
-      if (a.AttendeeId && !a.ExternalUserId?.startsWith('aws:')) presence[a.AttendeeId] = { present: true, at: 0 };
+      if (a.AttendeeId && !a.ExternalUserId?.startsWith('aws:')) presence[a.AttendeeId] = { present: true, at: 0, ...(a.ExternalUserId ? { externalUserId: a.ExternalUserId } : {}) };
     }
     token = out.NextToken;
   } while (token);

@@ -100,6 +100,15 @@ export class InvalidLiveStreamUrl extends TerminalError {
   override readonly name = 'InvalidLiveStreamUrl';
 }
 
+/**
+ * A finished file is shorter than what was captured (capture start to meeting end, less one chunk):
+ * chunks were lost, or the concatenation stopped early. The message says what was expected and found;
+ * the raw chunks are kept whatever keepRawChunks says.
+ */
+export class IncompleteRecording extends TerminalError {
+  override readonly name = 'IncompleteRecording';
+}
+
 /** Names the state machine's retriers list as transient. */
 export const TRANSIENT_ERRORS = ['ServiceBusy', 'RoleNotReady'] as const;
 /**
@@ -121,6 +130,7 @@ export const ERROR_NAMES = [
   'MeetingNeverEnded',
   'LiveStreamSecretUnavailable',
   'InvalidLiveStreamUrl',
+  'IncompleteRecording',
 ] as const;
 
 const THROTTLING = new Set([

@@ -1,6 +1,6 @@
 import { SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { isSpentToken } from './errors';
-import { markMeetingEnded, type RecordingRecord, type RecordingStore } from './store';
+import { markMeetingEnded, type EndFoundBy, type RecordingRecord, type RecordingStore } from './store';
 
 /**
  * How the waiting execution learns that its recording's meeting ended. Both the meeting-event handler and the
@@ -50,8 +50,8 @@ async function unlessSpent(callback: Promise<unknown>): Promise<boolean> {
  * Records the end (the first observer's reason stands) and resumes the execution if its token is stored;
  * otherwise AwaitMeetingEnd finds the mark when it stores its token. Makes no Chime call.
  */
-export async function meetingEnded(deps: MeetingEndDeps, meetingId: string, reason: EndReason, at: string): Promise<RecordingRecord | undefined> {
-  const rec = await markMeetingEnded(deps.store, meetingId, reason, at);
-  if (rec?.taskToken) await completeToken(deps.sfn, rec.taskToken, { reason: rec.endReason ?? reason, endedAt: rec.meetingEndedAt ?? at });
+export async function meetingEnded(deps: MeetingEndDeps, meetingId: string, reason: EndReason, at: string, foundBy: EndFoundBy): Promise<RecordingRecord | undefined> {
+  const rec = await markMeetingEnded(deps.store, meetingId, reason, at, foundBy);
+  if (rec?.taskToken) await completeToken(deps.sfn, rec.taskToken, { reason: rec.endReason ?? reason, endedAt: rec.meetingEndedAt ?? at, foundBy: rec.endFoundBy ?? foundBy });
   return rec;
 }

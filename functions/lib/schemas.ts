@@ -59,6 +59,7 @@ export const MeetingRef = z.object({
   account: z.string(),
   mediaRegion: z.string(),
   created: z.boolean(),
+  externalMeetingId: z.optional(z.string()),
 });
 export type MeetingRef = z.infer<typeof MeetingRef>;
 
@@ -68,3 +69,30 @@ export type PipelineRef = z.infer<typeof PipelineRef>;
 /** EnsureServiceLinkedRole's result; createdAt is the role's IAM CreateDate (ISO 8601). */
 export const RoleRef = z.object({ roleArn: z.string(), createdAt: z.string(), fresh: z.boolean() });
 export type RoleRef = z.infer<typeof RoleRef>;
+
+/** A finished file as VerifyRecording found it: the sink folder it is in, size, content type, MP4 duration. */
+export const RecordingFile = z.object({
+  /** The concatenation sink's folder: audio, video, content, composited-video, transcription-messages, meeting-events. */
+  artifact: z.string(),
+  uri: z.string(),
+  size: z.number(),
+  contentType: z.string(),
+  durationSeconds: z.optional(z.number()),
+});
+export type RecordingFile = z.infer<typeof RecordingFile>;
+
+/** VerifyRecording's result: the verified files, the manifest written next to them, and what they cover. */
+export const VerifiedRecording = z.object({
+  manifest: z.string(),
+  startedAt: z.optional(z.string()),
+  endedAt: z.optional(z.string()),
+  endReason: z.optional(z.string()),
+  /** Capture start to meeting end, in seconds, when both are known. */
+  capturedSeconds: z.optional(z.number()),
+  files: z.array(RecordingFile),
+  /** ExternalUserIds of the people seen in the meeting (attendee events), sorted. */
+  participants: z.array(z.string()),
+  /** Where the raw chunks are (s3:// prefix). */
+  rawChunks: z.string(),
+});
+export type VerifiedRecording = z.infer<typeof VerifiedRecording>;

@@ -17,6 +17,15 @@ import { nowIso } from './time';
  * Every write is conditional on the item belonging to the calling execution, so a Lambda run twice, or a
  * late event, cannot clobber another recording.
  */
+/** What attendee events said of one attendee: present or not as of `at`, and who they are to the application. */
+export interface Presence {
+  present: boolean;
+  at: number;
+  externalUserId?: string;
+}
+
+export type EndFoundBy = 'event' | 'request' | 'check';
+
 export type RecordingStatus = 'RECORDING' | 'CONCATENATING' | 'SUCCEEDED' | 'FAILED';
 
 export interface RecordingRecord {
@@ -33,8 +42,10 @@ export interface RecordingRecord {
   taskToken?: string;
   meetingEndedAt?: string;
   endReason?: string;
+  /** How the end was learnt: an event or a stop request (meetingEndedAt is when it happened), or a check (meetingEndedAt is when it was found, later). */
+  endFoundBy?: EndFoundBy;
   /** attendeeId -> last known presence, from attendee events (ordered by event timestamp). */
-  presence: Record<string, { present: boolean; at: number }>;
+  presence: Record<string, Presence>;
   /** How many times AwaitMeetingEnd was entered (retries not counted; bounded by the meeting's 24-hour maximum). */
   checks: number;
   /** $$.State.EnteredTime of the entry last counted in `checks`. */
@@ -192,12 +203,13 @@ export interface CountedWait {
  * Records that the meeting ended (from an event or a check), whoever observes it first; returns the
  * item so the caller can complete the stored task token. Undefined when the meeting is not recorded.
  */
-export function markMeetingEnded(store: RecordingStore, meetingId: string, reason: string, at: string): Promise<RecordingRecord | undefined> {
+export function markMeetingEnded(store: RecordingStore, meetingId: string, reason: string, at: string, foundBy: EndFoundBy): Promise<RecordingRecord | undefined> {
   return updateIf(store, meetingId, {
-    UpdateExpression: 'SET meetingEndedAt = if_not_exists(meetingEndedAt, :at), endReason = if_not_exists(endReason, :reason), updatedAt = :at',
+    // The first to mark the end sets all three: when, why, and how it was learnt.
+    UpdateExpression: 'SET meetingEndedAt = if_not_exists(meetingEndedAt, :at), endReason = if_not_exists(endReason, :reason), endFoundBy = if_not_exists(endFoundBy, :by), updatedAt = :at',
     ConditionExpression: 'attribute_exists(meetingId) AND #status IN (:a, :b)',
     ExpressionAttributeNames: { '#status': 'status' },
-    ExpressionAttributeValues: toItem({ ':at': at, ':reason': reason, ':a': ACTIVE[0], ':b': ACTIVE[1] }),
+    ExpressionAttributeValues: toItem({ ':at': at, ':reason': reason, ':by': foundBy, ':a': ACTIVE[0], ':b': ACTIVE[1] }),
   });
 }
 
@@ -206,14 +218,14 @@ export function markMeetingEnded(store: RecordingStore, meetingId: string, reaso
  * already (EventBridge may reorder). Returns the item, or undefined when the meeting is not recorded
  * or the event is stale.
  */
-export function recordPresence(store: RecordingStore, meetingId: string, attendeeId: string, present: boolean, at: number): Promise<RecordingRecord | undefined> {
+export function recordPresence(store: RecordingStore, meetingId: string, attendeeId: string, present: boolean, at: number, externalUserId?: string): Promise<RecordingRecord | undefined> {
   return updateIf(store, meetingId, {
     UpdateExpression: 'SET presence.#a = :p',
     // Active, and no event for this attendee yet, or an older one, or the same event again (EventBridge
     // retries a delivery whose handler failed after this write, so the retry finishes what it began).
     ConditionExpression: '#status IN (:a, :b) AND (attribute_not_exists(presence.#a) OR presence.#a.#at < :at OR (presence.#a.#at = :at AND presence.#a.#present = :present))',
     ExpressionAttributeNames: { '#a': attendeeId, '#at': 'at', '#present': 'present', '#status': 'status' },
-    ExpressionAttributeValues: toItem({ ':p': { present, at }, ':at': at, ':present': present, ':a': ACTIVE[0], ':b': ACTIVE[1] }),
+    ExpressionAttributeValues: toItem({ ':p': { present, at, ...(externalUserId ? { externalUserId } : {}) }, ':at': at, ':present': present, ':a': ACTIVE[0], ':b': ACTIVE[1] }),
   });
 }
 

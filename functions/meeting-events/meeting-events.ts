@@ -47,7 +47,7 @@ export async function handleChimeEvent(deps: EventDeps, event: ChimeEvent): Prom
   if (!meetingId) return { action: 'ignored: no meetingId' };
   switch (eventType) {
     case 'chime:MeetingEnded': {
-      const rec = await meetingEnded(deps, meetingId, 'MeetingEnded', iso);
+      const rec = await meetingEnded(deps, meetingId, 'MeetingEnded', iso, 'event');
       return { action: rec ? 'meeting-ended' : 'ignored: not recording' };
     }
     case 'chime:AttendeeJoined':
@@ -57,12 +57,12 @@ export async function handleChimeEvent(deps: EventDeps, event: ChimeEvent): Prom
       // Pipeline attendees (aws:MediaPipeline-...) are ours; only people count as presence.
       if (!attendeeId || externalUserId?.startsWith('aws:')) return { action: 'ignored: pipeline attendee' };
       const present = eventType === 'chime:AttendeeJoined';
-      const rec = await recordPresence(deps.store, meetingId, attendeeId, present, at);
+      const rec = await recordPresence(deps.store, meetingId, attendeeId, present, at, externalUserId);
       if (!rec) return { action: 'ignored: not recording or stale' };
       // A drop may be a network blip followed by a rejoin; the AwaitMeetingEnd re-check handles it.
       const explicitLeave = eventType === 'chime:AttendeeLeft' || eventType === 'chime:AttendeeDeleted';
       if (explicitLeave && rec.status === 'RECORDING' && !rec.meetingEndedAt && presentHumans(rec).length === 0) {
-        await meetingEnded(deps, meetingId, 'OnlyPipelineAttendeesRemain', iso);
+        await meetingEnded(deps, meetingId, 'OnlyPipelineAttendeesRemain', iso, 'event');
         return { action: 'ended: only pipeline attendees remain' };
       }
       return { action: present ? 'attendee-present' : 'attendee-absent' };
@@ -92,7 +92,7 @@ async function pipelineEnded(deps: EventDeps, eventType: string, meetingId: stri
     return { action: 'failed-wait' };
   }
   if (rec.status !== 'RECORDING' || rec.meetingEndedAt) return { action: 'ignored: not a running capture' };
-  await meetingEnded(deps, rec.meetingId, 'CapturePipelineDeleted', iso);
+  await meetingEnded(deps, rec.meetingId, 'CapturePipelineDeleted', iso, 'event');
   return { action: 'capture-deleted' };
 }
 

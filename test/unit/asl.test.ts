@@ -9,7 +9,10 @@ const asl = JSON.parse(fs.readFileSync(path.join(root, 'statemachines/recording.
 const sls = YAML.parse(fs.readFileSync(path.join(root, 'serverless.yml'), 'utf8'));
 type State = Record<string, any>;
 const states = Object.entries(asl.States as Record<string, State>);
-const tasks = states.filter(([, s]) => s.Type === 'Task');
+const EVENTS_PUT = 'arn:${AWS::Partition}:states:::events:putEvents';
+/** The Lambda steps; the announcements (EventBridge putEvents tasks) are checked on their own below. */
+const tasks = states.filter(([, s]) => s.Type === 'Task' && s.Resource !== EVENTS_PUT);
+const announcements = states.filter(([, s]) => s.Type === 'Task' && s.Resource === EVENTS_PUT);
 
 /** Error names the ASL matches that are ours (not States.* or Lambda.*). */
 function aslErrorNames(): Set<string> {
@@ -54,12 +57,38 @@ describe('recording.asl.json', () => {
     }
   });
 
-  it('sends failures to Cleanup once the meeting may exist, straight to RecordingFailed before', () => {
+  it('sends failures to Cleanup once the meeting may exist, straight to the RecordingFailed announcement before', () => {
     const before = ['ValidateRequest', 'EnsureServiceLinkedRole', 'VerifyBuckets'];
     for (const [name, s] of tasks) {
       const next = s.Catch.find((c: State) => c.ErrorEquals.includes('States.ALL')).Next;
-      if (name === 'Cleanup') expect(next).toBe('CleanupFailed');
-      else expect(next).toBe(before.includes(name) ? 'RecordingFailed' : 'Cleanup');
+      if (name === 'Cleanup') expect(next).toBe('AnnounceCleanupFailed');
+      else expect(next).toBe(before.includes(name) ? 'AnnounceRejected' : 'Cleanup');
+    }
+  });
+
+  it('announces on the default bus from the stack\'s source, never failing the recording over an event', () => {
+    expect(announcements.map(([n]) => n).sort()).toEqual(['AnnounceCleanupFailed', 'AnnounceRecordingOutcome', 'AnnounceRecordingStarted', 'AnnounceRejected']);
+    for (const [name, s] of announcements) {
+      expect({ name, timeout: typeof s.TimeoutSeconds }).toEqual({ name, timeout: 'number' });
+      expect(s.Parameters.Entries).toHaveLength(1);
+      expect(s.Parameters.Entries[0]).toMatchObject({ EventBusName: 'default', Source: '${self:service}.${sls:stage}', DetailType: 'Recording State Change' });
+      expect(s.ResultPath).toBeNull();
+      expect(s.Retry[0]).toMatchObject({ ErrorEquals: ['States.ALL'], JitterStrategy: 'FULL' });
+      // A failed publish is noted and the recording goes where it was going.
+      expect(s.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.announceError', Next: s.Next }]);
+    }
+  });
+
+  it('passes every way to an end through exactly one outcome announcement', () => {
+    const targets = (s: State): string[] => [s.Next, s.Default, ...(s.Catch ?? []).map((c: State) => c.Next), ...(s.Choices ?? []).map((c: State) => c.Next)].filter(Boolean);
+    const announcing = new Set(['AnnounceRecordingOutcome', 'AnnounceRejected', 'AnnounceCleanupFailed']);
+    const ends = new Set(['RecordingOutcome', 'RecordingFailed', 'CleanupFailed']);
+    for (const [name, s] of states) {
+      for (const t of targets(s)) {
+        // RecordingOutcome is a Choice after the announcement; it only picks the end.
+        if (ends.has(t)) expect({ from: name, to: t, announced: announcing.has(name) || name === 'RecordingOutcome' }).toEqual({ from: name, to: t, announced: true });
+        if (announcing.has(t)) expect(announcing.has(name)).toBe(false);
+      }
     }
   });
 

@@ -32,6 +32,7 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   meetingEvents: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'chime:GetMediaPipeline', 'states:SendTaskSuccess', 'states:SendTaskFailure', 's3:ListBucket'],
   startConcatenation: ['chime:CreateMediaConcatenationPipeline', 'chime:TagResource', 'chime:DeleteMediaPipeline', 'chime:DeleteMeeting', 's3:GetBucketPolicy', 'dynamodb:UpdateItem'],
   awaitConcatenation: ['chime:GetMediaPipeline', 's3:ListBucket', 'dynamodb:UpdateItem', 'states:SendTaskSuccess', 'states:SendTaskFailure'],
+  verifyRecording: ['s3:ListBucket', 's3:GetObject', 's3:PutObject', 'dynamodb:GetItem'],
   cleanup: ['chime:DeleteMeeting', 'chime:DeleteMediaPipeline', 's3:ListBucket', 's3:DeleteObject', 'dynamodb:UpdateItem'],
   api: ['states:StartExecution', 'states:DescribeExecution', 'states:SendTaskSuccess', 'dynamodb:Query', 'dynamodb:UpdateItem'],
 };
@@ -86,6 +87,8 @@ const IMPLIED_BY: Record<string, string[]> = {
 /** The state machine's role (serverless-step-functions): invoke, deliver logs, write traces. */
 const STATE_MACHINE_ACTIONS = [
   'lambda:InvokeFunction',
+  // The recording events (Announce* states), on the account's default bus only.
+  'events:PutEvents',
   ...[...NO_RESOURCE_LEVEL].filter((a) => a.startsWith('logs:')),
   ...['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'],
 ];
@@ -189,8 +192,9 @@ function resourceScopeProblems(t: Template): string[] {
     if (isObject(r) && typeof r.Ref === 'string') return r.Ref in t.Resources;
     const [text, vars] = isObject(r) && r['Fn::Sub'] !== undefined ? list(r['Fn::Sub'] as unknown) : [r];
     if (typeof text !== 'string') return false;
-    if (isObject(vars)) return Object.values(vars).every((v) => scoped(v, s));
     const names = [...text.matchAll(/\$\{([^}]+)\}/g)].map((m) => m[1]!.split('.')[0]!);
+    // An ARN in this account is scoped whatever its variables name (the default event bus: ${eventBus}).
+    if (isObject(vars)) return names.includes('AWS::AccountId') || Object.values(vars).every((v) => scoped(v, s));
     if (names.includes('AWS::AccountId') || names.some((n) => n in t.Resources)) return true;
     const inThisAccount = JSON.stringify(s.Condition?.StringEquals?.['s3:ResourceAccount']) === JSON.stringify({ Ref: 'AWS::AccountId' });
     return /^arn:(\$\{AWS::Partition\}|aws):s3:::/.test(text) && inThisAccount;
@@ -377,13 +381,20 @@ describe('packaged template', () => {
     }
   });
 
-  it('lets the state machine invoke only this stack\'s functions', () => {
+  it('lets the state machine invoke only this stack\'s functions, and publish only to the default bus', () => {
     const t = existing.template;
     const [[, machine]] = resourcesOf(t, 'AWS::StepFunctions::StateMachine') as [[string, CfnResource]];
     const role = t.Resources[machine.Properties.RoleArn['Fn::GetAtt'][0]]!;
     expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument.Statement)).toBe(JSON.stringify([{ Effect: 'Allow', Principal: { Service: { 'Fn::Sub': 'states.${AWS::Region}.amazonaws.com' } }, Action: 'sts:AssumeRole' }]));
     const statements = roleStatements(role);
     expect(allowedActions(statements)).toEqual(sorted(STATE_MACHINE_ACTIONS));
+    // The events' source is the stack's own: the framework resolved its variables in the definition.
+    const definition = String(machine.Properties.DefinitionString['Fn::Sub'][0]);
+    expect(definition).not.toMatch(/\$\{(sls|self):/);
+    const sources = Object.values(JSON.parse(definition).States as Record<string, any>).flatMap((s) => (s.Parameters?.Entries ?? []).map((e: { Source: string }) => e.Source));
+    expect(new Set(sources)).toEqual(new Set(['chime-recording.ci']));
+    const publish = statements.filter((s) => list(s.Action).includes('events:PutEvents'));
+    expect(publish.flatMap((s) => list(s.Resource as unknown))).toEqual([{ 'Fn::Sub': ['arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${eventBus}', { eventBus: 'default' }] }]);
     const functions = new Set(resourcesOf(t, 'AWS::Lambda::Function').map(([id]) => id));
     const invoked = statements.filter((s) => list(s.Action).includes('lambda:InvokeFunction'));
     expect(invoked.every((s) => list(s.Action).length === 1)).toBe(true);

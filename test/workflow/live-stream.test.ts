@@ -75,8 +75,8 @@ describe('live stream next to the recording', () => {
     const e = await record(h, { meeting: { externalMeetingId: 'streamed' }, liveStream: { secretArn, audioChannels: 'Mono' } });
     expect([e.status, e.error]).toEqual(['SUCCEEDED', undefined]);
     expect(statesEntered(e)).toEqual([
-      'ValidateRequest', 'EnsureServiceLinkedRole', 'VerifyBuckets', 'CreateMeeting', 'StartCapture', 'LiveStreamRequested', 'StartLiveConnector',
-      'AwaitMeetingEnd', 'StartConcatenation', 'AwaitConcatenation', 'Cleanup', 'RecordingOutcome', 'RecordingSucceeded',
+      'ValidateRequest', 'EnsureServiceLinkedRole', 'VerifyBuckets', 'CreateMeeting', 'StartCapture', 'AnnounceRecordingStarted', 'LiveStreamRequested', 'StartLiveConnector',
+      'AwaitMeetingEnd', 'StartConcatenation', 'AwaitConcatenation', 'VerifyRecording', 'Cleanup', 'AnnounceRecordingOutcome', 'RecordingOutcome', 'RecordingSucceeded',
     ]);
 
     const summary = output<{ meetingId: string; livePipelineId: string; artifacts: string[] }>(e);
@@ -156,7 +156,7 @@ describe('live stream next to the recording', () => {
     expect([e.status, e.error]).toEqual(['FAILED', 'LiveStreamSecretUnavailable']);
     expect(e.cause).toContain(missing);
     expect(e.cause).toContain('create-secret');
-    expect(statesEntered(e).slice(-4)).toEqual(['StartLiveConnector', 'Cleanup', 'RecordingOutcome', 'RecordingFailed']);
+    expect(statesEntered(e).slice(-5)).toEqual(['StartLiveConnector', 'Cleanup', 'AnnounceRecordingOutcome', 'RecordingOutcome', 'RecordingFailed']);
     expect(h.cloud.router.calls.get('media-pipelines:CreateMediaLiveConnectorPipeline') ?? 0).toBe(creates);
     expect(h.cloud.orphans()).toEqual({ meetings: 0, pipelines: 0 });
     // The failing step logged (DEBUG is on); nothing written in the whole file holds the stream.

@@ -25,12 +25,25 @@ async function run(args: string[]): Promise<StartResult> {
 }
 
 describe('npm start', () => {
-  it('records and streams with --live, under 15 transitions, leaving nothing running', async () => {
+  it('records and streams with --live, under 19 transitions, leaving nothing running', async () => {
     const result = await run(['--live']);
     expect(result).toMatchObject({ status: 'SUCCEEDED', orphans: { meetings: 0, pipelines: 0 }, error: null });
-    expect(result.transitions).toBeLessThanOrEqual(15);
+    expect(result.transitions).toBeLessThanOrEqual(19);
     expect(result.artifacts.length).toBeGreaterThan(0);
     for (const a of result.artifacts) expect(fs.statSync(path.resolve(root, a.path)).size).toBe(a.bytes);
+  });
+
+  it('reports the recording events, the manifest and each file\'s measured duration: a 2-minute meeting is 120 s of composited video', async () => {
+    const result = await run(['--minutes', '2', '--data-dir', path.join(dataDir, 'two-minutes')]);
+    expect(result).toMatchObject({ status: 'SUCCEEDED', error: null });
+    expect(Object.keys(result.events)).toEqual(['RecordingStarted', 'RecordingSucceeded']);
+    expect(result.events.RecordingSucceeded).toHaveLength(1);
+    expect(result.events.RecordingSucceeded![0]).toMatchObject({ executionArn: result.executionArn, manifest: result.manifest });
+    expect(result.manifest).toMatch(/^s3:\/\/.+\/recording\.json$/);
+    const composited = result.artifacts.filter((a) => a.uri.includes('/composited-video/'));
+    expect(composited).toHaveLength(1);
+    // The meeting lasts two minutes from the capture's start; one 5-second chunk of slack.
+    expect(Math.abs(composited[0]!.durationSeconds! - 120)).toBeLessThanOrEqual(5);
   });
 
   it('survives a capture pipeline 5xx twice, and fails cleanly on a refusal', async () => {

@@ -95,7 +95,7 @@ describe('CreateMeeting', () => {
     expect(meetings.commandCalls(CreateMeetingCommand)).toHaveLength(0);
     // People already in an adopted meeting count as present; pipeline attendees never do.
     const item = db.commandCalls(PutItemCommand)[0]!.args[0].input.Item!;
-    expect(item.presence).toEqual({ M: { a1: { M: { present: { BOOL: true }, at: { N: '0' } } } } });
+    expect(item.presence).toEqual({ M: { a1: { M: { present: { BOOL: true }, at: { N: '0' }, externalUserId: { S: 'alice' } } } } });
 
     meetings.on(GetMeetingCommand).rejects(new NotFoundException({ message: 'gone', ...meta }));
     expect((await failure(createMeeting({ plan: adopt }, ctx))).name).toBe('MeetingNotFound');

@@ -84,11 +84,11 @@ describe('claimMeeting', () => {
 });
 
 describe('markMeetingEnded', () => {
-  it('keeps the first end and its reason; refuses a finished or unknown recording', async () => {
+  it('keeps the first end, its reason and how it was learnt; refuses a finished or unknown recording', async () => {
     const meetingId = await recording('RECORDING');
-    expect(await markMeetingEnded(store, meetingId, 'MeetingEnded', '2026-01-01T00:00:00.000Z')).toMatchObject({ meetingEndedAt: '2026-01-01T00:00:00.000Z', endReason: 'MeetingEnded' });
-    expect(await markMeetingEnded(store, meetingId, 'CapturePipelineDeleted', '2026-01-01T00:00:05.000Z')).toMatchObject({ meetingEndedAt: '2026-01-01T00:00:00.000Z', endReason: 'MeetingEnded' });
-    expect(await markMeetingEnded(store, await recording('SUCCEEDED'), 'MeetingEnded', '2026-01-01T00:00:00.000Z')).toBeUndefined();
-    expect(await markMeetingEnded(store, 'not-recorded', 'MeetingEnded', '2026-01-01T00:00:00.000Z')).toBeUndefined();
+    expect(await markMeetingEnded(store, meetingId, 'MeetingEnded', '2026-01-01T00:00:00.000Z', 'event')).toMatchObject({ meetingEndedAt: '2026-01-01T00:00:00.000Z', endReason: 'MeetingEnded', endFoundBy: 'event' });
+    expect(await markMeetingEnded(store, meetingId, 'CapturePipelineDeleted', '2026-01-01T00:00:05.000Z', 'check')).toMatchObject({ meetingEndedAt: '2026-01-01T00:00:00.000Z', endReason: 'MeetingEnded', endFoundBy: 'event' });
+    expect(await markMeetingEnded(store, await recording('SUCCEEDED'), 'MeetingEnded', '2026-01-01T00:00:00.000Z', 'event')).toBeUndefined();
+    expect(await markMeetingEnded(store, 'not-recorded', 'MeetingEnded', '2026-01-01T00:00:00.000Z', 'event')).toBeUndefined();
   });
 });

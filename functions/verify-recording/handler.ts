@@ -1,0 +1,15 @@
+import * as z from 'zod/mini';
+import { s3 } from '../lib/clients/s3';
+import { stepHandler } from '../lib/handler';
+import { MeetingRef, Plan } from '../lib/schemas';
+import { store } from '../lib/store-instance';
+import { verifyRecording } from './verify-recording';
+
+const Input = z.object({
+  plan: Plan,
+  chimeMeeting: MeetingRef,
+  meetingEnd: z.optional(z.object({ reason: z.string(), endedAt: z.optional(z.string()), foundBy: z.optional(z.enum(['event', 'request', 'check'])) })),
+  concatenationStatus: z.object({ artifacts: z.array(z.string()) }),
+});
+
+export const handler = stepHandler('VerifyRecording', Input, (input) => verifyRecording({ s3, store }, input));

@@ -1,0 +1,114 @@
+import { HeadObjectCommand, PutObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
+import { IncompleteRecording } from '../lib/errors';
+import { mp4Info, NotAnMp4 } from '../lib/mp4';
+import type { MeetingRef, Plan, RecordingFile, VerifiedRecording } from '../lib/schemas';
+import { getRecord, type EndFoundBy, type RecordingStore } from '../lib/store';
+
+/**
+ * Before a recording is called SUCCEEDED: what the finished files are, and whether they are whole. Each
+ * MP4's duration is read from its header (ranged reads, ../lib/mp4.ts) and the meeting-long ones (the
+ * audio and the composited video, which run from the capture's start to its end) are compared with the
+ * captured span, less one chunk (the capture writes 5-second chunks, the last one cut short or not
+ * written). The span starts at the first audio chunk's start (a chunk's name is its UTC start time,
+ * "Understanding the Amazon S3 bucket folder structure", Chime SDK developer guide) and ends when the
+ * meeting did, when an event or a stop request said when; when only a later check found it over, the end
+ * is not known, and the last chunk's end stands in (chunks lost in the middle still show as a gap). Per-attendee video and content
+ * share cover only part of the meeting: their durations are reported, not compared. Then the manifest,
+ * recording.json, goes next to the files.
+ */
+
+/** A capture chunk's length: the most a whole file may fall short of the captured span. */
+export const CHUNK_SECONDS = 5;
+/** Concatenated artifacts that span the whole capture (the sink's folder names). */
+const MEETING_LONG = new Set(['audio', 'composited-video']);
+
+export interface VerifyInput {
+  plan: Plan;
+  chimeMeeting: MeetingRef;
+  meetingEnd?: { reason: string; endedAt?: string; foundBy?: EndFoundBy };
+  concatenationStatus: { artifacts: string[] };
+}
+
+export async function verifyRecording(deps: { s3: S3Client; store: RecordingStore }, input: VerifyInput): Promise<VerifiedRecording> {
+  const { plan, chimeMeeting, meetingEnd } = input;
+  const chunks = await audioChunkStarts(deps.s3, plan.capture.bucket, plan.capture.prefix);
+  const startedAt = chunks.length > 0 ? new Date(chunks[0]!).toISOString() : undefined;
+  const lastChunkEnd = chunks.length > 0 ? new Date(chunks[chunks.length - 1]! + CHUNK_SECONDS * 1000).toISOString() : undefined;
+  const endKnown = meetingEnd?.endedAt !== undefined && meetingEnd.foundBy !== 'check';
+  const spanEnd = endKnown ? meetingEnd?.endedAt : lastChunkEnd;
+  const endedAt = meetingEnd?.endedAt ?? lastChunkEnd;
+  const capturedSeconds = startedAt && spanEnd ? Math.max(0, (Date.parse(spanEnd) - Date.parse(startedAt)) / 1000) : undefined;
+  // One file at a time: the S3 client follows a bucket's region redirect by swapping its own region for
+  // the call, and concurrent calls on one client then fail ("Region was not restored following S3 region
+  // redirect", @aws-sdk/middleware-sdk-s3); a meeting in another region has its buckets there.
+  const files: RecordingFile[] = [];
+  for (const uri of input.concatenationStatus.artifacts) files.push(await describeFile(deps.s3, plan, uri));
+  if (capturedSeconds !== undefined) {
+    const short = files.filter((f) => MEETING_LONG.has(f.artifact) && (f.durationSeconds ?? 0) < capturedSeconds - CHUNK_SECONDS);
+    if (short.length > 0) {
+      const found = short.map((f) => `${f.uri} is ${f.durationSeconds ?? 0} s`).join('; ');
+      throw new IncompleteRecording(`expected at least ${capturedSeconds - CHUNK_SECONDS} s (captured ${capturedSeconds} s from ${startedAt} to ${spanEnd}, less one ${CHUNK_SECONDS}-second chunk); found: ${found}. The raw chunks are kept under s3://${plan.capture.bucket}/${plan.capture.prefix}/`);
+    }
+  }
+  const rec = await getRecord(deps.store, chimeMeeting.meetingId);
+  const participants = [...new Set(Object.values(rec?.presence ?? {}).flatMap((p) => (p.externalUserId ? [p.externalUserId] : [])))].sort();
+  const manifestKey = `${plan.concatenation.prefix}/recording.json`;
+  const verified: VerifiedRecording = {
+    manifest: `s3://${plan.concatenation.bucket}/${manifestKey}`,
+    startedAt,
+    endedAt,
+    endReason: meetingEnd?.reason,
+    capturedSeconds,
+    files,
+    participants,
+    rawChunks: `s3://${plan.capture.bucket}/${plan.capture.prefix}/`,
+  };
+  const manifest = {
+    version: '1',
+    executionArn: plan.executionId,
+    executionName: plan.executionName,
+    meetingId: chimeMeeting.meetingId,
+    externalMeetingId: plan.externalMeetingId ?? chimeMeeting.externalMeetingId,
+    ...verified,
+    // Cleanup deletes them after a verified success unless keepRawChunks; a failure always keeps them.
+    rawChunksKept: plan.keepRawChunks,
+  };
+  await deps.s3.send(new PutObjectCommand({ Bucket: plan.concatenation.bucket, Key: manifestKey, Body: `${JSON.stringify(manifest, null, 2)}\n`, ContentType: 'application/json' }));
+  return verified;
+}
+
+/** The start (epoch ms) of each audio chunk the capture wrote, in order (a day of 5-second chunks is 18 pages). */
+async function audioChunkStarts(s3: S3Client, bucket: string, prefix: string): Promise<number[]> {
+  const starts: number[] = [];
+  for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: bucket, Prefix: `${prefix}/audio/` })) {
+    for (const o of page.Contents ?? []) {
+      const m = /^(\d{4})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{3})/.exec(o.Key?.split('/').pop() ?? '');
+      if (!m) continue;
+      const [y, mo, d, h, mi, s, ms] = m.slice(1).map(Number) as [number, number, number, number, number, number, number];
+      starts.push(Date.UTC(y, mo - 1, d, h, mi, s, ms));
+    }
+  }
+  return starts.sort((a, b) => a - b);
+}
+
+async function describeFile(s3: S3Client, plan: Plan, uri: string): Promise<RecordingFile> {
+  const { bucket, key } = parseS3Uri(uri);
+  const artifact = key.slice(plan.concatenation.prefix.length + 1).split('/')[0] ?? '';
+  if (key.endsWith('.mp4')) {
+    try {
+      const { size, durationSeconds } = await mp4Info(s3, bucket, key);
+      return { artifact, uri, size, contentType: artifact === 'audio' ? 'audio/mp4' : 'video/mp4', durationSeconds };
+    } catch (err) {
+      if (err instanceof NotAnMp4) throw new IncompleteRecording(`${err.message}. The raw chunks are kept under s3://${plan.capture.bucket}/${plan.capture.prefix}/`);
+      throw err;
+    }
+  }
+  const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+  return { artifact, uri, size: head.ContentLength ?? 0, contentType: head.ContentType ?? 'application/octet-stream' };
+}
+
+function parseS3Uri(uri: string): { bucket: string; key: string } {
+  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
+  if (!m) throw new Error(`not an s3:// URI: ${uri}`);
+  return { bucket: m[1]!, key: m[2]! };
+}
