@@ -1,3 +1,5 @@
+import { CreateBucketCommand, PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
+import { policyToApply, requiredGrants } from '../../functions/lib/bucket-policy';
 import { output, record, startHarness, type Harness } from '../../local/harness';
 import { callApi } from '../fixtures/sigv4';
 
@@ -53,5 +55,28 @@ describe('download links', () => {
     const fresh = await fetch(again[0]!.url);
     expect(fresh.status).toBe(200);
     expect((await fresh.arrayBuffer()).byteLength).toBeGreaterThan(0);
+  });
+
+  it('signs the links of a meeting hosted in another region for its buckets\' region, where S3 serves them', async () => {
+    const bucket = 'dublin-recordings';
+    const dublin = new S3Client({ ...h.cloud.clientConfig(), region: 'eu-west-1' });
+    try {
+      await dublin.send(new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } }));
+      const grants = requiredGrants(bucket, { captureSink: true, concatenationSink: true }, 'aws');
+      await dublin.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(policyToApply(undefined, grants, { account: h.cloud.ctx.account, partition: 'aws' })) }));
+    } finally {
+      dublin.destroy();
+    }
+    const e = await record(h, { meeting: { mediaRegion: 'eu-west-1' }, capture: { bucket }, concatenation: { bucket } });
+    expect(e.status).toBe('SUCCEEDED');
+    const downloads = (await callApi(h.deployment.apiUrl, 'GET', `/recordings/${e.name}`)).body.downloads as Download[];
+    expect(downloads.length).toBeGreaterThan(0);
+    for (const d of downloads) {
+      // The stack is in us-east-1; a link signed for it would be refused (PermanentRedirect) by the bucket.
+      expect(new URL(d.url).searchParams.get('X-Amz-Credential')).toMatch(/\/eu-west-1\/s3\/aws4_request$/);
+      const res = await fetch(d.url);
+      expect({ uri: d.uri, status: res.status }).toEqual({ uri: d.uri, status: 200 });
+      await res.arrayBuffer();
+    }
   });
 });
