@@ -399,6 +399,9 @@ describe('AwaitMeetingEnd', () => {
     sfn.resetHistory();
     expect(await awaitMeetingEnd(input, ctx)).toEqual({ outcome: 'waiting' });
     expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+    // Nor does the plan of an execution started before the option existed (no meetingEndCheckSeconds) fail to parse.
+    const { meetingEndCheckSeconds: _added, maxDurationMinutes: _limit, ...earlier } = plan();
+    expect(await awaitMeetingEnd({ ...input, plan: earlier }, ctx)).toEqual({ outcome: 'waiting' });
   });
 });
 

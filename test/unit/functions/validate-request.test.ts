@@ -45,7 +45,7 @@ describe('ValidateRequest', () => {
 
   it('plans maxDurationMinutes (1-1440 whole minutes) with meeting-end checks that fall on the limit', () => {
     expect(buildPlan({ meeting: {} }, EXECUTION_ID, 'rec-1', defaults)).toMatchObject({ maxDurationMinutes: undefined, meetingEndCheckSeconds: 3600 });
-    const checks = (max: number) => buildPlan({ meeting: {}, maxDurationMinutes: max }, EXECUTION_ID, 'rec-1', defaults).meetingEndCheckSeconds;
+    const checks = (max: number) => buildPlan({ meeting: {}, maxDurationMinutes: max }, EXECUTION_ID, 'rec-1', defaults).meetingEndCheckSeconds!;
     expect(checks(1)).toBe(60);
     expect(checks(60)).toBe(3600);
     expect(checks(90)).toBe(2700);
