@@ -54,6 +54,8 @@ describe('ValidateRequest', () => {
     for (let max = 1; max <= 1440; max += 1) {
       const seconds = checks(max);
       const waits = Math.ceil((max * 60) / seconds);
+      // TimeoutSecondsPath must select a positive integer.
+      expect(Number.isInteger(seconds) && seconds >= 1).toBe(true);
       expect(seconds).toBeLessThanOrEqual(3600);
       expect(waits).toBeLessThanOrEqual(24);
       expect(waits * seconds - max * 60).toBeLessThan(waits);
