@@ -9,10 +9,10 @@ import { presentHumans, updateRecord, type RecordingRecord } from '../lib/store'
 /**
  * Runs as `lambda:invoke.waitForTaskToken`: stores the token where the meeting-event handler finds it,
  * then checks whether the meeting already ended (the end event may have come before the token was
- * stored, or been lost). The state machine re-enters this step when its timeout (the plan's meetingEndCheckSeconds) passes without
- * a callback (the safety net for lost events, and the request's time limit, maxDurationMinutes, which a
- * check ends as POST /recordings/{id}/stop does); `maxChecks` bounds that loop by Chime's 24-hour maximum
- * meeting length. Checks are counted per entry of the state ($$.State.EnteredTime), not per attempt: a
+ * stored, or been lost). The state machine re-enters this step when its timeout (the plan's
+ * meetingEndCheckSeconds) passes without a callback: the safety net for lost events, and the request's
+ * time limit (maxDurationMinutes), which a check ends as POST /recordings/{id}/stop does. `maxChecks`
+ * bounds that loop by Chime's 24-hour maximum meeting length. Checks are counted per entry of the state ($$.State.EnteredTime), not per attempt: a
  * retry after a throttled call is the same check again, never a later re-check.
  */
 export async function awaitMeetingEnd(
