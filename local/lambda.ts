@@ -47,15 +47,28 @@ interface RequestHandler {
 
 interface SdkClient {
   config: { requestHandler?: unknown };
+  middlewareStack: { add(middleware: unknown, options: { step: string; name: string; override: boolean }): void };
 }
+
+/**
+ * Takes the path the deploy puts on AWS_ENDPOINT_URL (UNCONFIGURED_CLIENT_PATH) off a registry client's
+ * requests once they are built, before they are signed: what the client sends, and what it presigns
+ * (getSignedUrl runs the client's middleware but stops before the request handler), then name the
+ * cloud's own address, so a presigned URL works from anywhere that reaches the cloud.
+ */
+const TAKE_OFF_PATH = 'localCloudTakeOffUnconfiguredPath';
+const takeOffPath = (next: (args: { request: unknown }) => Promise<unknown>) => (args: { request: unknown }) => {
+  const r = args.request as { path?: unknown };
+  if (typeof r.path === 'string' && r.path.startsWith(UNCONFIGURED_CLIENT_PATH)) r.path = r.path.slice(UNCONFIGURED_CLIENT_PATH.length) || '/';
+  return next(args);
+};
 
 /**
  * Where a registry client sends its requests, re-pointable: the clients cache their resolved middleware
  * (`cacheMiddleware`), and that chain keeps the request handler it was resolved with, so a cloud that
  * replaces the handler later (another deploy, another cloud in the same process) re-points this slot.
- * It also takes off the path the deploy puts on AWS_ENDPOINT_URL (UNCONFIGURED_CLIENT_PATH): only
- * clients given a slot reach the cloud's services; any other client's requests arrive with that path and
- * are refused.
+ * Only clients configured here (a slot, and the takeOffPath middleware) reach the cloud's services; any
+ * other client's requests arrive with UNCONFIGURED_CLIENT_PATH and are refused.
  */
 class RequestHandlerSlot {
   readonly metadata = { handlerProtocol: 'http/1.1' };
@@ -67,8 +80,6 @@ class RequestHandlerSlot {
   ) {}
 
   handle(request: unknown, options?: unknown): Promise<unknown> {
-    const r = request as { path: string };
-    if (r.path.startsWith(UNCONFIGURED_CLIENT_PATH)) r.path = r.path.slice(UNCONFIGURED_CLIENT_PATH.length) || '/';
     return this.target.handle(request, options);
   }
 
@@ -240,12 +251,15 @@ export class LambdaRuntime {
   /**
    * Points the handlers' AWS SDK clients (the product's registry, shared by every handler as they would
    * be within one container) at `requestHandler`, e.g. one that reaches the local cloud without a socket,
-   * or, without one, at their own HTTP handler. Returns how many clients it configured.
+   * or, without one, at their own HTTP handler, and makes their requests (presigned ones too) name the
+   * cloud's address. Returns how many clients it configured.
    */
   useRequestHandler(requestHandler?: RequestHandler): number {
     const { sdkClients } = require(path.join(this.root, CLIENT_REGISTRY)) as { sdkClients: Record<string, SdkClient> };
     const clients = Object.values(sdkClients);
     for (const client of clients) {
+      // Before the client's first request resolves (and caches) its middleware chain.
+      client.middlewareStack.add(takeOffPath, { step: 'build', name: TAKE_OFF_PATH, override: true });
       const current = client.config.requestHandler as RequestHandler;
       if (current instanceof RequestHandlerSlot) current.target = requestHandler ?? current.own;
       else client.config.requestHandler = new RequestHandlerSlot(requestHandler ?? current, current);

@@ -1,10 +1,12 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import middy from '@middy/core';
+import { s3 } from '../lib/clients/s3';
 import { sfn } from '../lib/clients/sfn';
 import { isThrottling } from '../lib/errors';
 import { logContext, logger } from '../lib/logger';
 import { store } from '../lib/store-instance';
 import { defaultsFromEnv } from '../validate-request/defaults';
+import { downloadLinkSeconds, presignWith } from './downloads';
 import { getRecording, startRecording, stopRecording, type ApiDeps, type ApiResult } from './recordings';
 import { nowIso } from '../lib/time';
 
@@ -18,6 +20,8 @@ const deps: ApiDeps = {
   stateMachineArn: process.env.STATE_MACHINE_ARN ?? '',
   defaults: defaultsFromEnv(),
   now: nowIso,
+  presignGet: presignWith(s3),
+  downloadLinkSeconds: downloadLinkSeconds(process.env.DOWNLOAD_LINK_SECONDS),
 };
 
 function header(event: APIGatewayProxyEvent, name: string): string | undefined {

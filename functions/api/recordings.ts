@@ -5,6 +5,7 @@ import { meetingEnded } from '../lib/meeting-end';
 import { findRecordByExecution, type RecordingRecord, type RecordingStore } from '../lib/store';
 import { idempotencyName } from '../lib/tokens';
 import { buildPlan, type Defaults } from '../validate-request/validate';
+import { downloadLinks, type Download, type PresignGet } from './downloads';
 
 /**
  * The recordings API behind API Gateway: start a recording (one execution per idempotency key), read
@@ -18,6 +19,10 @@ export interface ApiDeps {
   /** The stack's defaults ValidateRequest applies (buckets, region). */
   defaults: Defaults;
   now: () => string;
+  /** Presigns a GET of a finished file (./downloads). */
+  presignGet: PresignGet;
+  /** How long a download link is valid (the stack parameter downloadLinkSeconds). */
+  downloadLinkSeconds: number;
 }
 
 export interface ApiResult {
@@ -42,6 +47,8 @@ export interface RecordingView {
   artifacts: string[];
   /** What cleanup could not delete, with AWS's refusal: still running, for someone to look at. */
   notDeleted?: Record<string, string>;
+  /** A SUCCEEDED recording's files as presigned GET URLs, each valid for the stack's downloadLinkSeconds. */
+  downloads?: Download[];
   error?: { error: string; cause: string };
 }
 
@@ -90,7 +97,15 @@ export async function getRecording(deps: ApiDeps, id: string): Promise<ApiResult
   const execution = await describe(deps, id);
   if (!execution) return notFound(id);
   const rec = await findRecordByExecution(deps.store, id);
-  return { statusCode: 200, body: { ...view(id, execution, rec) } };
+  // Another recording of the same meeting may have replaced the item; only this execution's counts.
+  const own = rec?.executionId === execution.executionArn ? rec : undefined;
+  const recording = view(id, execution, own);
+  // The files are in the meeting's media region, which the recording's own item keeps. A later recording
+  // of the same (adopted) meeting replaces the item: then the region is not known, and no links are made.
+  if (recording.status === 'SUCCEEDED' && own && recording.artifacts.length > 0) {
+    recording.downloads = await downloadLinks(deps.presignGet, recording.artifacts, own.mediaRegion, deps.downloadLinkSeconds, Date.parse(deps.now()));
+  }
+  return { statusCode: 200, body: { ...recording } };
 }
 
 export async function stopRecording(deps: ApiDeps, id: string): Promise<ApiResult> {
@@ -120,9 +135,7 @@ async function describe(deps: ApiDeps, name: string): Promise<DescribeExecutionC
   }
 }
 
-function view(id: string, e: DescribeExecutionCommandOutput, rec: RecordingRecord | undefined): RecordingView {
-  // Another recording of the same meeting may have replaced the item; only this execution's counts.
-  const own = rec?.executionId === e.executionArn ? rec : undefined;
+function view(id: string, e: DescribeExecutionCommandOutput, own: RecordingRecord | undefined): RecordingView {
   const summary = e.status === 'SUCCEEDED' ? (JSON.parse(e.output ?? '{}') as Partial<RecordingView>) : {};
   return {
     id,

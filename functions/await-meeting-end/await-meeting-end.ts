@@ -4,14 +4,15 @@ import { pipelineState } from '../lib/pipelines';
 import { MeetingNeverEnded, isNotFound } from '../lib/errors';
 import { completeToken, failToken, meetingEnded, type MeetingEndDeps } from '../lib/meeting-end';
 import type { MeetingRef, PipelineRef, Plan } from '../lib/schemas';
-import { presentHumans, updateRecord } from '../lib/store';
+import { presentHumans, updateRecord, type RecordingRecord } from '../lib/store';
 
 /**
  * Runs as `lambda:invoke.waitForTaskToken`: stores the token where the meeting-event handler finds it,
  * then checks whether the meeting already ended (the end event may have come before the token was
- * stored, or been lost). The state machine re-enters this step when its TimeoutSeconds passes without
- * a callback (the safety net for lost events); `maxChecks` bounds that loop by Chime's 24-hour maximum
- * meeting length. Checks are counted per entry of the state ($$.State.EnteredTime), not per attempt: a
+ * stored, or been lost). The state machine re-enters this step when its timeout (the plan's
+ * meetingEndCheckSeconds) passes without a callback: the safety net for lost events, and the request's
+ * time limit (maxDurationMinutes), which a check ends as POST /recordings/{id}/stop does. `maxChecks`
+ * bounds that loop by Chime's 24-hour maximum meeting length. Checks are counted per entry of the state ($$.State.EnteredTime), not per attempt: a
  * retry after a throttled call is the same check again, never a later re-check.
  */
 export async function awaitMeetingEnd(
@@ -43,6 +44,10 @@ export async function awaitMeetingEnd(
     await meetingEnded(deps, chimeMeeting.meetingId, 'CaptureStopped', deps.now(), 'check');
     return { outcome: 'capture-stopped' };
   }
+  if (timeLimitReached(input.plan, rec, deps.now())) {
+    await meetingEnded(deps, chimeMeeting.meetingId, 'MaxDurationReached', deps.now(), 'request');
+    return { outcome: 'max-duration-reached' };
+  }
   // A re-check after the wait timed out (never the first check, nor a retry of it): attendee events may
   // have been lost, so a meeting nobody is in is ended (by StartConcatenation, which the resume leads to).
   if (rec.checks > 1 && presentHumans(rec).length === 0) {
@@ -50,4 +55,18 @@ export async function awaitMeetingEnd(
     return { outcome: 'ended-empty-meeting' };
   }
   return { outcome: 'waiting' };
+}
+
+/**
+ * A recording's time limit counts from the capture's start (the pipeline's CreatedTimestamp, which
+ * StartCapture stores; the claim's time for an item without it). The plan's meetingEndCheckSeconds puts a
+ * check on the limit, but the wait's timer and Chime's clock are not ours to the millisecond: a check
+ * within one 5-second chunk of the limit counts as on it, rather than waiting a whole interval more.
+ */
+const LIMIT_SLACK_MS = 5_000;
+
+export function timeLimitReached(plan: Plan, rec: RecordingRecord, nowIso: string): boolean {
+  if (plan.maxDurationMinutes === undefined) return false;
+  const started = Date.parse(rec.captureStartedAt ?? rec.createdAt);
+  return Date.parse(nowIso) + LIMIT_SLACK_MS >= started + plan.maxDurationMinutes * 60_000;
 }

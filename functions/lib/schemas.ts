@@ -45,6 +45,14 @@ export const planFields = {
   }),
   concatenation: z.object({ bucket: z.string(), prefix: z.string(), maxChecks: z.number() }),
   keepRawChunks: z.boolean(),
+  /** The request's time limit, when it has one: AwaitMeetingEnd ends the recording once it is reached. */
+  maxDurationMinutes: z.optional(z.number()),
+  /**
+   * AwaitMeetingEnd's TimeoutSecondsPath: how long it waits for a callback before it checks again.
+   * ValidateRequest always sets it; optional so that the plan of an execution started before it existed
+   * (which runs on with the definition it started with) still parses in the steps' new code.
+   */
+  meetingEndCheckSeconds: z.optional(z.number()),
   liveStream: z.optional(LiveStreamPlan),
   tags: z.array(Tag),
 };

@@ -36,6 +36,8 @@ export interface RecordingRecord {
   createdMeeting: boolean;
   mediaRegion: string;
   capturePipelineId?: string;
+  /** When the capture pipeline was created (its CreatedTimestamp): where maxDurationMinutes counts from. */
+  captureStartedAt?: string;
   concatenationPipelineId?: string;
   /** The live connector pipeline streaming the meeting, when the request asked for a live stream. */
   livePipelineId?: string;

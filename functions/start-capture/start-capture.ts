@@ -8,6 +8,7 @@ import { AccessDenied, MeetingNotFound, isNotFound, toWorkflowError } from '../l
 import { propagationRefusal } from '../lib/role-propagation';
 import type { MeetingRef, PipelineRef, Plan, RoleRef } from '../lib/schemas';
 import { updateRecord, type RecordingStore } from '../lib/store';
+import { now } from '../lib/time';
 import { clientRequestToken } from '../lib/tokens';
 
 /** Starts the media capture pipeline (5-second chunks into the capture bucket) and records its id. */
@@ -38,7 +39,9 @@ export async function startCapture(
     throw pipelineError(err, role, chimeMeeting);
   }
   const ref = { mediaPipelineId: pipeline?.MediaPipelineId ?? '', mediaPipelineArn: pipeline?.MediaPipelineArn ?? '' };
-  await updateRecord(deps.store, chimeMeeting.meetingId, plan.executionId, { capturePipelineId: ref.mediaPipelineId });
+  // Chime's own creation time: a retried call (same ClientRequestToken) answers the same pipeline and time.
+  const captureStartedAt = (pipeline?.CreatedTimestamp ?? new Date(now())).toISOString();
+  await updateRecord(deps.store, chimeMeeting.meetingId, plan.executionId, { capturePipelineId: ref.mediaPipelineId, captureStartedAt });
   return ref;
 }
 

@@ -94,6 +94,16 @@ function buildRecordingRequest() {
         timeoutMinutes: z.optional(z.int().check(z.gte(1), z.lte(720))),
       }),
     ),
+    /**
+     * Ends the recording this many minutes after the capture started, as POST /recordings/{id}/stop does.
+     * Chime ends a meeting after 24 hours at most, hence the bound.
+     */
+    maxDurationMinutes: z.optional(
+      z.int('must be a whole number of minutes from 1 to 1440 (24 hours, the longest a Chime meeting lasts)').check(
+        z.gte(1, 'must be at least 1 (minutes); leave it out to record until the meeting ends'),
+        z.lte(1440, 'must be at most 1440 (24 hours, the longest a Chime meeting lasts); leave it out to record until the meeting ends'),
+      ),
+    ),
     /** false deletes the 5-second chunks once the concatenated files are confirmed in S3. */
     keepRawChunks: z.optional(z.boolean()),
     /** Also stream the meeting to an RTMP(S) endpoint whose URL is kept in a Secrets Manager secret. */

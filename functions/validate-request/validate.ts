@@ -26,6 +26,21 @@ export interface Defaults {
 export const CONCATENATION_CHECK_SECONDS = 600;
 
 /**
+ * How long AwaitMeetingEnd waits for a callback before it checks the meeting again (its
+ * TimeoutSecondsPath reads the plan's meetingEndCheckSeconds): hourly, the safety net for lost events.
+ * With maxDurationMinutes the limit is cut into equal waits of at most an hour, so that a check falls on
+ * it: 90 minutes are two checks 45 minutes apart, not a check at 60 and the next at 120. At most 24
+ * waits, so the limit is reached within the bound MAX_MEETING_END_CHECKS (26) puts on the checks.
+ */
+export const MEETING_END_CHECK_SECONDS = 3600;
+
+export function meetingEndCheckSeconds(maxDurationMinutes: number | undefined): number {
+  if (maxDurationMinutes === undefined) return MEETING_END_CHECK_SECONDS;
+  const limit = maxDurationMinutes * 60;
+  return Math.ceil(limit / Math.ceil(limit / MEETING_END_CHECK_SECONDS));
+}
+
+/**
  * Turns the user's request into the plan every later step follows: defaults applied, buckets resolved,
  * prefixes made unique per execution. Nothing is called or created here, so a bad request costs nothing.
  */
@@ -85,6 +100,8 @@ export function buildPlan(input: unknown, executionId: string, executionName: st
       maxChecks: Math.ceil((timeoutMinutes * 60) / CONCATENATION_CHECK_SECONDS),
     },
     keepRawChunks: req.keepRawChunks ?? true,
+    maxDurationMinutes: req.maxDurationMinutes,
+    meetingEndCheckSeconds: meetingEndCheckSeconds(req.maxDurationMinutes),
     liveStream: req.liveStream && {
       secretArn: req.liveStream.secretArn,
       muxType: req.liveStream.muxType ?? 'AudioWithCompositedVideo',

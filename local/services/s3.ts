@@ -5,6 +5,7 @@ import * as z from 'zod/mini';
 import type { BucketInfo, CloudContext, S3Internal } from '../core/context';
 import { ServiceError, type LocalRequest, type LocalResponse, type Service } from '../core/service';
 import { readPayload } from './s3-payload';
+import { checkPresigned, isPresigned } from './s3-presigned';
 import { ObjectStore, checkKey, compareKeys, isFsError, isStorableKey, isValidBucketName, type StoredObject } from './s3-store';
 import { S3_NAMESPACE, buildXml, child, list, malformedXml, parseXml, text } from './s3-xml';
 
@@ -49,8 +50,11 @@ const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$/;
 const MAX_POLICY_BYTES = 20 * 1024;
 const EVENTBRIDGE_ENABLE_DELAY_MS = 5 * 60_000;
 
-/** Query parameters that never select an operation: the SDK's `x-id` hint and presigned-URL signing. */
-const NEUTRAL_PARAM = /^(x-id|X-Amz-[A-Za-z-]+)$/;
+/**
+ * Query parameters that never select an operation: the SDK's `x-id` hint, presigned-URL signing, and the
+ * `x-amz-*` headers a presigner hoists into the query (the SDK puts `x-amz-checksum-mode` on a GET).
+ */
+const NEUTRAL_PARAM = /^(x-id|x-amz-[a-z0-9-]+)$/i;
 const LIST_BUCKETS_PARAMS = new Set(['max-buckets', 'continuation-token', 'prefix', 'bucket-region']);
 const LIST_OBJECTS_PARAMS = new Set(['list-type', 'prefix', 'delimiter', 'max-keys', 'continuation-token', 'start-after', 'encoding-type', 'fetch-owner']);
 /** Bucket operations by subresource (the one query parameter naming it) and method. */
@@ -164,6 +168,8 @@ export class S3Service implements Service, S3Internal {
   // --- operations ---------------------------------------------------------------------------------
 
   private route(operation: string, req: LocalRequest): LocalResponse | Promise<LocalResponse> {
+    // A presigned URL is judged (expired, malformed) before anything about its bucket (s3-presigned.ts).
+    if (isPresigned(req)) checkPresigned(req, this.ctx.clock.now());
     const { bucket = '', key = '' } = target(req);
     const record = this.buckets.get(bucket);
     // A bucket answers only in its own region; GetBucketLocation (and creating one) answers anywhere.

@@ -5,8 +5,10 @@ import YAML from 'yaml';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { DynamoDBClient, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import { downloadLinkSeconds, presignWith } from '../../functions/api/downloads';
 import { route } from '../../functions/api/handler';
 import type { ApiDeps } from '../../functions/api/recordings';
 import { idempotencyName } from '../../functions/lib/tokens';
@@ -56,6 +58,9 @@ const deps: ApiDeps = {
   stateMachineArn: STATE_MACHINE,
   defaults: { captureBucket: 'capture-bucket', region: 'us-east-1', partition: 'aws' },
   now: () => '2026-11-23T10:00:00.000Z',
+  // The real presigner: signing is local (no request is sent), with a client as the function's, in the stack's region.
+  presignGet: presignWith(new S3Client({ region: 'us-east-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: 'session' } })),
+  downloadLinkSeconds: 3600,
 };
 
 function event(method: string, resource: string, opts: { id?: string; body?: string; headers?: Record<string, string> } = {}): APIGatewayProxyEvent {
@@ -168,6 +173,47 @@ describe('GET /recordings/{id}', () => {
     const res = await call('GET', '/recordings/{id}', { id: 'rec-1' });
     expect(res.body).toEqual({ id: 'rec-1', executionArn: executionArn('rec-1'), status: 'RUNNING', phase: 'RECORDING', startedAt: '2026-11-23T09:00:00.000Z', meetingId: 'm-1', capturePipelineId: 'cap-1', artifacts: [] });
     expect(db.commandCalls(QueryCommand)[0]!.args[0].input).toMatchObject({ IndexName: 'byExecutionName', ExpressionAttributeValues: { ':v': { S: 'rec-1' } } });
+  });
+
+  it('gives a SUCCEEDED recording a presigned GET URL per file, signed for the files\' region, valid downloadLinkSeconds', async () => {
+    const artifacts = ['s3://rec-bucket/recordings/rec-1/audio/concat-1.mp4', 's3://rec-bucket/recordings/rec-1/composited-video/concat-1.mp4'];
+    sfn.on(DescribeExecutionCommand).resolves({ executionArn: executionArn('rec-1'), status: 'SUCCEEDED', stateMachineArn: STATE_MACHINE, startDate: new Date(), stopDate: new Date(), output: JSON.stringify({ artifacts }) });
+    // A meeting hosted in eu-west-1 from a stack in us-east-1: its buckets are in eu-west-1.
+    db.on(QueryCommand).resolves({ Items: [item({ status: 'SUCCEEDED', mediaRegion: 'eu-west-1', artifacts })] });
+    const res = await call('GET', '/recordings/{id}', { id: 'rec-1' });
+    const downloads = res.body.downloads as Array<{ uri: string; url: string; expiresAt: string }>;
+    expect(downloads.map((d) => d.uri)).toEqual(artifacts);
+    for (const [i, d] of downloads.entries()) {
+      const url = new URL(d.url);
+      expect(`${url.host}${url.pathname}`).toBe(`rec-bucket.s3.eu-west-1.amazonaws.com/${artifacts[i]!.slice('s3://rec-bucket/'.length)}`);
+      expect(Object.fromEntries(url.searchParams)).toMatchObject({
+        'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
+        'X-Amz-Credential': 'AKIDEXAMPLE/20261123/eu-west-1/s3/aws4_request',
+        'X-Amz-Date': '20261123T100000Z',
+        'X-Amz-Expires': '3600',
+        'X-Amz-Security-Token': 'session',
+        'X-Amz-SignedHeaders': 'host',
+        'X-Amz-Signature': expect.stringMatching(/^[0-9a-f]{64}$/),
+      });
+      expect(d.expiresAt).toBe('2026-11-23T11:00:00.000Z');
+    }
+  });
+
+  it('gives no links before a recording succeeds, or when its item was replaced by a later recording of the meeting', async () => {
+    sfn.on(DescribeExecutionCommand).resolves({ executionArn: executionArn('rec-1'), status: 'RUNNING', stateMachineArn: STATE_MACHINE, startDate: new Date() });
+    db.on(QueryCommand).resolves({ Items: [item()] });
+    expect((await call('GET', '/recordings/{id}', { id: 'rec-1' })).body.downloads).toBeUndefined();
+    sfn.on(DescribeExecutionCommand).resolves({ executionArn: executionArn('rec-1'), status: 'SUCCEEDED', stateMachineArn: STATE_MACHINE, startDate: new Date(), output: JSON.stringify({ artifacts: ['s3://b/k.mp4'] }) });
+    db.on(QueryCommand).resolves({ Items: [item({ executionId: executionArn('rec-2'), executionName: 'rec-2' })] });
+    const replaced = await call('GET', '/recordings/{id}', { id: 'rec-1' });
+    expect(replaced.body).toMatchObject({ status: 'SUCCEEDED', artifacts: ['s3://b/k.mp4'] });
+    expect(replaced.body.downloads).toBeUndefined();
+  });
+
+  it('reads downloadLinkSeconds as SigV4 allows it (1 to 604800), naming the parameter otherwise', () => {
+    expect(downloadLinkSeconds(undefined)).toBe(3600);
+    expect(downloadLinkSeconds('604800')).toBe(604_800);
+    for (const bad of ['0', '604801', '1.5', 'hour', '']) expect(() => downloadLinkSeconds(bad)).toThrow(/DOWNLOAD_LINK_SECONDS .* 1 to 604800 .*downloadLinkSeconds/);
   });
 
   it('answers 404 for an unknown or malformed id', async () => {

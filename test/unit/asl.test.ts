@@ -47,7 +47,9 @@ describe('recording.asl.json', () => {
 
   it('gives every Task a timeout, a full-jitter Lambda retrier, a transient retrier and a catch into $.error or $.cleanupError', () => {
     for (const [name, s] of tasks) {
-      expect({ name, timeout: typeof s.TimeoutSeconds }).toEqual({ name, timeout: 'number' });
+      // A fixed timeout, or (AwaitMeetingEnd) one the plan gives: a path into the state input.
+      const timeout = name === 'AwaitMeetingEnd' ? typeof s.TimeoutSecondsPath : typeof s.TimeoutSeconds;
+      expect({ name, timeout }).toEqual({ name, timeout: name === 'AwaitMeetingEnd' ? 'string' : 'number' });
       const lambdaRetry = s.Retry.find((r: State) => r.ErrorEquals.includes('Lambda.ServiceException'));
       expect(lambdaRetry).toMatchObject({ JitterStrategy: 'FULL' });
       expect(lambdaRetry.MaxDelaySeconds).toBeGreaterThan(0);
@@ -124,6 +126,9 @@ describe('recording.asl.json', () => {
     expect(concatenation.Catch[0]).toMatchObject({ ErrorEquals: ['States.Timeout'], Next: 'AwaitConcatenation' });
     // timeoutMinutes becomes a number of these checks (validate-request).
     expect(concatenation.TimeoutSeconds).toBe(CONCATENATION_CHECK_SECONDS);
+    // The meeting-end wait's timeout is the plan's (hourly, or cut so that a check falls on maxDurationMinutes).
+    expect(wait.TimeoutSecondsPath).toBe('$.plan.meetingEndCheckSeconds');
+    expect(wait.TimeoutSeconds).toBeUndefined();
   });
 
   it('passes asl-validator once CloudFormation references are resolved', async () => {

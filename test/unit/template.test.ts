@@ -34,7 +34,7 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   awaitConcatenation: ['chime:GetMediaPipeline', 's3:ListBucket', 'dynamodb:UpdateItem', 'states:SendTaskSuccess', 'states:SendTaskFailure'],
   verifyRecording: ['s3:ListBucket', 's3:GetObject', 's3:PutObject', 'dynamodb:GetItem'],
   cleanup: ['chime:DeleteMeeting', 'chime:DeleteMediaPipeline', 's3:ListBucket', 's3:DeleteObject', 'dynamodb:UpdateItem'],
-  api: ['states:StartExecution', 'states:DescribeExecution', 'states:SendTaskSuccess', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+  api: ['states:StartExecution', 'states:DescribeExecution', 'states:SendTaskSuccess', 'dynamodb:Query', 'dynamodb:UpdateItem', 's3:GetObject', 'kms:Decrypt'],
 };
 
 /** Writing its own logs (serverless-iam-roles-per-function) and traces (active tracing). */
@@ -82,6 +82,8 @@ const IMPLIED_BY: Record<string, string[]> = {
   'chime:CreateMediaCapturePipeline': ['chime:TagResource', 's3:GetBucketPolicy'],
   'chime:CreateMediaConcatenationPipeline': ['chime:TagResource', 's3:GetBucketPolicy'],
   'chime:CreateMediaLiveConnectorPipeline': ['chime:TagResource'],
+  // S3 decrypts an SSE-KMS object with the reader's kms:Decrypt; a presigned GET reads with its signer's.
+  's3:GetObject': ['kms:Decrypt'],
 };
 
 /** The state machine's role (serverless-step-functions): invoke, deliver logs, write traces. */
@@ -415,6 +417,31 @@ describe('packaged template', () => {
         for (const a of allowedActions(doc.statements)) expect({ a, known: lookup(a) !== undefined }).toEqual({ a, known: true });
       }
     }
+  });
+
+  it('lets the api function read only the concatenation buckets\' objects (download links), and decrypt them only through S3', () => {
+    for (const [mode, t] of Object.entries(modes())) {
+      const role = t.Resources[t.Resources.ApiLambdaFunction!.Properties.Role['Fn::GetAtt'][0]]!;
+      const reads = roleStatements(role).filter((s) => list(s.Action).some((a) => a.startsWith('s3:')));
+      const createdBucket = mode === 'default' ? [] : [{ 'Fn::Sub': '${ConcatenationBucket.Arn}/*' }];
+      expect({ mode, reads }).toEqual({
+        mode,
+        reads: [{ Effect: 'Allow', Action: ['s3:GetObject'], Resource: [{ 'Fn::Sub': 'arn:${AWS::Partition}:s3:::*/*' }, ...createdBucket], Condition: { StringEquals: { 's3:ResourceAccount': { Ref: 'AWS::AccountId' } } } }],
+      });
+      const [decrypt, ...more] = roleStatements(role).filter((s) => list(s.Action).includes('kms:Decrypt'));
+      expect(more).toEqual([]);
+      expect(decrypt!.Condition?.StringLike).toEqual({
+        'kms:ViaService': 's3.*.amazonaws.com',
+        'kms:EncryptionContext:aws:s3:arn': [
+          { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::*' },
+          { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::*/*' },
+          ...(mode === 'default' ? [] : [{ 'Fn::GetAtt': ['ConcatenationBucket', 'Arn'] }, { 'Fn::Sub': '${ConcatenationBucket.Arn}/*' }]),
+        ],
+      });
+    }
+    // The links' lifetime is a stack parameter, bounded as SigV4 allows.
+    expect(existing.template.Parameters?.DownloadLinkSeconds).toMatchObject({ Type: 'Number', Default: 3600, MinValue: 1, MaxValue: 604800 });
+    expect(existing.template.Resources.ApiLambdaFunction!.Properties.Environment.Variables.DOWNLOAD_LINK_SECONDS).toEqual({ Ref: 'DownloadLinkSeconds' });
   });
 
   it('requires SigV4 (AWS_IAM) on every API method, with no OPTIONS methods', () => {

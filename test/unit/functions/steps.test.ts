@@ -132,9 +132,12 @@ describe('StartCapture', () => {
   const input = { plan: plan(), chimeMeeting: meetingRef, role: roleRef };
 
   it('sends the full capture request: demo-form SourceArn, sink with prefix, artifacts with composited video, token', async () => {
-    pipelines.on(CreateMediaCapturePipelineCommand).resolves({ MediaCapturePipeline: { MediaPipelineId: 'cap-1', MediaPipelineArn: CAPTURE_ARN } });
+    const createdAt = new Date('2026-11-23T10:00:01.000Z');
+    pipelines.on(CreateMediaCapturePipelineCommand).resolves({ MediaCapturePipeline: { MediaPipelineId: 'cap-1', MediaPipelineArn: CAPTURE_ARN, CreatedTimestamp: createdAt } });
     db.on(UpdateItemCommand).resolves({ Attributes: record() });
     expect(await startCapture(input, ctx)).toEqual({ mediaPipelineId: 'cap-1', mediaPipelineArn: CAPTURE_ARN });
+    // Chime's creation time is where maxDurationMinutes counts from.
+    expect(db.commandCalls(UpdateItemCommand)[0]!.args[0].input.ExpressionAttributeValues).toMatchObject({ ':captureStartedAt': { S: createdAt.toISOString() } });
     expect(pipelines.commandCalls(CreateMediaCapturePipelineCommand)[0]!.args[0].input).toEqual({
       SourceType: 'ChimeSdkMeeting',
       SourceArn: `arn:aws:chime::123456789012:meeting:${MEETING_ID}`,
@@ -371,6 +374,34 @@ describe('AwaitMeetingEnd', () => {
 
     db.on(UpdateItemCommand).resolves({ Attributes: record({ checks: 27 }) });
     expect((await failure(awaitMeetingEnd(input, ctx))).name).toBe('MeetingNeverEnded');
+  });
+
+  it('ends the recording once maxDurationMinutes have passed since the capture started, as a stop request does', async () => {
+    const limited = { ...input, plan: plan({ meeting: {}, maxDurationMinutes: 60 }) };
+    const startedAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
+    meetings.on(GetMeetingCommand).resolves({ Meeting: { MeetingId: MEETING_ID } });
+    pipelines.on(GetMediaPipelineCommand).resolves({ MediaPipeline: { MediaCapturePipeline: { Status: 'InProgress' } } });
+    sfn.on(SendTaskSuccessCommand).resolves({});
+    const people = { a1: { present: true, at: 1 } };
+    db.on(UpdateItemCommand).resolves({ Attributes: record({ checks: 2, taskToken: 'tok', presence: people, captureStartedAt: startedAgo(30) }) });
+    expect(await awaitMeetingEnd(limited, ctx)).toEqual({ outcome: 'waiting' });
+    expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+
+    // The check the plan puts on the limit may come a moment early (timers, clocks): within a chunk counts.
+    db.on(UpdateItemCommand).resolves({ Attributes: record({ checks: 2, taskToken: 'tok', presence: people, captureStartedAt: startedAgo(60 - 3 / 60) }) });
+    expect(await awaitMeetingEnd(limited, ctx)).toEqual({ outcome: 'max-duration-reached' });
+    expect(JSON.parse(sfn.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input.output ?? '{}')).toMatchObject({ reason: 'MaxDurationReached' });
+    // The end is recorded for StartConcatenation, which ends the meeting (or only our capture) with retries.
+    expect(db.commandCalls(UpdateItemCommand).at(-1)!.args[0].input.ExpressionAttributeValues).toMatchObject({ ':reason': { S: 'MaxDurationReached' } });
+    expect(meetings.commandCalls(DeleteMeetingCommand)).toHaveLength(0);
+
+    // Without the option the same meeting is waited for.
+    sfn.resetHistory();
+    expect(await awaitMeetingEnd(input, ctx)).toEqual({ outcome: 'waiting' });
+    expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+    // Nor does the plan of an execution started before the option existed (no meetingEndCheckSeconds) fail to parse.
+    const { meetingEndCheckSeconds: _added, maxDurationMinutes: _limit, ...earlier } = plan();
+    expect(await awaitMeetingEnd({ ...input, plan: earlier }, ctx)).toEqual({ outcome: 'waiting' });
   });
 });
 

@@ -43,6 +43,30 @@ describe('ValidateRequest', () => {
     expect(list.join('\n')).toMatch(/capture\.audio:/);
   });
 
+  it('plans maxDurationMinutes (1-1440 whole minutes) with meeting-end checks that fall on the limit', () => {
+    expect(buildPlan({ meeting: {} }, EXECUTION_ID, 'rec-1', defaults)).toMatchObject({ maxDurationMinutes: undefined, meetingEndCheckSeconds: 3600 });
+    const checks = (max: number) => buildPlan({ meeting: {}, maxDurationMinutes: max }, EXECUTION_ID, 'rec-1', defaults).meetingEndCheckSeconds!;
+    expect(checks(1)).toBe(60);
+    expect(checks(60)).toBe(3600);
+    expect(checks(90)).toBe(2700);
+    expect(checks(1440)).toBe(3600);
+    // Equal waits of at most an hour whose sum reaches the limit, at most 24 of them (MAX_MEETING_END_CHECKS is 26).
+    for (let max = 1; max <= 1440; max += 1) {
+      const seconds = checks(max);
+      const waits = Math.ceil((max * 60) / seconds);
+      // TimeoutSecondsPath must select a positive integer.
+      expect(Number.isInteger(seconds) && seconds >= 1).toBe(true);
+      expect(seconds).toBeLessThanOrEqual(3600);
+      expect(waits).toBeLessThanOrEqual(24);
+      expect(waits * seconds - max * 60).toBeLessThan(waits);
+    }
+    expect(problems({ meeting: {}, maxDurationMinutes: 0 })).toEqual(['maxDurationMinutes: must be at least 1 (minutes); leave it out to record until the meeting ends']);
+    expect(problems({ meeting: {}, maxDurationMinutes: 1441 })).toEqual(['maxDurationMinutes: must be at most 1440 (24 hours, the longest a Chime meeting lasts); leave it out to record until the meeting ends']);
+    for (const bad of [1.5, '30', null]) {
+      expect(problems({ meeting: {}, maxDurationMinutes: bad })).toEqual(['maxDurationMinutes: must be a whole number of minutes from 1 to 1440 (24 hours, the longest a Chime meeting lasts)']);
+    }
+  });
+
   it('asks for exactly one of meetingId and meeting', () => {
     expect(problems({})).toEqual([expect.stringMatching(/^meetingId or meeting:/)]);
     expect(problems({ meetingId: '11111111-2222-3333-4444-555555555555', meeting: {} })).toEqual([expect.stringMatching(/^meetingId and meeting: give one, not both/)]);

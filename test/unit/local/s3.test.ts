@@ -31,6 +31,7 @@ import {
   type BucketLocationConstraint,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { EventBus } from '../../../local/core/bus';
 import { resolveBehaviours } from '../../../local/core/behaviours';
 import { SimClock } from '../../../local/core/clock';
@@ -367,6 +368,40 @@ describe('S3 emulator', () => {
       expect((await s3.send(new DeleteObjectCommand({ Bucket: 'alpha', Key: 'tmp/gone.txt' }))).$metadata.httpStatusCode).toBe(204);
       // S3 has no folders: the emptied one is gone from disk too.
       expect(fs.existsSync(path.join(dataDir, 's3', 'alpha', 'tmp'))).toBe(false);
+    });
+
+    it('serves a presigned GET (query-string SigV4) until it expires on the cloud\'s clock, then refuses it as S3 does', async () => {
+      const body = Buffer.from('a finished recording');
+      await s3.send(new PutObjectCommand({ Bucket: 'alpha', Key: 'links/file.mp4', Body: body, ContentType: 'video/mp4' }));
+      // Signed at the cloud's time, as the handlers sign (functions/lib/time.ts), valid for a minute.
+      const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: 'alpha', Key: 'links/file.mp4' }), { expiresIn: 60, signingDate: ctx.clock.date() });
+      // No credentials and no Authorization header: the link alone.
+      const ok = await fetch(url);
+      expect(ok.status).toBe(200);
+      expect(ok.headers.get('content-type')).toBe('video/mp4');
+      expect(Buffer.from(await ok.arrayBuffer())).toEqual(body);
+
+      await ctx.clock.run(ctx.clock.sleep(61_000));
+      const expired = await fetch(url);
+      expect(expired.status).toBe(403);
+      const xml = await expired.text();
+      expect(xml).toContain('<Code>AccessDenied</Code>');
+      expect(xml).toContain('<Message>Request has expired</Message>');
+      expect(xml).toContain('<X-Amz-Expires>60</X-Amz-Expires>');
+      expect(xml).toMatch(/<Expires>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ<\/Expires><ServerTime>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ<\/ServerTime>/);
+
+      // Malformed links are refused before the object is looked at.
+      const fresh = new URL(await getSignedUrl(s3, new GetObjectCommand({ Bucket: 'alpha', Key: 'links/file.mp4' }), { expiresIn: 60, signingDate: ctx.clock.date() }));
+      const variant = async (change: (q: URLSearchParams) => void) => {
+        const u = new URL(fresh);
+        change(u.searchParams);
+        const res = await fetch(u);
+        return { status: res.status, message: /<Code>(.*)<\/Code><Message>(.*)<\/Message>/.exec(await res.text())?.slice(1) };
+      };
+      expect(await variant((q) => q.set('X-Amz-Expires', '604801'))).toEqual({ status: 400, message: ['AuthorizationQueryParametersError', expect.stringMatching(/^X-Amz-Expires must be less than a week/)] });
+      expect(await variant((q) => q.delete('X-Amz-Signature'))).toEqual({ status: 400, message: ['AuthorizationQueryParametersError', expect.stringMatching(/^Query-string authentication version 4 requires/)] });
+      expect(await variant((q) => q.set('X-Amz-Date', '2026-01-01'))).toEqual({ status: 400, message: ['AuthorizationQueryParametersError', expect.stringMatching(/^X-Amz-Date must be in the ISO8601 Long Format/)] });
+      expect(await variant((q) => q.set('X-Amz-Algorithm', 'AWS4-HMAC-SHA1'))).toEqual({ status: 400, message: ['AuthorizationQueryParametersError', 'X-Amz-Algorithm only supports &quot;AWS4-HMAC-SHA256&quot;'] });
     });
 
     it('keeps keys inside their bucket and refuses keys a file system cannot hold', async () => {

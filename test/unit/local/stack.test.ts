@@ -26,9 +26,11 @@ describe('the stack environment read from serverless.yml', () => {
       POWERTOOLS_LOG_LEVEL: 'INFO',
       MAX_MEETING_END_CHECKS: '26',
       STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:m',
+      // A CloudFormation parameter (Ref) whose default is a param.
+      DOWNLOAD_LINK_SECONDS: '3600',
     });
     // Without createBuckets the buckets are the params'.
-    expect(stackEnvironment(stack({ captureBucket: 'mine', concatenationBucket: 'finals' }))).toMatchObject({ CAPTURE_BUCKET: 'mine', CONCATENATION_BUCKET: 'finals' });
+    expect(stackEnvironment(stack({ captureBucket: 'mine', concatenationBucket: 'finals', downloadLinkSeconds: '600' }))).toMatchObject({ CAPTURE_BUCKET: 'mine', CONCATENATION_BUCKET: 'finals', DOWNLOAD_LINK_SECONDS: '600' });
   });
 
   it('refuses what it cannot resolve, naming where it is', () => {
