@@ -8,10 +8,10 @@ import { ConsoleData, type ConsoleSources } from './data';
 
 /**
  * The local console: a read-only web page on the cloud's own port (no other port, nothing fetched from
- * outside). It answers unsigned GET requests for `/` and `/console/...`; every other request (signed
- * AWS calls, the recordings API under its stage path) goes on to the services.
+ * outside). It answers unsigned GET requests for `/` (from a browser) and `/console/...`; every other
+ * request (signed AWS calls, the recordings API under its stage path) goes on to the services.
  *
- *   /                                 the page (static/index.html)
+ *   /, /console/                      the page (static/index.html)
  *   /console/static/<file>            its script and style
  *   /console/vendor/dagre.js          the graph layout library, from node_modules
  *   /console/api/recordings           ListExecutions + DescribeExecution (newest first)
@@ -62,7 +62,9 @@ export class ConsoleServer {
     if (req.headers.authorization) return false;
     const url = new URL(req.url ?? '/', 'http://local');
     if (url.searchParams.has('X-Amz-Credential')) return false;
-    if (url.pathname !== '/' && !url.pathname.startsWith('/console/')) return false;
+    // `/` only for a browser: an unsigned GET / from an AWS tool (anonymous ListBuckets) goes on to the services.
+    const page = url.pathname === '/' && (req.headers.accept ?? '').includes('text/html');
+    if (!page && !url.pathname.startsWith('/console/')) return false;
     this.answer(url, res).catch((err: unknown) => send(res, 500, 'text/plain; charset=utf-8', `local console: ${err instanceof Error ? err.message : String(err)}`));
     return true;
   };
@@ -78,7 +80,7 @@ export class ConsoleServer {
   private async answer(url: URL, res: http.ServerResponse): Promise<void> {
     const route = url.pathname;
     const arn = url.searchParams.get('arn') ?? undefined;
-    if (route === '/') return sendFile(res, path.join(STATIC_DIR, 'index.html'), STATIC['index.html']!);
+    if (route === '/' || route === '/console/') return sendFile(res, path.join(STATIC_DIR, 'index.html'), STATIC['index.html']!);
     if (route.startsWith('/console/static/')) {
       const name = route.slice('/console/static/'.length);
       const type = STATIC[name];

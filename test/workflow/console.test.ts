@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Browser, Page } from 'playwright-core';
@@ -99,7 +101,7 @@ describe('the console and secrets', () => {
       expect(res.status).toBe(200);
       return res.text();
     };
-    const pages = ['', 'console/static/app.js', 'console/api/recordings', 'console/api/faults', 'console/api/calls', 'console/api/events'];
+    const pages = ['console/', 'console/static/app.js', 'console/api/recordings', 'console/api/faults', 'console/api/calls', 'console/api/events'];
     const recordings = JSON.parse(await get('console/api/recordings')) as Array<{ executionArn: string }>;
     expect(recordings.map((r) => r.executionArn)).toContain(streamed.executionArn);
     for (const { executionArn } of recordings) {
@@ -113,11 +115,45 @@ describe('the console and secrets', () => {
     }
   });
 
+  it('leaves an unsigned GET / that is not from a browser to the services', async () => {
+    const res = await fetch(h.cloud.consoleUrl, { headers: { accept: '*/*' } });
+    expect(res.headers.get('content-type')).not.toMatch(/html/);
+    const page = await fetch(h.cloud.consoleUrl, { headers: { accept: 'text/html' } });
+    await expect(page.text()).resolves.toContain('Local cloud console');
+  });
+
   it('answers a missing execution ARN with what to pass, and an unknown one with 404', async () => {
     const res = await fetch(new URL('console/api/recording', h.cloud.consoleUrl));
     expect(res.status).toBe(400);
     await expect(res.text()).resolves.toMatch(/needs \?arn=<executionArn>/);
     const unknown = await fetch(new URL(`console/api/recording?arn=${encodeURIComponent('arn:aws:states:us-east-1:123456789012:execution:x:none')}`, h.cloud.consoleUrl));
     expect(unknown.status).toBe(404);
+  });
+});
+
+describe('npm start --keep', () => {
+  it('prints the console address, and keeps the cloud and its console up after the recording until SIGINT', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'console-keep-'));
+    const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', '--import', 'tsx', 'local/start.ts', '--minutes', '1', '--keep', '--data-dir', dataDir], { cwd: path.resolve(__dirname, '../..'), stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      let out = '';
+      const kept = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString('utf8');
+          const url = /stays up: console (\S+),/.exec(out)?.[1];
+          if (url) resolve(url);
+        });
+        void exited.then((code) => reject(new Error(`npm start exited (${code}) before saying the cloud stays up; it printed:\n${out}`)));
+      });
+      expect(out).toMatch(/^console http:\/\/127\.0\.0\.1:\d+\/$/m);
+      const rows = (await (await fetch(new URL('console/api/recordings', kept))).json()) as Array<{ status: string }>;
+      expect(rows.map((r) => r.status)).toEqual(['SUCCEEDED']);
+    } finally {
+      child.kill('SIGINT');
+      await exited;
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+    await expect(exited).resolves.toBe(0);
   });
 });
