@@ -253,7 +253,7 @@ export class LocalCloud {
       spec.eventRules.forEach((rule, i) => {
         const name = `${spec.name}-rule-${i + 1}`;
         const pattern = resolveStackValue(stack, rule.pattern, `functions.${spec.name}.events[${i}].eventBridge.pattern`) as Pattern;
-        this.bus.addRule({ name, pattern, retryPolicy: rule.retryPolicy, target: (event) => this.lambda.invoke(spec.name, event) });
+        this.bus.addRule({ name, pattern, retryPolicy: rule.retryPolicy, target: (event) => this.lambda.invoke(spec.name, event, { eventId: event.id }) });
       });
     }
 

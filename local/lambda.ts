@@ -165,7 +165,7 @@ export class LambdaRuntime {
     return undefined;
   }
 
-  /** `from`: the execution and state whose task invokes the function, for the call log. */
+  /** `from`: what invokes the function (a task's execution and state, or an event), for the call log. */
   async invoke(name: string, event: unknown, from?: Omit<Caller, 'functionName'>): Promise<unknown> {
     if (!this.specs.has(name)) throw new LambdaFunctionError('ResourceNotFoundException', `Function not found: ${name}`);
     const startedAt = Date.now();

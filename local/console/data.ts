@@ -2,6 +2,7 @@ import { GetObjectCommand, ListObjectsV2Command, S3Client, type _Object } from '
 import { DescribeExecutionCommand, DescribeStateMachineCommand, GetExecutionHistoryCommand, ListExecutionsCommand, ListStateMachinesCommand, SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
 import type { Readable } from 'node:stream';
 import { BEHAVIOURS, type BehaviourName } from '../core/behaviours';
+import type { BusEvent } from '../core/bus';
 import type { CloudContext } from '../core/context';
 import { InProcessHttpHandler } from '../core/in-process';
 import { Router, type CallRecord } from '../core/server';
@@ -158,22 +159,21 @@ export class ConsoleData {
     return { body: out.Body as Readable, contentType: out.ContentType, contentLength: out.ContentLength };
   }
 
-  /** The local call log: every call (or the execution's tasks' calls), newest last. */
-  calls(executionArn?: string): CallRecord[] {
-    const log = executionArn ? this.sources.router.log.filter((c) => c.caller?.executionArn === executionArn) : this.sources.router.log;
-    return log.slice(-FILE_LIMIT);
+  /**
+   * The local call log, newest last: every call, or an execution's: those its tasks made, and those the
+   * handlers of its events (below) made. Calls over the HTTP port (the AWS CLI, `lambdaTransport: 'http'`)
+   * carry no caller and are only in the full log.
+   */
+  async calls(executionArn?: string): Promise<CallRecord[]> {
+    if (!executionArn) return this.sources.router.log.slice(-FILE_LIMIT);
+    const events = new Set((await this.relevantEvents(executionArn)).map((e) => e.id));
+    return this.sources.router.log.filter((c) => c.caller?.executionArn === executionArn || (c.caller?.eventId !== undefined && events.has(c.caller.eventId))).slice(-FILE_LIMIT);
   }
 
-  /** The EventBridge events the local bus delivered (or that mention the execution or its meeting), with each rule's delivery. */
+  /** The EventBridge events the local bus delivered (or those naming the execution or its meeting), with each rule's delivery. */
   async events(executionArn?: string) {
     const bus = this.sources.ctx.bus;
-    let meetingId: string | undefined;
-    if (executionArn) meetingId = (stateOutput(await this.history(executionArn), 'CreateMeeting') as { chimeMeeting?: { meetingId?: string } } | undefined)?.chimeMeeting?.meetingId;
-    const relevant = bus.published.filter((e) => {
-      if (!executionArn) return true;
-      const text = JSON.stringify(e);
-      return text.includes(executionArn) || (meetingId !== undefined && text.includes(meetingId));
-    });
+    const relevant = executionArn ? await this.relevantEvents(executionArn) : bus.published;
     return relevant.slice(-FILE_LIMIT).map((event) => ({ event: maskValue(event), deliveries: bus.deliveries.filter((d) => d.eventId === event.id) }));
   }
 
@@ -207,7 +207,15 @@ export class ConsoleData {
     return events;
   }
 
-  private async list(place: Place): Promise<Listing> {
+  private async relevantEvents(executionArn: string): Promise<BusEvent[]> {
+    const meetingId = (stateOutput(await this.history(executionArn), 'CreateMeeting') as { chimeMeeting?: { meetingId?: string } } | undefined)?.chimeMeeting?.meetingId;
+    return this.sources.ctx.bus.published.filter((e) => {
+      const text = JSON.stringify(e);
+      return text.includes(executionArn) || (meetingId !== undefined && text.includes(meetingId));
+    });
+  }
+
+    private async list(place: Place): Promise<Listing> {
     const prefix = place.prefix ? `${place.prefix.replace(/\/$/, '')}/` : '';
     const page = await this.s3.send(new ListObjectsV2Command({ Bucket: place.bucket, Prefix: prefix, MaxKeys: FILE_LIMIT }));
     return {

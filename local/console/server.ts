@@ -114,7 +114,7 @@ export class ConsoleServer {
         case '/console/api/files':
           return sendJson(res, await this.data.files(needArn()));
         case '/console/api/calls':
-          return sendJson(res, this.data.calls(arn));
+          return sendJson(res, await this.data.calls(arn));
         case '/console/api/events':
           return sendJson(res, await this.data.events(arn));
         case '/console/api/faults':

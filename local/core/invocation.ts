@@ -40,11 +40,15 @@ export class InvocationHold {
   }
 }
 
-/** The function an invocation runs and, when a state machine task invoked it, the execution and state. */
+/**
+ * The function an invocation runs and what invoked it: a state machine task (its execution and state) or
+ * an EventBridge rule (the event's id).
+ */
 export interface Caller {
   functionName: string;
   executionArn?: string;
   state?: string;
+  eventId?: string;
 }
 
 /**

@@ -72,6 +72,8 @@ browserTests(`the console in Chromium (${CHROMIUM ?? 'not installed'})`, () => {
     await expect(throttled.count()).resolves.toBe(1);
     await expect(throttled.textContent()).resolves.toMatch(/ThrottledClientException.*injected fault/);
     await expect(page.locator('#calls tr[data-operation="CreateMediaCapturePipeline"][data-status^="2"]').count()).resolves.toBe(1);
+    // The meeting's events reached the meeting-event handler, whose calls are the recording's too.
+    await expect(page.locator('#calls tr', { hasText: 'meetingEvents' }).count()).resolves.toBeGreaterThan(0);
     await expect(page.locator('#history tr[data-type="ExecutionSucceeded"]').count()).resolves.toBe(1);
 
     const link = page.locator('#finished a.download').first();

@@ -109,7 +109,7 @@ async function recordingPage(arn) {
         h('section', { class: 'card' }, h('h2', {}, 'Summary'), summary(e)),
         h('section', { class: 'card' }, h('h2', {}, 'Files'), filesCard(files)),
         h('section', { class: 'card' }, h('h2', {}, 'Input'), h('pre', { id: 'input' }, pretty(e.input)), h('h2', {}, 'Output'), h('pre', { id: 'output' }, pretty(e.output) || (e.error ? `${e.error}: ${e.cause ?? ''}` : '(running)'))))),
-    h('section', { class: 'card' }, h('h2', {}, `AWS calls the workflow's tasks made (${calls.length})`), callsTable(calls)),
+    h('section', { class: 'card' }, h('h2', {}, `AWS calls the workflow made (${calls.length}): its tasks, and its event handlers`), callsTable(calls, events)),
     h('section', { class: 'card' }, h('h2', {}, `EventBridge events (${events.length})`), eventsTable(events)),
     h('section', { class: 'card' }, h('h2', {}, `Execution events (${rec.events.length})`), historyTable(rec.events)),
   ];
@@ -170,14 +170,16 @@ function legend() {
   return h('div', { class: 'legend' }, ['entered', 'succeeded', 'retried', 'caught', 'failed', 'current', 'final'].map((c) => h('span', { class: c }, c)));
 }
 
-function callsTable(calls) {
+/** `events`: the recording's EventBridge events, to name the event whose handler made a call. */
+function callsTable(calls, events) {
   if (calls.length === 0) return h('p', { class: 'muted' }, 'No calls recorded for this execution.');
+  const eventTypes = new Map(events.map(({ event }) => [event.id, event.detail?.eventType ?? event['detail-type']]));
   return h('table', { id: 'calls' },
-    h('thead', {}, h('tr', {}, ['Simulated', 'Real', 'State', 'Function', 'Service', 'Operation', 'Status', 'Error'].map((t) => h('th', {}, t)))),
+    h('thead', {}, h('tr', {}, ['Simulated', 'Real', 'State or event', 'Function', 'Service', 'Operation', 'Status', 'Error'].map((t) => h('th', {}, t)))),
     h('tbody', {}, calls.map((c) => h('tr', { class: c.cause === 'injected-fault' ? 'injected' : c.cause === 'throttled' ? 'throttled' : c.status >= 400 ? 'failed-call' : undefined, 'data-operation': c.operation, 'data-status': c.status },
       h('td', { class: 'mono' }, stamp(c.at)),
       h('td', { class: 'mono' }, stamp(c.realAt)),
-      h('td', {}, c.caller?.state ?? ''),
+      h('td', {}, c.caller?.state ?? (c.caller?.eventId ? h('span', { class: 'muted' }, `event ${eventTypes.get(c.caller.eventId) ?? c.caller.eventId}`) : '')),
       h('td', {}, c.caller?.functionName ?? ''),
       h('td', {}, c.service),
       h('td', {}, c.operation),
