@@ -78,7 +78,8 @@ export class ConsoleData {
     if (!times.has(eventId)) times.set(eventId, Date.now());
   }
 
-  async recordings(): Promise<RecordingRow[]> {
+  /** The executions, and the simulated time now (for how long the running ones have run). */
+  async recordings(): Promise<{ now: number; recordings: RecordingRow[] }> {
     const machines = (await this.sfn.send(new ListStateMachinesCommand({}))).stateMachines ?? [];
     const rows: RecordingRow[] = [];
     for (const machine of machines) {
@@ -99,7 +100,7 @@ export class ConsoleData {
         });
       }
     }
-    return rows.sort((a, b) => b.startDate - a.startDate).slice(0, LIST_LIMIT);
+    return { now: this.sources.ctx.clock.now(), recordings: rows.sort((a, b) => b.startDate - a.startDate).slice(0, LIST_LIMIT) };
   }
 
   async recording(executionArn: string) {
@@ -109,6 +110,7 @@ export class ConsoleData {
     const graph = graphOf(machine.definition!);
     const times = this.realTimes.get(executionArn);
     return {
+      now: this.sources.ctx.clock.now(),
       execution: {
         executionArn,
         name: described.name,

@@ -104,7 +104,7 @@ describe('the console and secrets', () => {
       return res.text();
     };
     const pages = ['console/', 'console/static/app.js', 'console/api/recordings', 'console/api/faults', 'console/api/calls', 'console/api/events'];
-    const recordings = JSON.parse(await get('console/api/recordings')) as Array<{ executionArn: string }>;
+    const { recordings } = JSON.parse(await get('console/api/recordings')) as { recordings: Array<{ executionArn: string }> };
     expect(recordings.map((r) => r.executionArn)).toContain(streamed.executionArn);
     for (const { executionArn } of recordings) {
       for (const api of ['recording', 'files', 'calls', 'events']) pages.push(`console/api/${api}?arn=${encodeURIComponent(executionArn)}`);
@@ -149,8 +149,8 @@ describe('npm start --keep', () => {
         void exited.then((code) => reject(new Error(`npm start exited (${code}) before saying the cloud stays up; it printed:\n${out}`)));
       });
       expect(out).toMatch(/^console http:\/\/127\.0\.0\.1:\d+\/$/m);
-      const rows = (await (await fetch(new URL('console/api/recordings', kept))).json()) as Array<{ status: string }>;
-      expect(rows.map((r) => r.status)).toEqual(['SUCCEEDED']);
+      const { recordings } = (await (await fetch(new URL('console/api/recordings', kept))).json()) as { recordings: Array<{ status: string }> };
+      expect(recordings.map((r) => r.status)).toEqual(['SUCCEEDED']);
     } finally {
       child.kill('SIGINT');
       await exited;

@@ -61,7 +61,7 @@ function pretty(json) {
 // ---- Recordings ------------------------------------------------------------------------------------
 
 async function recordingsPage() {
-  const [rows, faults] = await Promise.all([api('/console/api/recordings'), api('/console/api/faults')]);
+  const [{ now, recordings: rows }, faults] = await Promise.all([api('/console/api/recordings'), api('/console/api/faults')]);
   const table = h('table', { id: 'recordings' },
     h('thead', {}, h('tr', {}, ['Execution', 'Status', 'Meeting', 'Started (simulated)', 'Duration', 'End reason or error'].map((t) => h('th', {}, t)))),
     h('tbody', {}, rows.length === 0
@@ -71,7 +71,7 @@ async function recordingsPage() {
         h('td', {}, badge(r.status)),
         h('td', { class: 'mono' }, r.meetingId ?? ''),
         h('td', { class: 'mono' }, stamp(r.startDate)),
-        h('td', {}, duration((r.stopDate ?? Date.now()) - r.startDate) + (r.stopDate ? '' : ' so far')),
+        h('td', {}, duration((r.stopDate ?? now) - r.startDate) + (r.stopDate ? '' : ' so far')),
         h('td', {}, r.error ? h('span', { class: 'error' }, r.error) : (r.endReason ?? ''))))));
   return [h('h1', {}, 'Recordings'), h('section', { class: 'card' }, table), h('h2', {}, 'Faults and behaviours'), faultsCard(faults)];
 }
@@ -106,7 +106,7 @@ async function recordingPage(arn) {
     h('div', { class: 'layout' },
       h('section', { class: 'card' }, h('h2', {}, rec.stateMachine.name), h('div', { id: 'graph' }, graph(rec.graph, rec.marks)), legend()),
       h('div', {},
-        h('section', { class: 'card' }, h('h2', {}, 'Summary'), summary(e)),
+        h('section', { class: 'card' }, h('h2', {}, 'Summary'), summary(e, rec.now)),
         h('section', { class: 'card' }, h('h2', {}, 'Files'), filesCard(files)),
         h('section', { class: 'card' }, h('h2', {}, 'Input'), h('pre', { id: 'input' }, pretty(e.input)), h('h2', {}, 'Output'), h('pre', { id: 'output' }, pretty(e.output) || (e.error ? `${e.error}: ${e.cause ?? ''}` : '(running)'))))),
     h('section', { class: 'card' }, h('h2', {}, `AWS calls the workflow made (${calls.length}): its tasks, and its event handlers`), callsTable(calls, events)),
@@ -115,11 +115,12 @@ async function recordingPage(arn) {
   ];
 }
 
-function summary(e) {
+/** `now`: the cloud's simulated time, which the execution's dates are on. */
+function summary(e, now) {
   return h('table', {}, h('tbody', {},
     h('tr', {}, h('th', {}, 'Started'), h('td', { class: 'mono' }, stamp(e.startDate))),
     h('tr', {}, h('th', {}, 'Stopped'), h('td', { class: 'mono' }, stamp(e.stopDate))),
-    h('tr', {}, h('th', {}, 'Duration'), h('td', {}, duration((e.stopDate ?? Date.now()) - e.startDate))),
+    h('tr', {}, h('th', {}, 'Duration'), h('td', {}, duration((e.stopDate ?? now) - e.startDate) + (e.stopDate ? '' : ' so far'))),
     e.error ? h('tr', {}, h('th', {}, 'Error'), h('td', {}, e.error, h('div', { class: 'muted' }, e.cause ?? ''))) : null));
 }
 
