@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Browser, Page } from 'playwright-core';
-import { record, startHarness, type Harness } from '../../local/harness';
+import { record, start, startHarness, waitForState, type Harness } from '../../local/harness';
 
 /**
  * The local console as a person sees it: a headless Chromium (Debian's `chromium` package, driven by
@@ -87,7 +87,7 @@ browserTests(`the console in Chromium (${CHROMIUM ?? 'not installed'})`, () => {
   });
 });
 
-describe('the console and secrets', () => {
+describe('the console endpoints', () => {
   it('shows no stream URL or stream key on any page or endpoint', async () => {
     const secrets = new SecretsManagerClient(h.cloud.clientConfig());
     const { ARN: secretArn } = await secrets.send(new CreateSecretCommand({ Name: 'chime-recording/console-test', SecretString: STREAM_URL }));
@@ -115,6 +115,29 @@ describe('the console and secrets', () => {
       const text = await get(route);
       expect({ route, leaks: text.includes(STREAM_KEY) || /rtmps?:\/\/live/.test(text) }).toEqual({ route, leaks: false });
     }
+  });
+
+  it('shows a running execution in the state it waits in, running so far on the simulated clock', async () => {
+    const e = await h.run(async () => {
+      const started = await start(h, { meeting: { externalMeetingId: 'console-running' } });
+      await waitForState(h, started, 'AwaitMeetingEnd');
+      return started;
+    });
+    const arn = encodeURIComponent(e.executionArn);
+    const list = (await (await fetch(new URL('console/api/recordings', h.cloud.consoleUrl))).json()) as { now: number; recordings: Array<{ executionArn: string; status: string; stopDate?: number }> };
+    const row = list.recordings.find((r) => r.executionArn === e.executionArn);
+    expect(row?.status).toBe('RUNNING');
+    expect(row).not.toHaveProperty('stopDate');
+    expect(list.now).toBe(h.cloud.clock.now());
+    const rec = (await (await fetch(new URL(`console/api/recording?arn=${arn}`, h.cloud.consoleUrl))).json()) as { marks: Record<string, { current: boolean; final: boolean; succeeded: boolean }> };
+    expect(rec.marks.AwaitMeetingEnd).toMatchObject({ current: true, final: false });
+    expect(rec.marks.StartCapture).toMatchObject({ current: false, succeeded: true });
+    expect(Object.entries(rec.marks).filter(([, m]) => m.current).map(([name]) => name)).toEqual(['AwaitMeetingEnd']);
+    e.abort();
+    await h.run(() => e.done);
+    const stopped = (await (await fetch(new URL(`console/api/recording?arn=${arn}`, h.cloud.consoleUrl))).json()) as { execution: { status: string }; marks: Record<string, { current: boolean; final: boolean }> };
+    expect(stopped.execution.status).toBe('ABORTED');
+    expect(stopped.marks.AwaitMeetingEnd).toMatchObject({ current: false, final: true });
   });
 
   it('leaves an unsigned GET / that is not from a browser to the services', async () => {
