@@ -78,10 +78,12 @@ async function recordingsPage() {
 
 function faultsCard(f) {
   const item = (text, cls) => h('li', { class: cls }, text);
+  // JSON has no Infinity: a fault for every call arrives with remaining null.
+  const pending = (fault) => fault.remaining === null || fault.remaining > 0;
   const calls = f.calls.length === 0 ? [item('none')] : f.calls.map((c) =>
-    item(`${c.operation}: ${c.error ?? 'no error'}${c.latencyMs ? ` after ${c.latencyMs} ms` : ''}, ${c.remaining === null || c.remaining > 1e15 ? 'every call' : `${c.remaining} call(s) left`}, ${c.hits} answered${c.narrowed ? ' (some calls only)' : ''}`, c.remaining > 0 ? 'changed' : undefined));
+    item(`${c.operation}: ${c.error ?? 'no error'}${c.latencyMs ? ` after ${c.latencyMs} ms` : ''}, ${c.remaining === null ? 'every call' : `${c.remaining} call(s) left`}, ${c.hits} answered${c.narrowed ? ' (some calls only)' : ''}`, pending(c) ? 'changed' : undefined));
   const events = f.events.length === 0 ? [item('none')] : f.events.map((e) =>
-    item(`${e.eventType}: ${e.action}${e.times ? ` ×${e.times}` : ''}${e.delayMs ? ` by ${e.delayMs} ms` : ''}, ${e.remaining === null || e.remaining > 1e15 ? 'every event' : `${e.remaining} left`}${e.narrowed ? ' (some events only)' : ''}`, e.remaining > 0 ? 'changed' : undefined));
+    item(`${e.eventType}: ${e.action}${e.times ? ` ×${e.times}` : ''}${e.delayMs ? ` by ${e.delayMs} ms` : ''}, ${e.remaining === null ? 'every event' : `${e.remaining} left`}${e.narrowed ? ' (some events only)' : ''}`, pending(e) ? 'changed' : undefined));
   const limits = f.rateLimits.length === 0 ? [item('none')] : f.rateLimits.map((l) => item(`${l.service}: ${l.rate}/s, bursts of ${l.burst}, then ${l.error}`));
   const behaviours = f.behaviours.map((b) => h('li', { class: b.isDefault ? undefined : 'changed', title: b.question }, `${b.name} = ${b.variant}`, h('span', { class: 'muted' }, ` (${b.isDefault ? 'default' : 'set'}): ${b.means}`)));
   return h('section', { class: 'card faults', id: 'faults' },
