@@ -5,7 +5,8 @@ import { parseBehaviourFlags } from './core/behaviours';
 
 /**
  * `npm run cloud -- --port N`: the local cloud as a long-running server for the AWS CLI, SDK clients and
- * curl. It provisions the stack (table, buckets, state machine, rules) and prints `ready <endpoint>`.
+ * curl, with its read-only web console at `/` (local/console). It provisions the stack (table, buckets,
+ * state machine, rules) and prints `ready <endpoint>`.
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
   const behaviour = parseBehaviourFlags(values.behaviour);
   const cloud = await LocalCloud.start({ port, scale, dataDir: values['data-dir'], persistTables: true, lambdaThreads, behaviour });
   const deployment = await cloud.deploy();
-  process.stdout.write(`state machine ${deployment.stateMachineArn}\nbuckets ${deployment.captureBucket}\napi ${deployment.apiUrl}/recordings\nready ${cloud.endpoint}\n`);
+  process.stdout.write(`state machine ${deployment.stateMachineArn}\nbuckets ${deployment.captureBucket}\napi ${deployment.apiUrl}/recordings\nconsole ${cloud.consoleUrl}\nready ${cloud.endpoint}\n`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

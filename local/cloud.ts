@@ -13,6 +13,7 @@ import type { CloudContext } from './core/context';
 import { RateLimiter } from './core/faults';
 import { InProcessHttpHandler, routerExchange } from './core/in-process';
 import { opened } from './core/open-resources';
+import { ConsoleServer } from './console/server';
 import { Router, UNCONFIGURED_CLIENT_PATH, listen } from './core/server';
 import { LambdaRuntime } from './lambda';
 import { LambdaWorkers } from './lambda-workers';
@@ -95,6 +96,8 @@ export class LocalCloud {
   readonly lambda: LambdaRuntime;
   readonly api: ApiGatewayService;
   readonly secrets: SecretsManagerService;
+  /** The read-only web console at the endpoint's `/` (local/console/server.ts). */
+  readonly console: ConsoleServer;
   private server?: http.Server;
   private closed?: () => void;
   port = 0;
@@ -126,6 +129,7 @@ export class LocalCloud {
     }
     // Last: it also answers unsigned requests under the stage path (with API Gateway's 403).
     this.router.register(this.api);
+    this.console = new ConsoleServer({ ctx: this.ctx, router: this.router, stepFunctions: this.stepFunctions, s3: this.s3, onHistory: this.stepFunctions.runner.historyListeners });
     const limit = options.chimeRateLimit ?? { rate: 10, burst: 20 };
     if (limit) {
       this.router.limit('meetings', new RateLimiter(clock, limit.rate, limit.burst), 'ThrottlingException');
@@ -135,7 +139,7 @@ export class LocalCloud {
 
   static async start(options: LocalCloudOptions = {}): Promise<LocalCloud> {
     const cloud = new LocalCloud(options);
-    const { server, port } = await listen(cloud.router, options.port ?? 4566, cloud.ctx.region);
+    const { server, port } = await listen(cloud.router, options.port ?? 4566, cloud.ctx.region, cloud.console.serve);
     cloud.server = server;
     cloud.port = port;
     cloud.closed = opened(`a LocalCloud on port ${port}`);
@@ -144,6 +148,11 @@ export class LocalCloud {
 
   get endpoint(): string {
     return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** The local console's address. */
+  get consoleUrl(): string {
+    return `${this.endpoint}/`;
   }
 
   get clock(): SimClock {
@@ -166,6 +175,7 @@ export class LocalCloud {
     const previous = { ...this.ctx.behaviours };
     const next = resolveBehaviours(settings === 'pessimistic' ? settings : { ...previous, ...settings });
     Object.assign(this.ctx.behaviours, next);
+    this.console.changed();
     return previous;
   }
 
@@ -255,7 +265,7 @@ export class LocalCloud {
       spec.eventRules.forEach((rule, i) => {
         const name = `${spec.name}-rule-${i + 1}`;
         const pattern = resolveStackValue(stack, rule.pattern, `functions.${spec.name}.events[${i}].eventBridge.pattern`) as Pattern;
-        this.bus.addRule({ name, pattern, retryPolicy: rule.retryPolicy, target: (event) => this.lambda.invoke(spec.name, event) });
+        this.bus.addRule({ name, pattern, retryPolicy: rule.retryPolicy, target: (event) => this.lambda.invoke(spec.name, event, { eventId: event.id }) });
       });
     }
 
@@ -353,6 +363,7 @@ export class LocalCloud {
    * 24-hour limit) outlives the cloud.
    */
   async close(): Promise<void> {
+    this.console.close();
     await new Promise<void>((resolve) => {
       if (!this.server) return resolve();
       this.server.close(() => resolve());

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { InvocationHold, runningInvocation } from './core/invocation';
+import { InvocationHold, runningInvocation, type Caller } from './core/invocation';
 import type { Pattern } from './core/pattern';
 import { UNCONFIGURED_CLIENT_PATH } from './core/server';
 import type { LambdaWorkers } from './lambda-workers';
@@ -176,13 +176,14 @@ export class LambdaRuntime {
     return undefined;
   }
 
-  async invoke(name: string, event: unknown): Promise<unknown> {
+  /** `from`: what invokes the function (a task's execution and state, or an event), for the call log. */
+  async invoke(name: string, event: unknown, from?: Omit<Caller, 'functionName'>): Promise<unknown> {
     if (!this.specs.has(name)) throw new LambdaFunctionError('ResourceNotFoundException', `Function not found: ${name}`);
     const startedAt = Date.now();
     // Events pass through JSON as they would over the wire, so handlers cannot share object identity.
     const payload: unknown = JSON.parse(JSON.stringify(event ?? null));
     this.inFlight += 1;
-    const hold = new InvocationHold(this.clock);
+    const hold = new InvocationHold(this.clock, { functionName: name, ...from });
     try {
       const result = this.workers ? await this.workers.invoke(name, payload, hold, () => this.clock?.now() ?? Date.now()) : await runningInvocation.run({ id: 0, hold, now: () => this.clock?.now() ?? Date.now() }, () => this.execute(name, payload));
       this.record({ functionName: name, startedAt, durationMs: Date.now() - startedAt, ok: true });

@@ -29,7 +29,8 @@ const HELP = `usage: npm start -- [options]
   --live                    also stream the meeting to an RTMPS URL kept in a (local) Secrets Manager secret
   --behaviour NAME=VARIANT  where AWS does not document what it does, which answer the local cloud gives
                             (README: What AWS does not document); repeatable; "pessimistic" sets them all
-  --data-dir DIR            where state and S3 objects are kept (default .local)`;
+  --data-dir DIR            where state and S3 objects are kept (default .local)
+  --keep                    keep the local cloud (and its web console) up after the recording, until Ctrl-C`;
 
 export interface StartResult {
   status: string;
@@ -59,6 +60,8 @@ export interface StartOptions {
   /** Also stream the meeting (the URL is put in a local secret first, as a user would). */
   live?: boolean;
   behaviour?: BehaviourSettings;
+  /** Keep the cloud up after the recording (for its console) until `until` resolves (Ctrl-C by default). */
+  keep?: boolean;
 }
 
 export function parseStartArgs(argv: string[]): StartOptions {
@@ -74,6 +77,7 @@ export function parseStartArgs(argv: string[]): StartOptions {
       'data-dir': { type: 'string' },
       live: { type: 'boolean', default: false },
       behaviour: { type: 'string', multiple: true, default: [] },
+      keep: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -89,7 +93,7 @@ export function parseStartArgs(argv: string[]): StartOptions {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  return { minutes, attendees, json: values.json, inject: values.inject, dropEvents: values['drop-event'], duplicateEvents: values['duplicate-event'], dataDir: values['data-dir'], live: values.live, behaviour };
+  return { minutes, attendees, json: values.json, inject: values.inject, dropEvents: values['drop-event'], duplicateEvents: values['duplicate-event'], dataDir: values['data-dir'], live: values.live, behaviour, keep: values.keep };
 }
 
 export class UsageError extends Error {
@@ -104,7 +108,12 @@ export class UsageError extends Error {
 /** The README's first example input: record a new meeting into the stack's default buckets. */
 export const EXAMPLE_INPUT = { meeting: { externalMeetingId: 'weekly-standup', mediaRegion: 'us-east-1' } };
 
-export async function runDemo(opts: StartOptions, print: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<StartResult> {
+export async function runDemo(
+  opts: StartOptions,
+  print: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+  /** With --keep: resolves when the cloud may shut down (default: SIGINT or SIGTERM). */
+  released: () => Promise<unknown> = interrupted,
+): Promise<StartResult> {
   const meetingMs = opts.minutes * 60_000;
   // Simulated time moves only when the cloud is idle (virtual), paced so the whole meeting plays in about
   // three seconds, whatever its length and however fast the machine is; with --json nobody watches, so
@@ -118,6 +127,7 @@ export async function runDemo(opts: StartOptions, print: (line: string) => void 
     for (const t of opts.duplicateEvents) cloud.bus.addFault({ eventType: t, action: 'duplicate', times: 3 });
     const deployment = await cloud.deploy();
     live(`local cloud ${cloud.endpoint}  (time x${Math.round(pace ?? 1)}: a ${opts.minutes}-minute meeting plays in ~3 s)`);
+    live(`console ${cloud.consoleUrl}${opts.keep ? '' : '  (up while the recording runs; --keep keeps it up afterwards)'}`);
     live(`deployed state machine ${deployment.stateMachineArn}`);
     const chosen = Object.entries(cloud.behaviours).filter(([name, variant]) => BEHAVIOURS[name as BehaviourName].default !== variant);
     if (chosen.length > 0) live(`AWS behaving as: ${chosen.map(([name, variant]) => `${name}=${variant}`).join(', ')}`);
@@ -178,6 +188,10 @@ export async function runDemo(opts: StartOptions, print: (line: string) => void 
       error: execution.error ? { error: execution.error, cause: execution.cause ?? '' } : null,
     };
     view.finish(result, execution);
+    if (opts.keep) {
+      print(`\nthe local cloud stays up: console ${cloud.consoleUrl}, endpoint ${cloud.endpoint}; Ctrl-C to stop`);
+      await released();
+    }
     return result;
   } finally {
     await cloud.close();
@@ -282,6 +296,13 @@ async function demoStreamSecret(cloud: LocalCloud, name: string): Promise<string
   } finally {
     secrets.destroy();
   }
+}
+
+function interrupted(): Promise<string> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
 }
 
 function formatSim(ms: number): string {

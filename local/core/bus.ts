@@ -65,6 +65,8 @@ export class EventBus {
   readonly deliveries: Delivery[] = [];
   readonly deadLetters: Array<{ rule: string; event: BusEvent; error: string }> = [];
   readonly listeners = new Set<(event: BusEvent) => void>();
+  /** Told when an event fault is added or the faults are cleared (the local console redraws). */
+  readonly faultListeners = new Set<() => void>();
 
   constructor(
     private readonly clock: SimClock,
@@ -77,12 +79,19 @@ export class EventBus {
     this.rules.push(rule);
   }
 
+  /** The event faults added since the last clear, with how many events each has left to affect. */
+  listFaults(): Array<{ eventType: string; action: EventFaultAction; remaining: number; times?: number; delayMs?: number; narrowed: boolean }> {
+    return this.faults.map((f) => ({ eventType: f.eventType, action: f.action, remaining: f.remaining, times: f.times, delayMs: f.delayMs, narrowed: f.where !== undefined }));
+  }
+
   addFault(fault: EventFault): void {
     this.faults.push({ ...fault, remaining: fault.count ?? 1 });
+    for (const listen of this.faultListeners) listen();
   }
 
   clearFaults(): void {
     this.faults.length = 0;
+    for (const listen of this.faultListeners) listen();
   }
 
   /** Publishes events; returns their ids. Delivery happens asynchronously, as on AWS. */

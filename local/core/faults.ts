@@ -57,11 +57,14 @@ interface ActiveFault extends FaultSpec {
 
 export class FaultInjector {
   private readonly faults: ActiveFault[] = [];
+  /** Told when a fault is added or the faults are cleared (the local console redraws). */
+  readonly listeners = new Set<() => void>();
 
   add(spec: FaultSpec): void {
     if (!spec.operation) throw new Error('fault needs an operation name');
     if (!spec.error && !spec.latencyMs) throw new Error(`fault on ${spec.operation} needs an error or a latency`);
     this.faults.push({ ...spec, remaining: spec.count ?? 1, hits: 0 });
+    for (const listen of this.listeners) listen();
   }
 
   /** Parses `Operation:ErrorName[:count]` as given on the command line (`--inject`). */
@@ -77,6 +80,12 @@ export class FaultInjector {
 
   clear(): void {
     this.faults.length = 0;
+    for (const listen of this.listeners) listen();
+  }
+
+  /** Every fault added since the last clear, spent or not, as the local console shows it. */
+  list(): Array<{ operation: string; error?: string; latencyMs?: number; remaining: number; hits: number; narrowed: boolean }> {
+    return this.faults.map((f) => ({ operation: f.operation, error: f.error, latencyMs: f.latencyMs, remaining: f.remaining, hits: f.hits, narrowed: f.where !== undefined }));
   }
 
   /** How many calls each fault has answered, for tests and reports. */

@@ -42,7 +42,7 @@ export function routerExchange(router: Router, defaultRegion: string): Exchange 
     hold?.requestStarted();
     let response;
     try {
-      response = await router.dispatch(localRequest(method, target, headers, Buffer.from(body.buffer, body.byteOffset, body.byteLength), defaultRegion));
+      response = await router.dispatch(localRequest(method, target, headers, Buffer.from(body.buffer, body.byteOffset, body.byteLength), defaultRegion), hold?.caller);
     } finally {
       hold?.requestEnded();
     }

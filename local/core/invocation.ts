@@ -12,7 +12,11 @@ export class InvocationHold {
   private release?: () => void;
   private ended = false;
 
-  constructor(private readonly clock?: { hold(): () => void }) {
+  constructor(
+    private readonly clock?: { hold(): () => void },
+    /** Who is calling: the local call log attributes each request of the invocation to it. */
+    readonly caller?: Caller,
+  ) {
     this.release = clock?.hold();
   }
 
@@ -34,6 +38,17 @@ export class InvocationHold {
     this.release?.();
     this.release = undefined;
   }
+}
+
+/**
+ * The function an invocation runs and what invoked it: a state machine task (its execution and state) or
+ * an EventBridge rule (the event's id).
+ */
+export interface Caller {
+  functionName: string;
+  executionArn?: string;
+  state?: string;
+  eventId?: string;
 }
 
 /**

@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SimClock } from './clock';
 import { FaultInjector, RateLimiter } from './faults';
+import type { Caller } from './invocation';
 import { ServiceError, awsJsonError, json, type LocalRequest, type LocalResponse, type Service } from './service';
 
 /**
@@ -21,12 +22,31 @@ export interface CallRecord {
   service: string;
   operation: string;
   status: number;
+  /** The error code answered (the SDK's `error.name`), when the call failed. */
+  error?: string;
+  /** Why it failed, when the local cloud made it fail: an injected fault, or the service's rate limit. */
+  cause?: 'injected-fault' | 'throttled';
+  /** Simulated latency an injected fault added. */
+  latencyMs?: number;
+  /** When it was answered: simulated and real epoch milliseconds. */
+  at: number;
+  realAt: number;
+  /** The Lambda invocation that made it (absent for callers outside the local Lambda runtime). */
+  caller?: Caller;
 }
+
+/**
+ * The call log keeps at least the latest CALL_LOG_LIMIT calls and at most twice as many (trimmed in one
+ * go, not per call), so a long benchmark stays within memory and time.
+ */
+export const CALL_LOG_LIMIT = 10_000;
 
 export class Router {
   readonly faults = new FaultInjector();
   readonly calls = new Map<string, number>();
   readonly listeners = new Set<(call: CallRecord) => void>();
+  /** The latest calls answered, oldest first (see CALL_LOG_LIMIT), with the fault or throttling that failed them. */
+  readonly log: CallRecord[] = [];
   /** Requests being answered right now. */
   inFlight = 0;
   /** Requests refused because they came from an SDK client the local cloud did not configure. */
@@ -40,6 +60,11 @@ export class Router {
     readonly clock: SimClock,
   ) {}
 
+  /** The rate limits in force, by service, as the local console shows them. */
+  rateLimits(): Array<{ service: string; rate: number; burst: number; error: string }> {
+    return [...this.limits].map(([service, { limiter, error }]) => ({ service, rate: limiter.rate, burst: limiter.burst, error }));
+  }
+
   register(service: Service): void {
     this.services.push(service);
   }
@@ -49,7 +74,8 @@ export class Router {
     this.limits.set(serviceName, { limiter, error });
   }
 
-  async dispatch(req: LocalRequest): Promise<LocalResponse> {
+  /** `caller`: the Lambda invocation sending the request, for the call log. */
+  async dispatch(req: LocalRequest, caller?: Caller): Promise<LocalResponse> {
     if (req.path.startsWith(UNCONFIGURED_CLIENT_PATH)) {
       this.unconfiguredClientCalls += 1;
       const message = `A Lambda handler sent ${req.method} ${req.path.slice(UNCONFIGURED_CLIENT_PATH.length)} from an AWS SDK client made outside functions/lib/clients; create the client there (and list it in functions/lib/clients/index.ts) so the local cloud can configure it.`;
@@ -77,27 +103,45 @@ export class Router {
     const key = `${service.name}:${operation}`;
     this.calls.set(key, (this.calls.get(key) ?? 0) + 1);
     let response: LocalResponse;
+    let error: string | undefined;
+    let cause: CallRecord['cause'];
+    let latencyMs: number | undefined;
     this.inFlight += 1;
     let release = this.clock.hold();
     try {
       const limit = this.limits.get(service.name);
-      if (limit && !limit.limiter.tryTake()) throw new ServiceError(limit.error, 429, 'Rate exceeded');
+      if (limit && !limit.limiter.tryTake()) {
+        cause = 'throttled';
+        throw new ServiceError(limit.error, 429, 'Rate exceeded');
+      }
       const fault = this.faults.take(operation, req);
       if (fault?.latencyMs) {
+        latencyMs = fault.latencyMs;
         release();
         await this.clock.sleep(fault.latencyMs);
         release = this.clock.hold();
       }
-      if (fault?.error) throw fault.error;
+      if (fault?.error) {
+        cause = 'injected-fault';
+        throw fault.error;
+      }
       response = await service.handle(operation, req);
     } catch (err) {
       const serviceError = err instanceof ServiceError ? err : internalError(err);
+      error = serviceError.code;
       response = service.errorResponse(serviceError, req);
     } finally {
       this.inFlight -= 1;
       release();
     }
-    for (const listen of this.listeners) listen({ service: service.name, operation, status: response.status });
+    const call: CallRecord = { service: service.name, operation, status: response.status, at: this.clock.now(), realAt: Date.now() };
+    if (error) call.error = error;
+    if (cause) call.cause = cause;
+    if (latencyMs) call.latencyMs = latencyMs;
+    if (caller) call.caller = caller;
+    this.log.push(call);
+    if (this.log.length >= 2 * CALL_LOG_LIMIT) this.log.splice(0, this.log.length - CALL_LOG_LIMIT);
+    for (const listen of this.listeners) listen(call);
     return response;
   }
 
@@ -166,8 +210,15 @@ function safeDecode(path: string): string {
   }
 }
 
-export async function listen(router: Router, port: number, defaultRegion: string): Promise<{ server: http.Server; port: number }> {
+/**
+ * Answers a request the port serves besides the AWS services (the local console); true when it took it.
+ * It runs before the request holds simulated time, so a page left open (a stream of updates) never does.
+ */
+export type FrontDoor = (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
+
+export async function listen(router: Router, port: number, defaultRegion: string, front?: FrontDoor): Promise<{ server: http.Server; port: number }> {
   const server = http.createServer((req, res) => {
+    if (front?.(req, res)) return;
     // From the request's first byte to its answer: the body may still be arriving.
     res.once('close', router.clock.hold());
     toLocalRequest(req, defaultRegion)

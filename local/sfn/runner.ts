@@ -283,7 +283,7 @@ export class ExecutionRunner {
       const fn = this.lambda.nameFromArn(String(fnArn));
       if (!fn) throw Object.assign(new Error(`Function not found: ${String(fnArn)}`), { name: 'Lambda.ResourceNotFoundException' });
       execution.lambdaInvocations += 1;
-      return this.lambda.invoke(fn, payload);
+      return this.lambda.invoke(fn, payload, { executionArn: execution.executionArn, state: stateName });
     };
     const resource = String(state.Resource ?? '');
     const work = (input: unknown, local: LocalValues): Promise<unknown> => {
