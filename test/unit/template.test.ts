@@ -32,7 +32,7 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   meetingEvents: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'chime:GetMediaPipeline', 'states:SendTaskSuccess', 'states:SendTaskFailure', 's3:ListBucket'],
   startConcatenation: ['chime:CreateMediaConcatenationPipeline', 'chime:TagResource', 'chime:DeleteMediaPipeline', 'chime:DeleteMeeting', 's3:GetBucketPolicy', 'dynamodb:UpdateItem'],
   awaitConcatenation: ['chime:GetMediaPipeline', 's3:ListBucket', 'dynamodb:UpdateItem', 'states:SendTaskSuccess', 'states:SendTaskFailure'],
-  verifyRecording: ['s3:ListBucket', 's3:GetObject', 's3:PutObject', 'dynamodb:GetItem'],
+  verifyRecording: ['s3:ListBucket', 's3:GetObject', 's3:PutObject', 'kms:Decrypt', 'kms:GenerateDataKey', 'dynamodb:GetItem'],
   cleanup: ['chime:DeleteMeeting', 'chime:DeleteMediaPipeline', 's3:ListBucket', 's3:DeleteObject', 'dynamodb:UpdateItem'],
   api: ['states:StartExecution', 'states:DescribeExecution', 'states:SendTaskSuccess', 'dynamodb:Query', 'dynamodb:UpdateItem', 's3:GetObject', 'kms:Decrypt'],
 };
@@ -84,6 +84,8 @@ const IMPLIED_BY: Record<string, string[]> = {
   'chime:CreateMediaLiveConnectorPipeline': ['chime:TagResource'],
   // S3 decrypts an SSE-KMS object with the reader's kms:Decrypt; a presigned GET reads with its signer's.
   's3:GetObject': ['kms:Decrypt'],
+  // S3 encrypts a written SSE-KMS object with a data key it asks for with the writer's permissions.
+  's3:PutObject': ['kms:GenerateDataKey'],
 };
 
 /** The state machine's role (serverless-step-functions): invoke, deliver logs, write traces. */
