@@ -6,3 +6,4 @@ process.env.AWS_REGION ??= 'us-east-1';
 process.env.PARTITION ??= 'aws';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+process.env.STACK_NAME ??= 'chime-recording-test';

@@ -8,6 +8,7 @@ import { AccessDenied, MeetingNotFound, isNotFound, toWorkflowError } from '../l
 import { propagationRefusal } from '../lib/role-propagation';
 import type { MeetingRef, PipelineRef, Plan, RoleRef } from '../lib/schemas';
 import { updateRecord, type RecordingStore } from '../lib/store';
+import { resourceTags } from '../lib/stack-tag';
 import { clientRequestToken } from '../lib/tokens';
 
 /** Starts the media capture pipeline (5-second chunks into the capture bucket) and records its id. */
@@ -30,7 +31,7 @@ export async function startCapture(
           ? { AwsKmsKeyId: plan.capture.kms.keyId, AwsKmsEncryptionContext: plan.capture.kms.encryptionContext }
           : undefined,
         SinkIamRoleArn: plan.capture.kms?.sinkIamRoleArn,
-        Tags: plan.tags.length > 0 ? plan.tags : undefined,
+        Tags: resourceTags(plan.tags),
       }),
     );
     pipeline = out.MediaCapturePipeline;

@@ -34,6 +34,7 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   awaitConcatenation: ['chime:GetMediaPipeline', 's3:ListBucket', 'dynamodb:UpdateItem', 'states:SendTaskSuccess', 'states:SendTaskFailure'],
   cleanup: ['chime:DeleteMeeting', 'chime:DeleteMediaPipeline', 's3:ListBucket', 's3:DeleteObject', 'dynamodb:UpdateItem'],
   api: ['states:StartExecution', 'states:DescribeExecution', 'states:SendTaskSuccess', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+  reconciler: ['dynamodb:Scan', 'dynamodb:UpdateItem', 'states:DescribeExecution', 'chime:GetMediaPipeline', 'chime:ListTagsForResource', 'chime:DeleteMediaPipeline', 'chime:GetMeeting', 'chime:DeleteMeeting'],
 };
 
 /** Writing its own logs (serverless-iam-roles-per-function) and traces (active tracing). */
