@@ -59,13 +59,15 @@ export class Logger {
    */
   metrics(values: Record<string, number>, extra: { units?: Record<string, MetricUnit>; dimensions?: Record<string, string> } = {}): void {
     const dimensions = { Stack: process.env.STACK_NAME || this.defaultService, ...extra.dimensions };
+    // Each metric by Stack alone, and also by Stack and the extra dimensions when there are any.
+    const sets = Object.keys(dimensions).length > 1 ? [['Stack'], Object.keys(dimensions)] : [['Stack']];
     const entry = {
       _aws: {
         Timestamp: now(),
         CloudWatchMetrics: [
           {
             Namespace: METRICS_NAMESPACE,
-            Dimensions: [Object.keys(dimensions)],
+            Dimensions: sets,
             Metrics: Object.keys(values).map((Name) => ({ Name, Unit: extra.units?.[Name] ?? 'Count' })),
           },
         ],

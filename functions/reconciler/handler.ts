@@ -39,6 +39,6 @@ export const handler = middy(async (event: unknown, context: Context): Promise<P
     logger.warn('reconciler finding', { meetingId: f.meetingId, executionName: f.executionName, execution: f.execution, removed: f.removed, notOurs: f.notOurs, notRemoved: f.notRemoved });
   }
   logger.info('reconciler pass', { examined: summary.examined, skippedRunning: summary.skippedRunning, removed: summary.removed.length, chimeCalls: summary.chimeCalls, stoppedEarly: summary.stoppedEarly });
-  logger.metrics({ ReconcilerRemoved: summary.removed.length, ReconcilerNotRemoved: summary.findings.reduce((n, f) => n + Object.keys(f.notRemoved).length, 0) });
+  logger.metrics({ RecordingsInProgress: summary.skippedRunning, ReconcilerRemoved: summary.removed.length, ReconcilerNotRemoved: summary.findings.reduce((n, f) => n + Object.keys(f.notRemoved).length, 0) });
   return summary;
 }).use(logContext());

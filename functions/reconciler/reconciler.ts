@@ -1,15 +1,16 @@
 import { ScanCommand, UpdateItemCommand, ConditionalCheckFailedException, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { DeleteMeetingCommand, GetMeetingCommand, ListTagsForResourceCommand as ListMeetingTagsCommand, type ChimeSDKMeetingsClient } from '@aws-sdk/client-chime-sdk-meetings';
+import { DeleteMeetingCommand, GetMeetingCommand, type ChimeSDKMeetingsClient } from '@aws-sdk/client-chime-sdk-meetings';
 import {
   DeleteMediaPipelineCommand,
   GetMediaPipelineCommand,
-  ListTagsForResourceCommand as ListPipelineTagsCommand,
+  ListTagsForResourceCommand,
   type ChimeSDKMediaPipelinesClient,
   type MediaPipeline,
 } from '@aws-sdk/client-chime-sdk-media-pipelines';
 import { DescribeExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { awsErrorName, isNotFound, isThrottling } from '../lib/errors';
 import { createdByThisStack } from '../lib/stack-tag';
+import { meetingTags } from './meeting-tags';
 import { fromItem, toItem, type RecordingRecord, type RecordingStore } from '../lib/store';
 import { nowIso } from '../lib/time';
 
@@ -192,7 +193,7 @@ async function removePipeline(client: ChimeSDKMediaPipelinesClient, name: string
   const details = pipeline?.MediaCapturePipeline ?? pipeline?.MediaLiveConnectorPipeline ?? pipeline?.MediaConcatenationPipeline;
   if (!details?.MediaPipelineArn || !RUNNING_PIPELINE.has(details.Status ?? '')) return;
   const arn = details.MediaPipelineArn;
-  await removeTagged(finding, name, chime, () => client.send(new ListPipelineTagsCommand({ ResourceARN: arn })).then((o) => o.Tags), () => client.send(new DeleteMediaPipelineCommand({ MediaPipelineId: id })));
+  await removeTagged(finding, name, chime, () => client.send(new ListTagsForResourceCommand({ ResourceARN: arn })).then((o) => o.Tags), () => client.send(new DeleteMediaPipelineCommand({ MediaPipelineId: id })));
 }
 
 async function removeMeeting(client: ChimeSDKMeetingsClient, meetingId: string, finding: Finding, chime: Chime): Promise<void> {
@@ -206,7 +207,7 @@ async function removeMeeting(client: ChimeSDKMeetingsClient, meetingId: string, 
   }
   if (!arn) return refused(finding, name, new Error('GetMeeting answered no MeetingArn'));
   const meetingArn = arn;
-  await removeTagged(finding, name, chime, () => client.send(new ListMeetingTagsCommand({ ResourceARN: meetingArn })).then((o) => o.Tags), () => client.send(new DeleteMeetingCommand({ MeetingId: meetingId })));
+  await removeTagged(finding, name, chime, () => meetingTags(client, meetingArn), () => client.send(new DeleteMeetingCommand({ MeetingId: meetingId })));
 }
 
 /** Deletes the resource when its tags say this stack created it; NotFound at any point means it is gone. */

@@ -8,6 +8,7 @@ import { AccessDenied, MeetingNotFound, isNotFound, toWorkflowError } from '../l
 import { propagationRefusal } from '../lib/role-propagation';
 import type { MeetingRef, PipelineRef, Plan, RoleRef } from '../lib/schemas';
 import { updateRecord, type RecordingStore } from '../lib/store';
+import { captureStarted } from '../lib/metrics';
 import { resourceTags } from '../lib/stack-tag';
 import { clientRequestToken } from '../lib/tokens';
 
@@ -39,7 +40,8 @@ export async function startCapture(
     throw pipelineError(err, role, chimeMeeting);
   }
   const ref = { mediaPipelineId: pipeline?.MediaPipelineId ?? '', mediaPipelineArn: pipeline?.MediaPipelineArn ?? '' };
-  await updateRecord(deps.store, chimeMeeting.meetingId, plan.executionId, { capturePipelineId: ref.mediaPipelineId });
+  const rec = await updateRecord(deps.store, chimeMeeting.meetingId, plan.executionId, { capturePipelineId: ref.mediaPipelineId });
+  captureStarted(rec.createdAt);
   return ref;
 }
 

@@ -26,6 +26,10 @@ describe('the stack environment read from serverless.yml', () => {
       POWERTOOLS_LOG_LEVEL: 'INFO',
       MAX_MEETING_END_CHECKS: '26',
       STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:m',
+      STACK_NAME: 'chime-recording-test',
+      RECONCILER_MAX_ITEMS: '500',
+      RECONCILER_MAX_CHIME_CALLS: '200',
+      RECONCILER_CHIME_CALL_INTERVAL_MS: '250',
     });
     // Without createBuckets the buckets are the params'.
     expect(stackEnvironment(stack({ captureBucket: 'mine', concatenationBucket: 'finals' }))).toMatchObject({ CAPTURE_BUCKET: 'mine', CONCATENATION_BUCKET: 'finals' });
