@@ -95,6 +95,14 @@ export async function nextReconcilerPass(h: Harness): Promise<PassSummary> {
   return run.result as PassSummary;
 }
 
+/**
+ * One reconciler pass now, invoked with the event its schedule rule sends (for a harness whose schedules
+ * are off, so that a test decides when "the next pass" is).
+ */
+export async function reconcilerPassNow(h: Harness): Promise<PassSummary> {
+  return (await h.cloud.lambda.invoke('reconciler', h.cloud.schedules.event(scheduleRuleName('reconciler')))) as PassSummary;
+}
+
 /** Resolves once the execution has entered the named state (rejects if it ends first). */
 export async function waitForState(h: Harness, e: Execution, state: string): Promise<void> {
   const entered = await h.cloud.stepFunctions.runner.whenHistory(e, (ev) => ev.type.endsWith('StateEntered') && (ev.stateEnteredEventDetails as { name: string }).name === state);

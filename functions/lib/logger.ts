@@ -55,9 +55,12 @@ export class Logger {
    * CloudWatch Logs turns into metrics of namespace METRICS_NAMESPACE with the `Stack` dimension
    * (STACK_NAME), with no API call and no library
    * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html).
-   * Written whatever the log level: a metric is not a message. Each value is a count unless `units` says.
+   * Written whatever the log level (a metric is not a message), unless POWERTOOLS_METRICS_DISABLED is
+   * "true" (Powertools Metrics' setting: tests and the local console set it). Each value is a count
+   * unless `units` says.
    */
   metrics(values: Record<string, number>, extra: { units?: Record<string, MetricUnit>; dimensions?: Record<string, string> } = {}): void {
+    if (process.env.POWERTOOLS_METRICS_DISABLED?.trim().toLowerCase() === 'true') return;
     const dimensions = { Stack: process.env.STACK_NAME || this.defaultService, ...extra.dimensions };
     // Each metric by Stack alone, and also by Stack and the extra dimensions when there are any.
     const sets = Object.keys(dimensions).length > 1 ? [['Stack'], Object.keys(dimensions)] : [['Stack']];

@@ -68,19 +68,24 @@ export class Schedules {
     });
   }
 
-  private async fire(rule: string, target: (event: unknown) => Promise<unknown>): Promise<void> {
-    const at = this.clock.now();
-    const event = {
+  /** The event a rule sends its target when it fires now. */
+  event(rule: string): Record<string, unknown> {
+    return {
       version: '0',
       id: randomUUID(),
       'detail-type': 'Scheduled Event',
       source: 'aws.events',
       account: this.account,
-      time: new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      time: new Date(this.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
       region: this.region,
       resources: [`arn:aws:events:${this.region}:${this.account}:rule/${rule}`],
       detail: {},
     };
+  }
+
+  private async fire(rule: string, target: (event: unknown) => Promise<unknown>): Promise<void> {
+    const at = this.clock.now();
+    const event = this.event(rule);
     const run: ScheduledRun = { rule, at, attempts: 0, ok: false };
     for (const delay of [0, 60_000, 120_000]) {
       if (delay > 0) await this.clock.sleep(delay);

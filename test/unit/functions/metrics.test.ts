@@ -16,15 +16,23 @@ beforeEach(() => {
     return true;
   });
   setTimeSource(() => NOW);
+  delete process.env.POWERTOOLS_METRICS_DISABLED;
 });
 afterEach(() => {
   jest.restoreAllMocks();
   setTimeSource(undefined);
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 });
 
 const declared = (line: Record<string, unknown>) => (line._aws as { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string; Unit: string }> }> }).CloudWatchMetrics[0]!;
 
 describe('metrics (embedded metric format)', () => {
+  it('writes nothing when POWERTOOLS_METRICS_DISABLED is true', () => {
+    process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+    captureStarted(undefined);
+    expect(lines).toEqual([]);
+  });
+
   it('counts a started capture with the time since the meeting was claimed, in seconds', () => {
     captureStarted('2026-12-02T09:59:30.000Z');
     const [line] = lines;
