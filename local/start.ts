@@ -7,7 +7,8 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { BEHAVIOURS, parseBehaviourFlags, type BehaviourName, type BehaviourSettings } from './core/behaviours';
 import { FaultInjector } from './core/faults';
-import { LocalCloud } from './cloud';
+import type { PassSummary } from '../functions/reconciler/reconciler';
+import { LocalCloud, scheduleRuleName } from './cloud';
 import type { HistoryEvent } from './sfn/history';
 import type { Execution } from './sfn/runner';
 import { simulateMeeting } from './simulate';
@@ -38,6 +39,11 @@ export interface StartResult {
   orphans: { meetings: number; pipelines: number };
   /** Media pipelines the workflow asked to delete that AWS kept running (behaviour concatenation-deletion). */
   keptRunningByAws: number;
+  /**
+   * The reconciler's next scheduled pass after the recording: what it removed (`capture-pipeline:<id>`,
+   * `meeting:<id>`), what AWS refused it, and what is still running after it.
+   */
+  reconciler: { removed: string[]; notRemoved: Record<string, string>; orphans: { meetings: number; pipelines: number } } | { error: string };
   error: { error: string; cause: string } | null;
 }
 
@@ -146,14 +152,31 @@ export async function runDemo(opts: StartOptions, print: (line: string) => void 
       const file = cloud.s3.filePath(bucket, key);
       return { uri, path: path.relative(process.cwd(), file), bytes: fs.existsSync(file) ? fs.statSync(file).size : 0 };
     });
+    // The recording's own invocations (the reconciler's scheduled passes are not the recording's).
+    const lambdaInvocations = cloud.lambda.count() - cloud.lambda.count('reconciler');
+    const orphans = cloud.orphans();
+    const keptRunningByAws = cloud.keptRunning();
+    // Then the reconciler's next pass on its schedule (simulated time skips to it).
+    const run = await cloud.fastForward(
+      (async () => {
+        const next = await cloud.schedules.next(scheduleRuleName('reconciler'));
+        await cloud.bus.drain();
+        return next;
+      })(),
+    );
+    const pass = run.result as PassSummary | undefined;
     const result: StartResult = {
       status: execution.status,
       executionArn: execution.executionArn,
       transitions: execution.transitions,
-      lambdaInvocations: cloud.lambda.count(),
+      lambdaInvocations,
       artifacts,
-      orphans: cloud.orphans(),
-      keptRunningByAws: cloud.keptRunning(),
+      orphans,
+      keptRunningByAws,
+      reconciler:
+        run.ok && pass
+          ? { removed: pass.removed, notRemoved: Object.assign({}, ...pass.findings.map((f) => f.notRemoved)) as Record<string, string>, orphans: cloud.orphans() }
+          : { error: run.errorType ?? 'no result' },
       error: execution.error ? { error: execution.error, cause: execution.cause ?? '' } : null,
     };
     view.finish(result, execution);
@@ -195,6 +218,9 @@ class LiveView {
     const capture = execution.output ? (JSON.parse(execution.output) as { capturePipelineId?: string }) : {};
     if (capture.capturePipelineId) this.print(`  raw 5-second chunks under ${path.relative(process.cwd(), path.join(this.cloud.ctx.dataDir, 's3'))}/`);
     this.print(`  still running afterwards: ${result.orphans.meetings} meetings, ${result.orphans.pipelines} media pipelines${result.keptRunningByAws > 0 ? ` (and ${result.keptRunningByAws} AWS kept running after the workflow asked to delete it)` : ''}`);
+    const r = result.reconciler;
+    if ('error' in r) this.print(`  the reconciler's next pass failed: ${r.error}`);
+    else this.print(`  the reconciler's next pass removed ${r.removed.length > 0 ? r.removed.join(', ') : 'nothing'}${Object.keys(r.notRemoved).length > 0 ? `, AWS refused ${Object.keys(r.notRemoved).join(', ')}` : ''}; still running after it: ${r.orphans.meetings} meetings, ${r.orphans.pipelines} media pipelines`);
   }
 
   private stamp(): string {
