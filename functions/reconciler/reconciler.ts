@@ -120,12 +120,11 @@ export async function reconcile(deps: ReconcilerDeps, limits: ReconcilerLimits):
         if (summary.examined >= limits.maxItems) throw new StopPass('item budget');
         if (limits.remainingMs() <= 0) throw new StopPass('time budget');
         summary.examined += 1;
-        const finding = await reconcileRecording(deps, fromItem(item) as unknown as RecordingRecord, chime);
-        if (finding === 'running') summary.skippedRunning += 1;
-        else if (finding) {
+        const found = (finding: Finding) => {
           summary.findings.push(finding);
           summary.removed.push(...finding.removed);
-        }
+        };
+        if ((await reconcileRecording(deps, fromItem(item) as unknown as RecordingRecord, chime, found)) === 'running') summary.skippedRunning += 1;
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey);
@@ -138,8 +137,11 @@ export async function reconcile(deps: ReconcilerDeps, limits: ReconcilerLimits):
 
 type Chime = <T>(call: () => Promise<T>) => Promise<T>;
 
-/** The recording's finding (undefined when there was nothing to find), or 'running' when its execution still runs. */
-async function reconcileRecording(deps: ReconcilerDeps, rec: RecordingRecord, chime: Chime): Promise<Finding | 'running' | undefined> {
+/**
+ * Looks at one recording; 'running' when its execution still runs. What it found (when anything) goes to
+ * `found`, also when the pass stops part-way through this recording.
+ */
+async function reconcileRecording(deps: ReconcilerDeps, rec: RecordingRecord, chime: Chime, found: (f: Finding) => void): Promise<'running' | 'done'> {
   let execution: string = rec.status;
   const cleanupFinished = !ACTIVE.has(rec.status);
   if (!cleanupFinished) {
@@ -164,11 +166,11 @@ async function reconcileRecording(deps: ReconcilerDeps, rec: RecordingRecord, ch
     if (!cleanupFinished && rec.createdMeeting) await removeMeeting(deps.meetings, rec.meetingId, finding, chime);
     complete = true;
   } finally {
-    // Even when the pass stops on this item, what it removed so far is recorded.
+    // Even when the pass stops on this item, what it removed so far is recorded and reported.
+    if (finding.removed.length + finding.notOurs.length + Object.keys(finding.notRemoved).length > 0) found(finding);
     await record(deps.store, rec, finding, { complete, endedWithoutCleanup: !cleanupFinished });
   }
-  const found = finding.removed.length + finding.notOurs.length + Object.keys(finding.notRemoved).length > 0;
-  return found ? finding : undefined;
+  return 'done';
 }
 
 async function executionStatus(sfn: SFNClient, executionArn: string): Promise<string> {
