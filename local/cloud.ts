@@ -69,8 +69,8 @@ export interface LocalCloudOptions {
    */
   lambdaThreads?: number;
   /**
-   * Run serverless.yml's EventBridge schedule rules (the reconciler) on simulated time (default true).
-   * startHarness turns them off unless asked: a test fast-forwarding through a day would run a pass every
+   * Run serverless.yml's EventBridge schedule rules (the reconciler) on simulated time. Off unless asked
+   * (npm run cloud and npm start ask): a test fast-forwarding through a day would otherwise run a pass every
    * few simulated minutes.
    */
   schedules?: boolean;
@@ -254,7 +254,7 @@ export class LocalCloud {
         const pattern = resolveStackValue(stack, rule.pattern, `functions.${spec.name}.events[${i}].eventBridge.pattern`) as Pattern;
         this.bus.addRule({ name, pattern, retryPolicy: rule.retryPolicy, target: (event) => this.lambda.invoke(spec.name, event) });
       });
-      if (this.options.schedules === false) continue;
+      if (this.options.schedules !== true) continue;
       spec.schedules.forEach((expression, i) => {
         const where = `functions.${spec.name}.events (schedule ${i + 1})`;
         const period = ratePeriodMs(String(resolveStackValue(stack, expression, where)), `serverless.yml ${where}`);

@@ -27,7 +27,7 @@ export interface Harness {
 
 export async function startHarness(options: LocalCloudOptions = {}): Promise<Harness> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chime-rec-'));
-  const cloud = await LocalCloud.start({ port: 0, scale: 'virtual', dataDir, schedules: false, ...options });
+  const cloud = await LocalCloud.start({ port: 0, scale: 'virtual', dataDir, ...options });
   const deployment = await cloud.deploy();
   const sfn = new SFNClient(cloud.clientConfig());
   return {

@@ -109,7 +109,7 @@ export async function runDemo(opts: StartOptions, print: (line: string) => void 
   // three seconds, whatever its length and however fast the machine is; with --json nobody watches, so
   // idle time is skipped outright.
   const pace = opts.json ? undefined : Math.max(1, meetingMs / 3000);
-  const cloud = await LocalCloud.start({ port: 0, scale: 'virtual', dataDir: opts.dataDir, behaviour: opts.behaviour });
+  const cloud = await LocalCloud.start({ port: 0, scale: 'virtual', dataDir: opts.dataDir, behaviour: opts.behaviour, schedules: true });
   const live = opts.json ? () => undefined : print;
   try {
     for (const spec of opts.inject) cloud.router.faults.add(FaultInjector.parse(spec));
