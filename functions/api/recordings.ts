@@ -42,6 +42,8 @@ export interface RecordingView {
   artifacts: string[];
   /** What cleanup could not delete, with AWS's refusal: still running, for someone to look at. */
   notDeleted?: Record<string, string>;
+  /** What the reconciler found still running after the execution, and removed or was refused. */
+  reconciled?: RecordingRecord['reconciled'];
   error?: { error: string; cause: string };
 }
 
@@ -139,6 +141,7 @@ function view(id: string, e: DescribeExecutionCommandOutput, rec: RecordingRecor
     endReason: own?.endReason,
     artifacts: own?.artifacts ?? summary.artifacts ?? [],
     notDeleted: own?.notDeleted ?? summary.notDeleted,
+    reconciled: own?.reconciled,
     error: e.status === 'SUCCEEDED' || e.status === 'RUNNING' ? undefined : (own?.error ?? { error: e.error ?? e.status ?? 'FAILED', cause: e.cause ?? '' }),
   };
 }
