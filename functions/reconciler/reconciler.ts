@@ -102,6 +102,10 @@ export async function reconcile(deps: ReconcilerDeps, limits: ReconcilerLimits):
       throw err;
     }
   };
+  const found = (finding: Finding) => {
+    summary.findings.push(finding);
+    summary.removed.push(...finding.removed);
+  };
   let startKey: Record<string, AttributeValue> | undefined;
   try {
     do {
@@ -120,10 +124,6 @@ export async function reconcile(deps: ReconcilerDeps, limits: ReconcilerLimits):
         if (summary.examined >= limits.maxItems) throw new StopPass('item budget');
         if (limits.remainingMs() <= 0) throw new StopPass('time budget');
         summary.examined += 1;
-        const found = (finding: Finding) => {
-          summary.findings.push(finding);
-          summary.removed.push(...finding.removed);
-        };
         if ((await reconcileRecording(deps, fromItem(item) as unknown as RecordingRecord, chime, found)) === 'running') summary.skippedRunning += 1;
       }
       startKey = page.LastEvaluatedKey;
