@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   const lambdaThreads = Number(values['lambda-threads']);
   if (!(Number.isInteger(lambdaThreads) && lambdaThreads >= 0)) throw new Error(`--lambda-threads must be a whole number >= 0 (worker threads for the Lambda handlers; 0 runs them in the cloud's thread); got "${values['lambda-threads']}"`);
   const behaviour = parseBehaviourFlags(values.behaviour);
-  const cloud = await LocalCloud.start({ port, scale, dataDir: values['data-dir'], persistTables: true, lambdaThreads, behaviour });
+  const cloud = await LocalCloud.start({ port, scale, dataDir: values['data-dir'], persistTables: true, lambdaThreads, behaviour, schedules: true });
   const deployment = await cloud.deploy();
   process.stdout.write(`state machine ${deployment.stateMachineArn}\nbuckets ${deployment.captureBucket}\napi ${deployment.apiUrl}/recordings\nconsole ${cloud.consoleUrl}\nready ${cloud.endpoint}\n`);
   let stopping = false;

@@ -11,6 +11,7 @@ import { EventBus } from './core/bus';
 import { SimClock, type ClockScale } from './core/clock';
 import type { CloudContext } from './core/context';
 import { RateLimiter } from './core/faults';
+import { Schedules, ratePeriodMs } from './core/schedules';
 import { InProcessHttpHandler, routerExchange } from './core/in-process';
 import { opened } from './core/open-resources';
 import { ConsoleServer } from './console/server';
@@ -69,6 +70,12 @@ export interface LocalCloudOptions {
    * one or more, the services and the handlers use separate cores (local/lambda-workers.ts).
    */
   lambdaThreads?: number;
+  /**
+   * Run serverless.yml's EventBridge schedule rules (the reconciler) on simulated time. Off unless asked
+   * (npm run cloud and npm start ask): a test fast-forwarding through a day would otherwise run a pass every
+   * few simulated minutes.
+   */
+  schedules?: boolean;
 }
 
 export interface Deployment {
@@ -98,6 +105,7 @@ export class LocalCloud {
   readonly secrets: SecretsManagerService;
   /** The read-only web console at the endpoint's `/` (local/console/server.ts). */
   readonly console: ConsoleServer;
+  readonly schedules: Schedules;
   private server?: http.Server;
   private closed?: () => void;
   port = 0;
@@ -124,6 +132,7 @@ export class LocalCloud {
     this.stepFunctions = new StepFunctionsService(this.ctx, new ExecutionRunner(clock, this.lambda, (entries) => this.eventBridge().send(new PutEventsCommand({ Entries: entries as PutEventsRequestEntry[] }))));
     this.api = new ApiGatewayService(this.ctx, this.lambda);
     this.secrets = new SecretsManagerService(this.ctx);
+    this.schedules = new Schedules(clock, account, region);
     for (const service of [this.s3, this.iam, this.meetings, this.pipelines, this.dynamodb, this.stepFunctions, this.secrets, new EventsService(this.ctx.bus), new StsService(this.ctx)]) {
       this.router.register(service);
     }
@@ -267,6 +276,12 @@ export class LocalCloud {
         const pattern = resolveStackValue(stack, rule.pattern, `functions.${spec.name}.events[${i}].eventBridge.pattern`) as Pattern;
         this.bus.addRule({ name, pattern, retryPolicy: rule.retryPolicy, target: (event) => this.lambda.invoke(spec.name, event, { eventId: event.id }) });
       });
+      if (this.options.schedules !== true) continue;
+      spec.schedules.forEach((expression, i) => {
+        const where = `functions.${spec.name}.events (schedule ${i + 1})`;
+        const period = ratePeriodMs(String(resolveStackValue(stack, expression, where)), `serverless.yml ${where}`);
+        this.schedules.add(scheduleRuleName(spec.name, i), period, (event) => this.lambda.invoke(spec.name, event));
+      });
     }
 
     const machine = doc.stepFunctions?.stateMachines?.recording;
@@ -380,6 +395,11 @@ export class LocalCloud {
       throw new Error(`${this.router.unconfiguredClientCalls} request(s) came from AWS SDK clients made outside functions/lib/clients, which the local cloud refused (see its stderr)`);
     }
   }
+}
+
+/** The local name of a function's schedule rule (its `i`-th schedule event). */
+export function scheduleRuleName(functionName: string, i = 0): string {
+  return `${functionName}-schedule-${i + 1}`;
 }
 
 interface ServerlessDoc {

@@ -5,7 +5,8 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { RecordingSummary } from '../functions/cleanup/cleanup';
 import type { BusEvent } from './core/bus';
 import type { LocalRequest } from './core/service';
-import { LocalCloud, type Deployment, type LocalCloudOptions } from './cloud';
+import type { PassSummary } from '../functions/reconciler/reconciler';
+import { LocalCloud, scheduleRuleName, type Deployment, type LocalCloudOptions } from './cloud';
 import type { Execution } from './sfn/runner';
 import { meetingIdOf, simulateMeeting, type MeetingScript } from './simulate';
 
@@ -81,6 +82,25 @@ export function cleanupSummary(e: Execution): RecordingSummary {
   const exited = e.history.findLast((ev) => ev.type.endsWith('StateExited') && (ev.stateExitedEventDetails as { name: string }).name === 'Cleanup');
   if (!exited) throw new Error(`execution ${e.name} never finished Cleanup`);
   return (JSON.parse((exited.stateExitedEventDetails as { output: string }).output) as { cleanup: RecordingSummary }).cleanup;
+}
+
+/**
+ * Waits (on simulated time: run it within run()) for the reconciler's next scheduled pass and answers
+ * what it did. Needs a harness started with `schedules: true`.
+ */
+export async function nextReconcilerPass(h: Harness): Promise<PassSummary> {
+  if (h.cloud.options.schedules !== true) throw new Error('nextReconcilerPass: start the harness with { schedules: true } so the reconciler runs on its schedule');
+  const run = await h.cloud.schedules.next(scheduleRuleName('reconciler'));
+  if (!run.ok) throw new Error(`the reconciler's pass failed (${run.errorType}, ${run.attempts} attempts)`);
+  return run.result as PassSummary;
+}
+
+/**
+ * One reconciler pass now, invoked with the event its schedule rule sends (for a harness whose schedules
+ * are off, so that a test decides when "the next pass" is).
+ */
+export async function reconcilerPassNow(h: Harness): Promise<PassSummary> {
+  return (await h.cloud.lambda.invoke('reconciler', h.cloud.schedules.event(scheduleRuleName('reconciler')))) as PassSummary;
 }
 
 /** Resolves once the execution has entered the named state (rejects if it ends first). */

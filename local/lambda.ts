@@ -25,6 +25,8 @@ export interface FunctionSpec {
   eventRules: Array<{ pattern: Pattern; retryPolicy?: { maximumRetryAttempts?: number; maximumEventAge?: number } }>;
   /** API Gateway (REST) routes: `http` events, e.g. { method: 'GET', path: 'recordings/{id}' }. */
   httpRoutes: Array<{ method: string; path: string }>;
+  /** EventBridge schedule rules (`schedule` events) as written, e.g. `rate(${param:reconcilerRate})`. */
+  schedules: string[];
 }
 
 export interface Invocation {
@@ -127,8 +129,16 @@ export function loadFunctionSpecs(root: string): Map<string, FunctionSpec> {
       .map((e) => e.http as { method?: string; path?: string } | undefined)
       .filter((e): e is { method: string; path: string } => typeof e?.method === 'string' && typeof e.path === 'string')
       .map((e) => ({ method: e.method.toUpperCase(), path: e.path.replace(/^\/+/, '') }));
+    const schedules = (fn.events ?? []).flatMap((e) => {
+      const schedule = e.schedule as string | { rate?: string | string[]; enabled?: boolean } | undefined;
+      if (schedule === undefined) return [];
+      if (typeof schedule === 'string') return [schedule];
+      if (schedule.enabled === false) return [];
+      return Array.isArray(schedule.rate) ? schedule.rate : schedule.rate ? [schedule.rate] : [];
+    });
     specs.set(name, {
       name,
+      schedules,
       module: fn.handler.slice(0, dot),
       exportName: fn.handler.slice(dot + 1),
       timeoutSeconds: fn.timeout ?? doc.provider?.timeout ?? 6,

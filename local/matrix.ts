@@ -1,9 +1,12 @@
+import { randomUUID } from 'node:crypto';
+import { ChimeSDKMeetingsClient, CreateMeetingCommand } from '@aws-sdk/client-chime-sdk-meetings';
 import { DeleteServiceLinkedRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { ROLE_NAME } from '../functions/lib/service-linked-role';
 import { BEHAVIOURS, type BehaviourName, type BehaviourSettings, type BehaviourSpec } from './core/behaviours';
 import type { EventFault } from './core/bus';
 import type { FaultSpec } from './core/faults';
-import { start, statesEntered, storesTaskToken, waitForCapture, waitForState, type Harness } from './harness';
+import { reconcilerPassNow, start, statesEntered, storesTaskToken, waitForCapture, waitForState, type Harness } from './harness';
 import { joinAttendees, meetingIdOf, simulateMeeting } from './simulate';
 import type { Execution } from './sfn/runner';
 
@@ -52,10 +55,22 @@ export interface MatrixCase {
   name: string;
   /** The fault, as the README's table shows it. */
   fault: string;
-  /** `SUCCEEDED`, or `FAILED <error name>`: the same under every behaviour setting. */
+  /** `SUCCEEDED`, `FAILED <error name>` or `ABORTED`: the same under every behaviour setting. */
   expected: string;
+  /**
+   * What the execution leaves running (after Chime's idle end), when it cannot help it: default nothing.
+   * Whatever it is, the reconciler's next pass must leave nothing.
+   */
+  left?: Left;
   run: (h: Harness) => Promise<Execution>;
 }
+
+export interface Left {
+  meetings: number;
+  pipelines: number;
+}
+
+export const NOTHING_LEFT: Left = { meetings: 0, pipelines: 0 };
 
 /** An API fault for an operation in a mode. */
 export function faultFor(operation: string, mode: Mode): FaultSpec {
@@ -123,6 +138,55 @@ export async function removeRole(h: Harness): Promise<void> {
 
 const count = (n: number) => (n === Infinity ? '∞' : String(n));
 
+/** A meeting the application made itself (the SDK, no stack tag) with one person in it; answers its id and the person's. */
+async function applicationMeeting(h: Harness): Promise<{ meetingId: string; attendeeId: string }> {
+  const chime = new ChimeSDKMeetingsClient(h.cloud.clientConfig());
+  try {
+    const out = await chime.send(new CreateMeetingCommand({ ClientRequestToken: randomUUID(), MediaRegion: h.cloud.ctx.region, ExternalMeetingId: 'application-meeting' }));
+    const meetingId = out.Meeting?.MeetingId ?? '';
+    const [attendeeId] = await joinAttendees(h.cloud, meetingId, 1);
+    return { meetingId, attendeeId: attendeeId! };
+  } finally {
+    chime.destroy();
+  }
+}
+
+/**
+ * Cases that leave something running, which only the reconciler removes: the execution cannot help it
+ * (it was stopped, or AWS refused the deletion past every retry).
+ */
+const LEFT_FOR_THE_RECONCILER: MatrixCase[] = [
+  {
+    name: 'Execution stopped by hand while capturing',
+    fault: 'StopExecution',
+    expected: 'ABORTED',
+    left: { meetings: 1, pipelines: 1 },
+    run: async (h) => {
+      const e = await start(h, { meeting: {} });
+      await joinAttendees(h.cloud, (await meetingIdOf(h.cloud, e))!, 1);
+      await waitForCapture(h, e);
+      await h.sfn.send(new StopExecutionCommand({ executionArn: e.executionArn }));
+      return e;
+    },
+  },
+  {
+    // The application's meeting goes on when its last person leaves only because our capture is in it;
+    // StartConcatenation and then Cleanup are refused deleting that capture.
+    name: 'DeleteMediaPipeline: refused forever, adopted meeting',
+    fault: 'ForbiddenException x∞',
+    expected: 'FAILED AccessDenied',
+    left: { meetings: 1, pipelines: 1 },
+    run: async (h) => {
+      h.cloud.router.faults.add({ operation: 'DeleteMediaPipeline', error: 'ForbiddenException', count: Infinity });
+      const { meetingId, attendeeId } = await applicationMeeting(h);
+      const e = await start(h, { meetingId });
+      await waitForCapture(h, e);
+      h.cloud.meetings.leave(meetingId, attendeeId, 'left');
+      return e;
+    },
+  },
+];
+
 export const CASES: MatrixCase[] = [
   ...OPERATIONS.flatMap((op) =>
     MODES.map((mode) => {
@@ -147,6 +211,7 @@ export const CASES: MatrixCase[] = [
     expected: 'SUCCEEDED',
     run: (h) => hostEnds(h, { eventType: 'chime:MeetingEnded', action: 'reorder' }, { beforeToken: true }),
   },
+  ...LEFT_FOR_THE_RECONCILER,
 ];
 
 export interface BehaviourSetting {
@@ -172,7 +237,9 @@ export interface CaseResult {
   /** `SUCCEEDED` or `<status> <error>`. */
   outcome: string;
   /** Meetings, and pipelines nobody asked to delete, still active after Chime's idle end. */
-  orphans: { meetings: number; pipelines: number };
+  orphans: Left;
+  /** The same after the reconciler's next pass (and Chime's idle end after it). */
+  afterReconciler: Left;
   /** Pipelines this case asked to delete that AWS kept running (refused, or accepted and ignored). */
   keptRunning: number;
   /** What happened, for a failing assertion's message. */
@@ -195,11 +262,22 @@ export async function runCase(h: Harness, c: { run: (h: Harness) => Promise<Exec
       await h.cloud.clock.sleep(6 * 60_000);
       await h.cloud.bus.drain();
     });
+    const orphans = h.cloud.orphans();
+    const keptRunning = h.cloud.keptRunning();
+    // The reconciler's next pass (its schedule is off here, so that the count above is the execution's
+    // alone), then Chime's idle end for a meeting it left empty.
+    const pass = await h.run(async () => {
+      const p = await reconcilerPassNow(h);
+      await h.cloud.clock.sleep(6 * 60_000);
+      await h.cloud.bus.drain();
+      return p;
+    });
     const result = {
-      outcome: e.status === 'SUCCEEDED' ? 'SUCCEEDED' : `${e.status} ${e.error}`,
-      orphans: h.cloud.orphans(),
-      keptRunning: h.cloud.keptRunning(),
-      diagnostics,
+      outcome: e.status === 'SUCCEEDED' || !e.error ? e.status : `${e.status} ${e.error}`,
+      orphans,
+      afterReconciler: h.cloud.orphans(),
+      keptRunning,
+      diagnostics: { ...diagnostics, reconciler: pass },
     };
     // The next case starts from nothing: what AWS kept running ends, as it eventually would.
     await h.run(async () => {
@@ -219,10 +297,16 @@ export const RELIABILITY_END = '<!-- reliability:end -->';
 
 /** The README's reliability table: every case, its fault, and the outcome it has under every behaviour setting. */
 export function reliabilityTable(): string {
-  const rows = CASES.map((c) => `| ${c.name} | ${c.fault} | ${c.expected} | 0 | 0 |`);
+  const left = (c: MatrixCase, what: keyof Left) => {
+    const n = (c.left ?? NOTHING_LEFT)[what];
+    return n === 0 ? '0' : `${n} → 0`;
+  };
+  const rows = CASES.map((c) => `| ${c.name} | ${c.fault} | ${c.expected} | ${left(c, 'meetings')} | ${left(c, 'pipelines')} |`);
   return [
     RELIABILITY_BEGIN,
     `Each row runs under ${BEHAVIOUR_AXIS.length} behaviour settings (${BEHAVIOUR_AXIS.map((b) => `\`${b.label}\``).join(', ')}) with the same outcome, and a property test mixes random variants with random faults.`,
+    '',
+    'Left: meetings, and media pipelines nobody asked to delete, still running after the execution and Chime\'s five-minute idle end, then (`n → 0`) after the reconciler\'s next pass; a row showing `0` had nothing left for the reconciler either.',
     '',
     '| case | fault | outcome | meetings left | pipelines left |',
     '|---|---|---|---|---|',

@@ -193,7 +193,8 @@ class Resolver {
     }
     const resource = this.stack.resources[id];
     if (resource) return resource.ref;
-    const parameter = this.parameters[id];
+    // A parameter may be written in place or included from a file (`${file(path):Parameters.Name}`).
+    const parameter = this.included(this.parameters[id]) as { Default?: unknown } | undefined;
     if (parameter) return this.value(parameter.Default, `resources.Parameters.${id}.Default`);
     throw new Error(`serverless.yml ${where}: Ref ${id} names nothing the local deploy creates`);
   }

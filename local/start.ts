@@ -7,7 +7,8 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { BEHAVIOURS, parseBehaviourFlags, type BehaviourName, type BehaviourSettings } from './core/behaviours';
 import { FaultInjector } from './core/faults';
-import { LocalCloud } from './cloud';
+import type { PassSummary } from '../functions/reconciler/reconciler';
+import { LocalCloud, scheduleRuleName } from './cloud';
 import type { HistoryEvent } from './sfn/history';
 import type { Execution } from './sfn/runner';
 import { simulateMeeting } from './simulate';
@@ -46,6 +47,11 @@ export interface StartResult {
   orphans: { meetings: number; pipelines: number };
   /** Media pipelines the workflow asked to delete that AWS kept running (behaviour concatenation-deletion). */
   keptRunningByAws: number;
+  /**
+   * The reconciler's next scheduled pass after the recording: what it removed (`capture-pipeline:<id>`,
+   * `meeting:<id>`), what AWS refused it, and what is still running after it.
+   */
+  reconciler: { removed: string[]; notRemoved: Record<string, string>; orphans: { meetings: number; pipelines: number } } | { error: string };
   error: { error: string; cause: string } | null;
 }
 
@@ -119,7 +125,7 @@ export async function runDemo(
   // three seconds, whatever its length and however fast the machine is; with --json nobody watches, so
   // idle time is skipped outright.
   const pace = opts.json ? undefined : Math.max(1, meetingMs / 3000);
-  const cloud = await LocalCloud.start({ port: 0, scale: 'virtual', dataDir: opts.dataDir, behaviour: opts.behaviour });
+  const cloud = await LocalCloud.start({ port: 0, scale: 'virtual', dataDir: opts.dataDir, behaviour: opts.behaviour, schedules: true });
   const live = opts.json ? () => undefined : print;
   try {
     for (const spec of opts.inject) cloud.router.faults.add(FaultInjector.parse(spec));
@@ -175,16 +181,33 @@ export async function runDemo(
       const durationSeconds = summary.files?.find((f) => f.uri === uri)?.durationSeconds;
       return { uri, path: path.relative(process.cwd(), file), bytes: fs.existsSync(file) ? fs.statSync(file).size : 0, ...(durationSeconds === undefined ? {} : { durationSeconds }) };
     });
+    // The recording's own invocations (the reconciler's scheduled passes are not the recording's).
+    const lambdaInvocations = cloud.lambda.count() - cloud.lambda.count('reconciler');
+    const orphans = cloud.orphans();
+    const keptRunningByAws = cloud.keptRunning();
+    // Then the reconciler's next pass on its schedule (simulated time skips to it).
+    const run = await cloud.fastForward(
+      (async () => {
+        const next = await cloud.schedules.next(scheduleRuleName('reconciler'));
+        await cloud.bus.drain();
+        return next;
+      })(),
+    );
+    const pass = run.result as PassSummary | undefined;
     const result: StartResult = {
       status: execution.status,
       executionArn: execution.executionArn,
       transitions: execution.transitions,
-      lambdaInvocations: cloud.lambda.count(),
+      lambdaInvocations,
       artifacts,
       manifest: summary.manifest ?? null,
       events,
-      orphans: cloud.orphans(),
-      keptRunningByAws: cloud.keptRunning(),
+      orphans,
+      keptRunningByAws,
+      reconciler:
+        run.ok && pass
+          ? { removed: pass.removed, notRemoved: Object.assign({}, ...pass.findings.map((f) => f.notRemoved)) as Record<string, string>, orphans: cloud.orphans() }
+          : { error: run.errorType ?? 'no result' },
       error: execution.error ? { error: execution.error, cause: execution.cause ?? '' } : null,
     };
     view.finish(result, execution);
@@ -230,6 +253,9 @@ class LiveView {
     const capture = execution.output ? (JSON.parse(execution.output) as { capturePipelineId?: string }) : {};
     if (capture.capturePipelineId) this.print(`  raw 5-second chunks under ${path.relative(process.cwd(), path.join(this.cloud.ctx.dataDir, 's3'))}/`);
     this.print(`  still running afterwards: ${result.orphans.meetings} meetings, ${result.orphans.pipelines} media pipelines${result.keptRunningByAws > 0 ? ` (and ${result.keptRunningByAws} AWS kept running after the workflow asked to delete it)` : ''}`);
+    const r = result.reconciler;
+    if ('error' in r) this.print(`  the reconciler's next pass failed: ${r.error}`);
+    else this.print(`  the reconciler's next pass removed ${r.removed.length > 0 ? r.removed.join(', ') : 'nothing'}${Object.keys(r.notRemoved).length > 0 ? `, AWS refused ${Object.keys(r.notRemoved).join(', ')}` : ''}; still running after it: ${r.orphans.meetings} meetings, ${r.orphans.pipelines} media pipelines`);
   }
 
   private stamp(): string {

@@ -5,4 +5,6 @@ process.env.AWS_REGION ??= 'us-east-1';
 // What serverless.yml sets for every function from AWS::Partition.
 process.env.PARTITION ??= 'aws';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+process.env.STACK_NAME ??= 'chime-recording-test';

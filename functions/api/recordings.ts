@@ -49,6 +49,8 @@ export interface RecordingView {
   notDeleted?: Record<string, string>;
   /** A SUCCEEDED recording's files as presigned GET URLs, each valid for the stack's downloadLinkSeconds. */
   downloads?: Download[];
+  /** What the reconciler found still running after the execution, and removed or was refused. */
+  reconciled?: RecordingRecord['reconciled'];
   error?: { error: string; cause: string };
 }
 
@@ -152,6 +154,7 @@ function view(id: string, e: DescribeExecutionCommandOutput, own: RecordingRecor
     endReason: own?.endReason,
     artifacts: own?.artifacts ?? summary.artifacts ?? [],
     notDeleted: own?.notDeleted ?? summary.notDeleted,
+    reconciled: own?.reconciled,
     error: e.status === 'SUCCEEDED' || e.status === 'RUNNING' ? undefined : (own?.error ?? { error: e.error ?? e.status ?? 'FAILED', cause: e.cause ?? '' }),
   };
 }

@@ -3,6 +3,7 @@ import { DeleteMediaPipelineCommand, type ChimeSDKMediaPipelinesClient } from '@
 import { DeleteObjectsCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import { ServiceBusy, awsErrorName, deleteIfExists } from '../lib/errors';
 import { captureStillRunning } from '../lib/meeting-end';
+import { recordingFinished } from '../lib/metrics';
 import type { MeetingRef, PipelineRef, Plan, RecordingFile, VerifiedRecording } from '../lib/schemas';
 import { updateRecord, type RecordingStore } from '../lib/store';
 
@@ -131,9 +132,12 @@ export async function cleanup(
     rawChunksNotDeleted: Object.keys(raw.refused).length > 0 ? raw.refused : undefined,
     error: error ? { error: error.Error, cause: error.Cause ?? '' } : undefined,
   };
+  let meetingEndedAt: string | undefined;
   if (chimeMeeting) {
-    await updateRecord(deps.store, chimeMeeting.meetingId, plan.executionId, { status: summary.status, artifacts, error: summary.error, notDeleted: summary.notDeleted, taskToken: '', concatenationTaskToken: '' });
+    const rec = await updateRecord(deps.store, chimeMeeting.meetingId, plan.executionId, { status: summary.status, artifacts, error: summary.error, notDeleted: summary.notDeleted, taskToken: '', concatenationTaskToken: '' });
+    meetingEndedAt = rec.meetingEndedAt;
   }
+  recordingFinished(summary, meetingEndedAt);
   return summary;
 }
 

@@ -4,6 +4,7 @@ import { accountOf, meetingSourceArn } from '../lib/arns';
 import { WorkflowError } from '../lib/errors';
 import type { MeetingRef, Plan } from '../lib/schemas';
 import { claimMeeting, type RecordingRecord, type RecordingStore } from '../lib/store';
+import { resourceTags } from '../lib/stack-tag';
 import { clientRequestToken } from '../lib/tokens';
 
 /**
@@ -51,7 +52,7 @@ async function createMeeting(meetings: ChimeSDKMeetingsClient, plan: Plan): Prom
       ClientRequestToken: clientRequestToken(plan.executionId, 'CreateMeeting'),
       MediaRegion: plan.mediaRegion,
       ExternalMeetingId: plan.externalMeetingId,
-      Tags: plan.tags.length > 0 ? plan.tags : undefined,
+      Tags: resourceTags(plan.tags),
     }),
   );
   return out.Meeting ?? {};

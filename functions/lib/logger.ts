@@ -1,6 +1,6 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { nowIso } from './time';
+import { now, nowIso } from './time';
 
 /**
  * One structured logger for every function: a JSON line per entry, in the Powertools Logger's format
@@ -50,6 +50,37 @@ export class Logger {
     this.write('ERROR', message, attributes);
   }
 
+  /**
+   * Metrics in CloudWatch's embedded metric format: one JSON line whose `_aws` member declares them, which
+   * CloudWatch Logs turns into metrics of namespace METRICS_NAMESPACE with the `Stack` dimension
+   * (STACK_NAME), with no API call and no library
+   * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html).
+   * Written whatever the log level (a metric is not a message), unless POWERTOOLS_METRICS_DISABLED is
+   * "true" (Powertools Metrics' setting: tests and the local console set it). Each value is a count
+   * unless `units` says.
+   */
+  metrics(values: Record<string, number>, extra: { units?: Record<string, MetricUnit>; dimensions?: Record<string, string> } = {}): void {
+    if (process.env.POWERTOOLS_METRICS_DISABLED?.trim().toLowerCase() === 'true') return;
+    const dimensions = { Stack: process.env.STACK_NAME || this.defaultService, ...extra.dimensions };
+    // Each metric by Stack alone, and also by Stack and the extra dimensions when there are any.
+    const sets = Object.keys(dimensions).length > 1 ? [['Stack'], Object.keys(dimensions)] : [['Stack']];
+    const entry = {
+      _aws: {
+        Timestamp: now(),
+        CloudWatchMetrics: [
+          {
+            Namespace: METRICS_NAMESPACE,
+            Dimensions: sets,
+            Metrics: Object.keys(values).map((Name) => ({ Name, Unit: extra.units?.[Name] ?? 'Count' })),
+          },
+        ],
+      },
+      ...dimensions,
+      ...values,
+    };
+    process.stdout.write(`${JSON.stringify(entry)}\n`);
+  }
+
   /** The invocation's keys for every entry until `clearContext`; the first invocation is the cold start. */
   addContext(context: Context): void {
     this.context = {
@@ -91,6 +122,11 @@ export class Logger {
 }
 
 export const logger = new Logger('chime-recording');
+
+/** The CloudWatch namespace of the workflow's own metrics (resources/monitoring.yml alarms on them). */
+export const METRICS_NAMESPACE = 'ChimeRecording';
+
+export type MetricUnit = 'Count' | 'Seconds' | 'Milliseconds';
 
 /** middy middleware: the invocation's context keys on every entry the handler logs, and only its own. */
 export function logContext(log: Logger = logger): MiddlewareObj {

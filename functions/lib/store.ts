@@ -63,6 +63,10 @@ export interface RecordingRecord {
   error?: { error: string; cause: string };
   /** What Cleanup could not delete, with AWS's refusal (see RecordingSummary.notDeleted). */
   notDeleted?: Record<string, string>;
+  /** The reconciler's last finding for this recording (functions/reconciler/reconciler.ts). */
+  reconciled?: { at: string; execution: string; removed: string[]; notOurs: string[]; notRemoved: Record<string, string> };
+  /** When a reconciler pass found nothing left to look at again; later passes skip the item. */
+  reconciledAt?: string;
   createdAt: string;
   updatedAt: string;
 }

@@ -9,6 +9,8 @@ import { propagationRefusal } from '../lib/role-propagation';
 import type { MeetingRef, PipelineRef, Plan, RoleRef } from '../lib/schemas';
 import { updateRecord, type RecordingStore } from '../lib/store';
 import { now } from '../lib/time';
+import { captureStarted } from '../lib/metrics';
+import { resourceTags } from '../lib/stack-tag';
 import { clientRequestToken } from '../lib/tokens';
 
 /** Starts the media capture pipeline (5-second chunks into the capture bucket) and records its id. */
@@ -31,7 +33,7 @@ export async function startCapture(
           ? { AwsKmsKeyId: plan.capture.kms.keyId, AwsKmsEncryptionContext: plan.capture.kms.encryptionContext }
           : undefined,
         SinkIamRoleArn: plan.capture.kms?.sinkIamRoleArn,
-        Tags: plan.tags.length > 0 ? plan.tags : undefined,
+        Tags: resourceTags(plan.tags),
       }),
     );
     pipeline = out.MediaCapturePipeline;
@@ -41,7 +43,8 @@ export async function startCapture(
   const ref = { mediaPipelineId: pipeline?.MediaPipelineId ?? '', mediaPipelineArn: pipeline?.MediaPipelineArn ?? '' };
   // Chime's own creation time: a retried call (same ClientRequestToken) answers the same pipeline and time.
   const captureStartedAt = (pipeline?.CreatedTimestamp ?? new Date(now())).toISOString();
-  await updateRecord(deps.store, chimeMeeting.meetingId, plan.executionId, { capturePipelineId: ref.mediaPipelineId, captureStartedAt });
+  const rec = await updateRecord(deps.store, chimeMeeting.meetingId, plan.executionId, { capturePipelineId: ref.mediaPipelineId, captureStartedAt });
+  captureStarted(rec.createdAt);
   return ref;
 }
 

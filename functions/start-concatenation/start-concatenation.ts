@@ -6,6 +6,7 @@ import { propagationRefusal } from '../lib/role-propagation';
 import { captureStillRunning } from '../lib/meeting-end';
 import type { MeetingRef, PipelineRef, Plan, RoleRef } from '../lib/schemas';
 import { updateRecord, type RecordingStore } from '../lib/store';
+import { resourceTags } from '../lib/stack-tag';
 import { clientRequestToken } from '../lib/tokens';
 
 /**
@@ -58,7 +59,7 @@ export async function startConcatenation(
         ],
         Sinks: [{ Type: 'S3Bucket', S3BucketSinkConfiguration: { Destination: s3Arn(deps.partition, plan.concatenation.bucket, plan.concatenation.prefix) } }],
         ClientRequestToken: clientRequestToken(plan.executionId, 'StartConcatenation'),
-        Tags: plan.tags.length > 0 ? plan.tags : undefined,
+        Tags: resourceTags(plan.tags),
       }),
     );
     pipeline = out.MediaConcatenationPipeline;

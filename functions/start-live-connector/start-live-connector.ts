@@ -4,6 +4,7 @@ import { AccessDenied, InvalidLiveStreamUrl, LiveStreamSecretUnavailable, Meetin
 import type { LiveStreamPlan, MeetingRef, PipelineRef, Plan, RoleRef } from '../lib/schemas';
 import { propagationRefusal } from '../lib/role-propagation';
 import { updateRecord, type RecordingStore } from '../lib/store';
+import { resourceTags } from '../lib/stack-tag';
 import { clientRequestToken } from '../lib/tokens';
 
 const SECRET_STRING_HINT = `--secret-string 'rtmps://<host>/<application>/<stream key>'`;
@@ -27,7 +28,7 @@ export async function startLiveConnector(
         Sources: [{ SourceType: 'ChimeSdkMeeting', ChimeSdkMeetingLiveConnectorConfiguration: { Arn: chimeMeeting.sourceArn, MuxType: live.muxType } }],
         Sinks: [{ SinkType: 'RTMP', RTMPConfiguration: { Url: url, AudioChannels: live.audioChannels, AudioSampleRate: live.audioSampleRate } }],
         ClientRequestToken: clientRequestToken(plan.executionId, 'StartLiveConnector'),
-        Tags: plan.tags.length > 0 ? plan.tags : undefined,
+        Tags: resourceTags(plan.tags),
       }),
     );
     pipeline = out.MediaLiveConnectorPipeline;

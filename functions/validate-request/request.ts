@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { SECRET_ARN } from '../lib/arns';
 import { CONTENT_SHARE_LAYOUTS, LIVE_AUDIO_CHANNELS, LIVE_AUDIO_SAMPLE_RATES, LIVE_MUX_TYPES, PRESENTER_POSITIONS } from '../lib/pipeline-options';
 import { MEDIA_REGIONS } from '../lib/regions';
+import { STACK_TAG_KEY } from '../lib/stack-tag';
 
 /**
  * The workflow input: what a user pastes in the console or POSTs to the API. Only ValidateRequest and the
@@ -29,13 +30,14 @@ function buildRecordingRequest() {
         z.maxLength(128, 'tag keys must be 1-128 characters'),
         z.regex(/^[a-zA-Z+-=._:/]+$/, 'tag keys may contain only letters, digits and + , - . / : ; < = _ (the meetings TagKey pattern ^[a-zA-Z+-=._:/]+$)'),
         z.refine((k) => !k.toLowerCase().startsWith('aws:'), 'tag keys must not start with "aws:" (reserved by AWS)'),
+        z.refine((k) => k !== STACK_TAG_KEY, `tag key "${STACK_TAG_KEY}" is the stack's own (it marks what the stack created, for the reconciler); choose another key`),
       ),
       z.string().check(
         z.maxLength(256, 'tag values must be at most 256 characters'),
         z.regex(/^[\s\w+-=\.:/@]*$/, 'tag values may contain only letters, digits, whitespace and _ + , - . / : ; < = @ (the meetings TagValue pattern [\\s\\w+-=\\.:/@]*)'),
       ),
     )
-    .check(z.refine((tags) => Object.keys(tags).length <= 50, 'at most 50 tags (CreateMeeting takes at most 50)'));
+    .check(z.refine((tags) => Object.keys(tags).length <= 49, 'at most 49 tags (CreateMeeting takes at most 50, and the stack adds its own)'));
 
   const compositedVideo = z.strictObject({
     layout: z.optional(z.literal('GridView')),

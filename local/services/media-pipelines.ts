@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { BusEvent } from '../core/bus';
 import type { CloudContext, IamInternal, MeetingsInternal, S3Internal } from '../core/context';
 import { ServiceError, json, parseJsonBody, restJsonError, type LocalRequest, type LocalResponse, type Service } from '../core/service';
-import { Members, badRequest, page, type JsonObject } from './meetings-shape';
+import { Members, badRequest, page, readTags, type JsonObject } from './meetings-shape';
 import { mediaPipelinesModel } from './model-validation';
 import { CHUNK_MS, CaptureRecorder, planConcatenation, writeConcatenation, type S3Location } from './media-pipelines-capture';
 import { MEDIA_PIPELINES_PRINCIPAL, missingGrants, usesAwsManagedKey, type Grant } from './media-pipelines-policy';
@@ -116,6 +116,8 @@ interface Base {
   fingerprint: string;
   deleted: boolean;
   deletionRequested?: boolean;
+  /** The create request's Tags (ListTagsForResource). */
+  tags?: Array<{ Key: string; Value: string }>;
   /** When it stopped (simulated): GetMediaPipeline may stop finding it some time later (behaviour stopped-pipeline-lookup). */
   stoppedAt?: number;
   failureReason?: string;
@@ -199,6 +201,9 @@ export class MediaPipelinesService implements Service {
         return id === undefined && m === 'POST' ? 'CreateMediaConcatenationPipeline' : undefined;
       case 'sdk-media-live-connector-pipelines':
         return id === undefined && m === 'POST' ? 'CreateMediaLiveConnectorPipeline' : undefined;
+      case 'tags':
+        // ListTagsForResource, routed here for pipeline ARNs (the meetings service takes meeting ARNs).
+        return id === undefined && m === 'GET' && /^arn:[^:]+:chime:[^:]*:\d+:media-pipeline\//.test(req.query.get('arn') ?? '') ? 'ListTagsForResource' : undefined;
       case 'sdk-media-pipelines':
         if (id === undefined) return m === 'GET' ? 'ListMediaPipelines' : undefined;
         return m === 'GET' ? 'GetMediaPipeline' : m === 'DELETE' ? 'DeleteMediaPipeline' : undefined;
@@ -230,6 +235,13 @@ export class MediaPipelinesService implements Service {
       case 'DeleteMediaCapturePipeline':
         this.delete(this.visible(req, id, 'capture'));
         return { status: 204 };
+      case 'ListTagsForResource': {
+        // The tags given to the create call, while GetMediaPipeline can find the pipeline.
+        const arn = req.query.get('arn') ?? '';
+        const p = [...this.pipelines.values()].find((x) => x.arn === arn);
+        if (!p) throw notFound(`Media pipeline ${arn} not found.`);
+        return json(200, { Tags: this.visible(req, p.id).tags ?? [] });
+      }
       case 'ListMediaPipelines':
       case 'ListMediaCapturePipelines': {
         const captures = operation === 'ListMediaCapturePipelines';
@@ -305,7 +317,7 @@ export class MediaPipelinesService implements Service {
     if (activeCapture) throw limitExceeded(`Meeting ${meeting.meetingId} already has an active media capture pipeline (${activeCapture.id}); a meeting can have only one.`);
     this.checkRegionQuota(req.region);
     const pipeline: CapturePipeline = { ...this.base(id, arn, req.region, r, meeting), kind: 'capture', sink, artifacts: r.artifacts };
-    this.register(pipeline, 'capture', r.token);
+    this.register(pipeline, 'capture', r.token, req);
     this.scheduleJoin(pipeline);
     return pipeline;
   }
@@ -323,7 +335,7 @@ export class MediaPipelinesService implements Service {
     this.checkRegionQuota(req.region);
     const id = randomUUID();
     const pipeline: LiveConnectorPipeline = { ...this.base(id, pipelineArn(req.region, this.ctx.account, id), req.region, r, meeting), kind: 'liveConnector' };
-    this.register(pipeline, 'liveConnector', r.token);
+    this.register(pipeline, 'liveConnector', r.token, req);
     this.scheduleJoin(pipeline);
     return pipeline;
   }
@@ -358,7 +370,7 @@ export class MediaPipelinesService implements Service {
       enabled: r.enabled,
       sink,
     };
-    this.register(pipeline, 'concatenation', r.token);
+    this.register(pipeline, 'concatenation', r.token, req);
     // It starts once its capture has stopped (now, if it already has).
     if (capture.status === 'Stopped') this.scheduleConcatenation(pipeline);
     else if (capture.status === 'Failed') this.fail(pipeline, `source media capture pipeline ${capture.id} failed`);
@@ -390,8 +402,9 @@ export class MediaPipelinesService implements Service {
     };
   }
 
-  private register(p: Pipeline, kind: MediaPipelineKind, token: string | undefined): void {
+  private register(p: Pipeline, kind: MediaPipelineKind, token: string | undefined, req: LocalRequest): void {
     this.forgetExpired();
+    p.tags = readTags(new Members(parseJsonBody(req))) ?? [];
     this.pipelines.set(p.id, p);
     const ofMeeting = this.byMeeting.get(p.meetingId) ?? new Set();
     this.byMeeting.set(p.meetingId, ofMeeting.add(p));

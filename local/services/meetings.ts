@@ -63,6 +63,9 @@ export class MeetingsService implements Service, MeetingsInternal {
 
   operation(req: LocalRequest): string | undefined {
     const seg = req.path.split('/').filter(Boolean);
+    // GET /tags?arn= is ListTagsForResource in both Chime SDK models; on AWS each API has its own host
+    // (meetings-chime, media-pipelines-chime), here they share one port, so the ARN's resource type decides.
+    if (seg.length === 1 && seg[0] === 'tags') return req.method === 'GET' && isMeetingArn(req.query.get('arn')) ? 'ListTagsForResource' : undefined;
     if (seg[0] !== 'meetings' || seg.length > 4 || (seg.length > 2 && seg[2] !== 'attendees')) return undefined;
     const op = req.query.get('operation');
     const m = req.method;
@@ -119,6 +122,14 @@ export class MeetingsService implements Service, MeetingsInternal {
         const meeting = this.activeMeeting(req, seg[1]);
         const { items, nextToken } = page(meeting.attendees.values(), req.query, `attendees:${meeting.meetingId}`, 100);
         return json(200, { Attendees: items.map(attendeeView), NextToken: nextToken });
+      }
+      case 'ListTagsForResource': {
+        // The tags given to CreateMeeting. The model's error for a resource it cannot find here is
+        // ResourceNotFoundException (404), not the NotFoundException of the meeting operations.
+        const arn = req.query.get('arn') ?? '';
+        const meeting = [...this.meetings.values()].find((m) => m.meetingArn === arn && !m.ended && m.controlRegion === req.region);
+        if (!meeting) throw new ServiceError('ResourceNotFoundException', 404, `Resource ${arn} not found.`);
+        return json(200, { Tags: meeting.params.tags ?? [] });
       }
       case 'DeleteAttendee': {
         const meeting = this.activeMeeting(req, seg[1]);
@@ -429,6 +440,10 @@ function receives(c: Capability): boolean {
 
 function maxAttendees(meeting: Meeting): number {
   return meeting.params.attendeeMax ?? DEFAULT_MAX_ATTENDEES;
+}
+
+function isMeetingArn(arn: string | null): boolean {
+  return /^arn:[^:]+:chime:[^:]*:\d+:meeting\//.test(arn ?? '');
 }
 
 function notFound(message: string): ServiceError {

@@ -35,6 +35,7 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   verifyRecording: ['s3:ListBucket', 's3:GetObject', 's3:PutObject', 'kms:Decrypt', 'kms:GenerateDataKey', 'dynamodb:GetItem'],
   cleanup: ['chime:DeleteMeeting', 'chime:DeleteMediaPipeline', 's3:ListBucket', 's3:DeleteObject', 'dynamodb:UpdateItem'],
   api: ['states:StartExecution', 'states:DescribeExecution', 'states:SendTaskSuccess', 'dynamodb:Query', 'dynamodb:UpdateItem', 's3:GetObject', 'kms:Decrypt'],
+  reconciler: ['dynamodb:Scan', 'dynamodb:UpdateItem', 'states:DescribeExecution', 'chime:GetMediaPipeline', 'chime:ListTagsForResource', 'chime:DeleteMediaPipeline', 'chime:GetMeeting', 'chime:DeleteMeeting'],
 };
 
 /** Writing its own logs (serverless-iam-roles-per-function) and traces (active tracing). */
@@ -304,6 +305,9 @@ function serviceReference(): Record<string, { Actions: Record<string, { Resource
 
 let existing: PackagedStack;
 let created: PackagedStack;
+let ownTopic: PackagedStack;
+/** An alarm topic given as a param (its partition is the test's business, not the template's). */
+const GIVEN_TOPIC = `arn:${'aws'}:sns:us-east-1:${'123456789012'}:on-call`;
 const modes = () => ({
   default: effectiveTemplate(existing.template),
   createBuckets: effectiveTemplate(created.template),
@@ -314,10 +318,12 @@ beforeAll(() => {
   existing = packageStack();
   // In another region the stack supports: the template does not depend on the region.
   created = packageStack({ createBuckets: 'true' }, 'us-west-2');
+  ownTopic = packageStack({ alarmTopicArn: GIVEN_TOPIC });
 }, PACKAGE_TIMEOUT_MS);
 afterAll(() => {
   existing?.remove();
   created?.remove();
+  ownTopic?.remove();
 });
 
 describe('packaged template', () => {
@@ -546,6 +552,64 @@ describe('buckets', () => {
     expect(expiring('CaptureBucket')).toEqual([{ Id: 'ExpireRawCaptureChunks', Status: 'Enabled', Prefix: rawRoot, ExpirationInDays: { Ref: 'RawChunkExpirationDays' } }]);
     expect(expiring('ConcatenationBucket')).toEqual([]);
     expect(created.template.Parameters?.RawChunkExpirationDays).toMatchObject({ Type: 'Number', Default: 30, MinValue: 1 });
+  });
+});
+
+describe('alarms and dashboard', () => {
+  const alarms = (t: Template) => Object.fromEntries(resourcesOf(t, 'AWS::CloudWatch::Alarm'));
+  const machineDimension = [{ Name: 'StateMachineArn', Value: { Ref: 'RecordingStateMachine' } }];
+  const stackDimension = [{ Name: 'Stack', Value: 'chime-recording-ci' }];
+
+  it('alarms on failed, timed-out and aborted executions, dead-lettered events, reconciler findings and failures, and Chime throttling past the retries', () => {
+    const a = alarms(modes().default);
+    const metric = (id: string) => ({ ns: a[id]?.Properties.Namespace, name: a[id]?.Properties.MetricName, dims: a[id]?.Properties.Dimensions, stat: a[id]?.Properties.Statistic });
+    expect(metric('ExecutionsFailedAlarm')).toEqual({ ns: 'AWS/States', name: 'ExecutionsFailed', dims: machineDimension, stat: 'Sum' });
+    expect(metric('ExecutionsTimedOutAlarm')).toEqual({ ns: 'AWS/States', name: 'ExecutionsTimedOut', dims: machineDimension, stat: 'Sum' });
+    expect(metric('ExecutionsAbortedAlarm')).toEqual({ ns: 'AWS/States', name: 'ExecutionsAborted', dims: machineDimension, stat: 'Sum' });
+    expect(metric('EventsDeadLetterAlarm')).toEqual({ ns: 'AWS/SQS', name: 'ApproximateNumberOfMessagesVisible', dims: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'QueueName'] } }], stat: 'Maximum' });
+    expect(metric('ReconcilerErrorsAlarm')).toEqual({ ns: 'AWS/Lambda', name: 'Errors', dims: [{ Name: 'FunctionName', Value: { Ref: 'ReconcilerLambdaFunction' } }], stat: 'Sum' });
+    expect(metric('ChimeThrottlingAlarm')).toEqual({ ns: 'ChimeRecording', name: 'ChimeThrottlingExhausted', dims: stackDimension, stat: 'Sum' });
+    const findings = a.ReconcilerFindingsAlarm!.Properties.Metrics as Array<{ Id: string; MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: unknown } }; Expression?: string; ReturnData: boolean }>;
+    expect(findings.filter((m) => m.MetricStat).map((m) => [m.MetricStat!.Metric.Namespace, m.MetricStat!.Metric.MetricName, m.MetricStat!.Metric.Dimensions])).toEqual([
+      ['ChimeRecording', 'ReconcilerRemoved', stackDimension],
+      ['ChimeRecording', 'ReconcilerNotRemoved', stackDimension],
+    ]);
+    expect(findings.filter((m) => m.ReturnData).map((m) => m.Expression)).toEqual(['FILL(removed, 0) + FILL(refused, 0)']);
+    // One occurrence is enough, and no data is not an alarm.
+    for (const [id, alarm] of Object.entries(a)) {
+      expect({ id, threshold: alarm.Properties.Threshold <= (id === 'ReconcilerErrorsAlarm' ? 3 : 1), op: alarm.Properties.ComparisonOperator, missing: alarm.Properties.TreatMissingData }).toEqual({
+        id,
+        threshold: true,
+        op: 'GreaterThanOrEqualToThreshold',
+        missing: 'notBreaching',
+      });
+    }
+    expect(Object.keys(a).sort()).toEqual(['ChimeThrottlingAlarm', 'EventsDeadLetterAlarm', 'ExecutionsAbortedAlarm', 'ExecutionsFailedAlarm', 'ExecutionsTimedOutAlarm', 'ReconcilerErrorsAlarm', 'ReconcilerFindingsAlarm']);
+  });
+
+  it('sends every alarm to the topic it creates, or to the one given as alarmTopicArn (then creating none)', () => {
+    for (const t of Object.values(modes())) {
+      expect(resourcesOf(t, 'AWS::SNS::Topic').map(([id]) => id)).toEqual(['AlarmTopic']);
+      for (const [id, alarm] of Object.entries(alarms(t))) expect({ id, actions: alarm.Properties.AlarmActions }).toEqual({ id, actions: [{ Ref: 'AlarmTopic' }] });
+    }
+    const given = effectiveTemplate(ownTopic.template);
+    expect(resourcesOf(given, 'AWS::SNS::Topic')).toEqual([]);
+    expect(ownTopic.template.Parameters?.AlarmTopicArn?.Default).toBe(GIVEN_TOPIC);
+    for (const [id, alarm] of Object.entries(alarms(given))) expect({ id, actions: alarm.Properties.AlarmActions }).toEqual({ id, actions: [{ Ref: 'AlarmTopicArn' }] });
+    expect((ownTopic.template.Outputs?.AlarmTopicArn as { Value?: unknown } | undefined)?.Value).toEqual({ 'Fn::If': ['CreatingAlarmTopic', { Ref: 'AlarmTopic' }, { Ref: 'AlarmTopicArn' }] });
+  });
+
+  it('has a dashboard of recordings started, succeeded, failed by error name, in progress, time to capture and meeting end to files', () => {
+    const [[, dashboard]] = resourcesOf(modes().default, 'AWS::CloudWatch::Dashboard') as [[string, CfnResource]];
+    const [body, vars] = dashboard.Properties.DashboardBody['Fn::Sub'] as [string, Record<string, unknown>];
+    expect(vars).toEqual({ Machine: { Ref: 'RecordingStateMachine' }, Stack: 'chime-recording-ci', Queue: { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'QueueName'] } });
+    // Valid JSON once CloudFormation substitutes the variables.
+    const parsed = JSON.parse(body.replace(/\$\{[^}]+\}/g, 'x')) as { widgets: Array<{ properties: { metrics: unknown[][] } }> };
+    const names = parsed.widgets.flatMap((w) => w.properties.metrics.map((m) => (typeof m[1] === 'string' ? m[1] : (m[0] as { expression: string }).expression)));
+    for (const wanted of ['ExecutionsStarted', 'ExecutionsSucceeded', 'ExecutionsFailed', 'RecordingsInProgress', 'TimeToCapture', 'MeetingEndToFiles', 'ReconcilerRemoved', 'ChimeThrottlingExhausted', 'ApproximateNumberOfMessagesVisible']) {
+      expect(names).toContain(wanted);
+    }
+    expect(names.some((n) => n.includes('RecordingsFailed') && n.includes('ErrorName'))).toBe(true);
   });
 });
 

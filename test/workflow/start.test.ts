@@ -31,6 +31,8 @@ describe('npm start', () => {
     expect(result.transitions).toBeLessThanOrEqual(19);
     expect(result.artifacts.length).toBeGreaterThan(0);
     for (const a of result.artifacts) expect(fs.statSync(path.resolve(root, a.path)).size).toBe(a.bytes);
+    // The reconciler's next pass found nothing: Cleanup had removed it all.
+    expect(result.reconciler).toEqual({ removed: [], notRemoved: {}, orphans: { meetings: 0, pipelines: 0 } });
   });
 
   it('reports the recording events, the manifest and each file\'s measured duration: a 2-minute meeting is 120 s of composited video', async () => {

@@ -120,7 +120,7 @@ describe('StartLiveConnector', () => {
       Sources: [{ SourceType: 'ChimeSdkMeeting', ChimeSdkMeetingLiveConnectorConfiguration: { Arn: `arn:aws:chime::123456789012:meeting:${MEETING_ID}`, MuxType: 'AudioWithCompositedVideo' } }],
       Sinks: [{ SinkType: 'RTMP', RTMPConfiguration: { Url: URL, AudioChannels: 'Stereo', AudioSampleRate: '48000' } }],
       ClientRequestToken: clientRequestToken(EXECUTION_ID, 'StartLiveConnector'),
-      Tags: [{ Key: 'team', Value: 'a' }],
+      Tags: [{ Key: 'team', Value: 'a' }, { Key: 'chime-recording:stack', Value: 'chime-recording-test' }],
     });
     const update = db.commandCalls(UpdateItemCommand)[0]!.args[0].input;
     expect(unmarshall(update.ExpressionAttributeValues!)).toMatchObject({ ':livePipelineId': LIVE_ID, ':me': EXECUTION_ID });

@@ -80,7 +80,7 @@ describe('CreateMeeting', () => {
       ClientRequestToken: clientRequestToken(EXECUTION_ID, 'CreateMeeting'),
       MediaRegion: 'us-east-1',
       ExternalMeetingId: 'standup',
-      Tags: undefined,
+      Tags: [{ Key: 'chime-recording:stack', Value: 'chime-recording-test' }],
     });
     expect(clientRequestToken(EXECUTION_ID, 'CreateMeeting')).toMatch(/^[-_a-zA-Z0-9]{2,64}$/);
     expect(db.commandCalls(PutItemCommand)[0]!.args[0].input.ConditionExpression).toContain('attribute_not_exists(meetingId)');
@@ -154,7 +154,7 @@ describe('StartCapture', () => {
       },
       SseAwsKeyManagementParams: undefined,
       SinkIamRoleArn: undefined,
-      Tags: undefined,
+      Tags: [{ Key: 'chime-recording:stack', Value: 'chime-recording-test' }],
     });
   });
 

@@ -105,9 +105,12 @@ describe('ValidateRequest', () => {
       { Key: 'proj+env=1.2/x:y_z', Value: 'Alice @ HQ 1.0' },
       { Key: 'empty', Value: '' },
     ]);
-    // CreateMeeting takes at most 50 (media pipelines 200), and the same tags go to both.
-    const many = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`t${i}`, 'v']));
-    expect(problems({ meeting: {}, tags: many })).toEqual(['tags: at most 50 tags (CreateMeeting takes at most 50)']);
+    // CreateMeeting takes at most 50 (media pipelines 200), the same tags go to both, and the stack adds its own.
+    const many = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`t${i}`, 'v']));
+    expect(problems({ meeting: {}, tags: many })).toEqual(['tags: at most 49 tags (CreateMeeting takes at most 50, and the stack adds its own)']);
+    expect(problems({ meeting: {}, tags: { 'chime-recording:stack': 'x' } })).toEqual([
+      'tags["chime-recording:stack"]: tag key "chime-recording:stack" is the stack\'s own (it marks what the stack created, for the reconciler); choose another key',
+    ]);
   });
 
   it('derives prefixes and the external meeting id safely from any execution name', () => {

@@ -8,6 +8,7 @@ import {
   GetMediaPipelineCommand,
   ListMediaCapturePipelinesCommand,
   ListMediaPipelinesCommand,
+  ListTagsForResourceCommand,
   type ArtifactsConcatenationConfiguration,
   type CreateMediaCapturePipelineCommandInput,
   type CreateMediaConcatenationPipelineCommandInput,
@@ -497,6 +498,17 @@ describe('Chime SDK Media Pipelines emulator', () => {
       expect(err).toMatchObject({ name: 'BadRequestException', status: 400 });
       expect(err.message).toContain(field);
       expect(err.message).not.toContain(STREAM_KEY);
+    });
+  });
+
+  describe('ListTagsForResource', () => {
+    it("answers the create call's tags by the pipeline's ARN (the meetings API shares the port and path), NotFoundException for an unknown one", async () => {
+      const { meetingId } = await meetingWithPerson(cloud);
+      const p = (await cloud.mp.send(new CreateMediaCapturePipelineCommand(captureInput(meetingId, { Tags: [{ Key: 'team', Value: 'a' }] })))).MediaCapturePipeline!;
+      expect((await cloud.mp.send(new ListTagsForResourceCommand({ ResourceARN: p.MediaPipelineArn! }))).Tags).toEqual([{ Key: 'team', Value: 'a' }]);
+      const unknown = p.MediaPipelineArn!.replace(p.MediaPipelineId!, '00000000-0000-4000-8000-000000000000');
+      expect(await failure(cloud.mp.send(new ListTagsForResourceCommand({ ResourceARN: unknown })))).toMatchObject({ name: 'NotFoundException' });
+      await cloud.mp.send(new DeleteMediaPipelineCommand({ MediaPipelineId: p.MediaPipelineId! }));
     });
   });
 

@@ -13,6 +13,7 @@ import {
   GetAttendeeCommand,
   GetMeetingCommand,
   ListAttendeesCommand,
+  ListTagsForResourceCommand,
   type CreateMeetingCommandInput,
 } from '@aws-sdk/client-chime-sdk-meetings';
 import { EventBus, type BusEvent } from '../../../local/core/bus';
@@ -93,6 +94,20 @@ describe('Chime SDK Meetings emulator', () => {
     const out = await chime.send(new CreateMeetingCommand(meetingInput(overrides)));
     return out.Meeting!;
   }
+
+  describe('ListTagsForResource', () => {
+    it('answers the tags given to CreateMeeting, none for a meeting made without, and ResourceNotFoundException once it ended', async () => {
+      const tagged = await createMeeting({ Tags: [{ Key: 'chime-recording:stack', Value: 'chime-recording-dev' }] });
+      const plain = await createMeeting();
+      const tags = (arn: string) => chime.send(new ListTagsForResourceCommand({ ResourceARN: arn }));
+      expect((await tags(tagged.MeetingArn!)).Tags).toEqual([{ Key: 'chime-recording:stack', Value: 'chime-recording-dev' }]);
+      expect((await tags(plain.MeetingArn!)).Tags).toEqual([]);
+      await chime.send(new DeleteMeetingCommand({ MeetingId: tagged.MeetingId! }));
+      // The model's error for this operation (botocore chime-sdk-meetings ListTagsForResource errors).
+      const err = await failure(tags(tagged.MeetingArn!));
+      expect(err.name).toBe('ResourceNotFoundException');
+    });
+  });
 
   describe('CreateMeeting', () => {
     it('returns a meeting with id, ARN, region, media placement and echoed features', async () => {

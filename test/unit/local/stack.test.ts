@@ -28,6 +28,10 @@ describe('the stack environment read from serverless.yml', () => {
       STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:m',
       // A CloudFormation parameter (Ref) whose default is a param.
       DOWNLOAD_LINK_SECONDS: '3600',
+      STACK_NAME: 'chime-recording-test',
+      RECONCILER_MAX_ITEMS: '500',
+      RECONCILER_MAX_CHIME_CALLS: '200',
+      RECONCILER_CHIME_CALL_INTERVAL_MS: '250',
     });
     // Without createBuckets the buckets are the params'.
     expect(stackEnvironment(stack({ captureBucket: 'mine', concatenationBucket: 'finals', downloadLinkSeconds: '600' }))).toMatchObject({ CAPTURE_BUCKET: 'mine', CONCATENATION_BUCKET: 'finals', DOWNLOAD_LINK_SECONDS: '600' });
