@@ -1,5 +1,6 @@
 import './quiet';
 import { parseArgs } from 'node:util';
+import { CLOUD_HELP } from './cli-options';
 import { LocalCloud } from './cloud';
 import { parseBehaviourFlags } from './core/behaviours';
 
@@ -19,7 +20,7 @@ async function main(): Promise<void> {
     },
   });
   if (values.help) {
-    process.stdout.write('usage: npm run cloud -- [--port 4566] [--data-dir .local] [--scale 1] [--lambda-threads 0] [--behaviour name=variant ...|pessimistic]\n');
+    process.stdout.write(`${CLOUD_HELP}\n`);
     return;
   }
   const port = Number(values.port);

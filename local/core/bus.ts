@@ -65,6 +65,8 @@ export class EventBus {
   readonly deliveries: Delivery[] = [];
   readonly deadLetters: Array<{ rule: string; event: BusEvent; error: string }> = [];
   readonly listeners = new Set<(event: BusEvent) => void>();
+  /** Told of each event a fault applies to (dropped, duplicated, delayed or held back), as it happens. */
+  readonly faultListeners = new Set<(event: BusEvent, fault: EventFault) => void>();
 
   constructor(
     private readonly clock: SimClock,
@@ -116,6 +118,7 @@ export class EventBus {
     this.held = [];
     if (fault) {
       fault.remaining -= 1;
+      for (const listen of this.faultListeners) listen(event, fault);
       switch (fault.action) {
         case 'drop':
           break;

@@ -55,8 +55,18 @@ interface ActiveFault extends FaultSpec {
   hits: number;
 }
 
+/** One call a fault answered: which, and the how-many-th of its count (the live view shows each). */
+export interface FaultHit {
+  operation: string;
+  error?: string;
+  latencyMs: number;
+  hit: number;
+  count: number;
+}
+
 export class FaultInjector {
   private readonly faults: ActiveFault[] = [];
+  readonly listeners = new Set<(hit: FaultHit) => void>();
 
   add(spec: FaultSpec): void {
     if (!spec.operation) throw new Error('fault needs an operation name');
@@ -93,6 +103,7 @@ export class FaultInjector {
     if (!fault) return undefined;
     fault.remaining -= 1;
     fault.hits += 1;
+    for (const listen of this.listeners) listen({ operation, error: fault.error, latencyMs: fault.latencyMs ?? 0, hit: fault.hits, count: fault.count ?? 1 });
     const error = fault.error ? new ServiceError(fault.error, statusForError(fault.error), fault.message ?? `Injected fault: ${fault.error} on ${operation}.`) : undefined;
     return { latencyMs: fault.latencyMs ?? 0, error };
   }
