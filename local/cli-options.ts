@@ -30,10 +30,15 @@ export const CLOUD_HELP = `usage: npm run cloud -- [options]
   --scale N                 simulated milliseconds per real millisecond (default 1: real time; 60 plays a
                             one-hour meeting in a minute)
   --lambda-threads N        worker threads for the Lambda handlers (default 0: in the cloud's own thread)
+  --inject Op:Error[:count] answer the next count (default 1, or "forever") calls of Op with Error; repeatable
+  --drop-event TYPE         drop the next event of TYPE (e.g. chime:MeetingEnded); repeatable
+  --duplicate-event TYPE    deliver the next event of TYPE three times; repeatable
   --behaviour NAME=VARIANT  where AWS does not document what it does, which answer the local cloud gives
                             (README: What AWS does not document); repeatable; "pessimistic" sets them all
   -h, --help                this text
-It prints "ready <endpoint>" when it serves; SIGINT (Ctrl-C) or SIGTERM shuts it down.`;
+It prints "ready <endpoint>" when it serves, then a line per execution start and end and per fault
+injected; SIGINT (Ctrl-C), SIGTERM or SIGHUP shuts it down, and so does the end of the process that
+started it (npm, a shell), so \`kill\` on a backgrounded \`npm run cloud\` stops the server too.`;
 
 /** Parses and checks `--inject` values: operation and error must be names AWS uses for each other. */
 export function faultsFromFlags(inject: string[]): FaultSpec[] {

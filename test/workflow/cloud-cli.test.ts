@@ -1,0 +1,90 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { waitFor } from '../fixtures/async';
+
+/**
+ * `npm run cloud` as a person runs it, in its own processes: what its terminal shows while recordings
+ * run (a line per execution start and end, per injected fault), and that it stops on SIGINT, and when
+ * a backgrounded `npm run cloud` is killed (`kill $!` ends npm, not the server npm started).
+ */
+const root = path.resolve(__dirname, '../..');
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'npm-run-cloud-'));
+afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+interface Server {
+  child: ChildProcessWithoutNullStreams;
+  out: () => string;
+  endpoint: string;
+}
+
+async function serve(command: string, args: string[], dir: string): Promise<Server> {
+  const child = spawn(command, args, { cwd: root });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  await waitFor(`npm run cloud (${dir}) to print ready`, () => /ready (http:\/\/\S+)/.test(out), 90_000);
+  return { child, out: () => out, endpoint: /ready (http:\/\/\S+)/.exec(out)![1]! };
+}
+
+function listening(endpoint: string): Promise<boolean> {
+  const { port } = new URL(endpoint);
+  return new Promise((resolve) => {
+    const socket = net.connect(Number(port), '127.0.0.1');
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+}
+
+describe('npm run cloud', () => {
+  it('logs each execution start and end and each injected fault; SIGINT stops it, exit 0', async () => {
+    const dir = path.join(dataDir, 'log');
+    const server = await serve(process.execPath, ['--import', 'tsx', 'local/cli.ts', '--port', '0', '--data-dir', dir, '--scale', '60', '--inject', 'StartExecution:ThrottlingException'], dir);
+    try {
+      const sfn = new SFNClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' }, maxAttempts: 1 });
+      const stateMachineArn = 'arn:aws:states:us-east-1:123456789012:stateMachine:chime-recording-local-recording';
+      // The injected fault answers the first call; the second starts an execution whose input ValidateRequest refuses.
+      await expect(sfn.send(new StartExecutionCommand({ stateMachineArn, name: 'from-the-log-test', input: '{}' }))).rejects.toMatchObject({ name: 'ThrottlingException' });
+      await sfn.send(new StartExecutionCommand({ stateMachineArn, name: 'from-the-log-test', input: '{}' }));
+      sfn.destroy();
+      await waitFor('the end of the execution in the log', () => /execution from-the-log-test FAILED/.test(server.out()), 60_000);
+      const lines = server.out().split('\n');
+      expect(lines.filter((l) => / fault injected: StartExecution answered ThrottlingException \(1 of 1\)$/.test(l))).toHaveLength(1);
+      expect(lines.filter((l) => /^\d{4}-\d\d-\d\dT\S+Z execution from-the-log-test started \(arn:aws:states:us-east-1:123456789012:execution:chime-recording-local-recording:from-the-log-test\)$/.test(l))).toHaveLength(1);
+      expect(lines.filter((l) => / execution from-the-log-test FAILED InvalidRequest after /.test(l))).toHaveLength(1);
+      const exited = new Promise<number | null>((resolve) => server.child.on('exit', resolve));
+      server.child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      expect(server.out()).toContain('SIGINT: shutting down');
+      expect(await listening(server.endpoint)).toBe(false);
+    } finally {
+      server.child.kill('SIGKILL');
+    }
+  });
+
+  it('stops when a backgrounded npm run cloud is killed (kill $!)', async () => {
+    const dir = path.join(dataDir, 'background');
+    // As a person types it: npm in the background of a shell, then kill $! (npm's pid).
+    const shell = await serve('sh', ['-c', `npm run -s cloud -- --port 0 --data-dir '${dir}' & echo "npm pid $!"; wait`], dir);
+    try {
+      const npmPid = Number(/npm pid (\d+)/.exec(shell.out())![1]);
+      process.kill(npmPid, 'SIGTERM');
+      await waitFor('the server to stop listening', async () => !(await listening(shell.endpoint)), 30_000);
+      expect(shell.out()).toMatch(/shutting down/);
+    } finally {
+      shell.child.kill('SIGKILL');
+    }
+  });
+
+  it('refuses a misspelt fault with exit 2, naming the closest names', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'local/cli.ts', '--port', '0', '--data-dir', path.join(dataDir, 'typo'), '--drop-event', 'chime:MeetingEnd'], { cwd: root });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(2);
+    expect(err).toMatch(/--drop-event chime:MeetingEnd: .*Did you mean "chime:MeetingEnded"/);
+  });
+});
