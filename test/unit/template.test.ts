@@ -412,6 +412,13 @@ describe('packaged template', () => {
 });
 
 describe('buckets', () => {
+  it('warns at package time when the stack would have no default capture bucket, naming both fixes', () => {
+    expect(existing.output).toContain('No default capture bucket');
+    expect(existing.output).toContain('--param="createBuckets=true"');
+    expect(existing.output).toContain('--param="captureBucket=NAME"');
+    expect(created.output).not.toContain('No default capture bucket');
+  });
+
   it('creates none by default: the functions use the buckets given as params', () => {
     const t = modes().default;
     expect(existing.template.Parameters?.CreateBuckets?.Default).toBe('false');
