@@ -51,13 +51,17 @@ async function main(): Promise<void> {
     return;
   }
   const { port, scale, lambdaThreads, behaviour, dataDir } = options;
-  const cloud = await LocalCloud.start({ port, scale, dataDir, persistTables: true, lambdaThreads, behaviour });
+  // Executions live in this process only, so the recordings table does too: a restart starts both empty,
+  // and the API never joins a new execution to an old recording's item (S3 objects and IAM roles stay).
+  const cloud = await LocalCloud.start({ port, scale, dataDir, lambdaThreads, behaviour });
   for (const fault of options.faults) cloud.router.faults.add(fault);
   for (const t of options.dropEvents) cloud.bus.addFault({ eventType: t, action: 'drop' });
   for (const t of options.duplicateEvents) cloud.bus.addFault({ eventType: t, action: 'duplicate', times: 3 });
   logActivity(cloud, (line) => process.stdout.write(`${line}\n`));
   const deployment = await cloud.deploy();
-  process.stdout.write(`state machine ${deployment.stateMachineArn}\nbuckets ${deployment.captureBucket}\napi ${deployment.apiUrl}/recordings\nready ${cloud.endpoint}\n`);
+  process.stdout.write(`state machine ${deployment.stateMachineArn}\nbuckets ${deployment.captureBucket}\napi ${deployment.apiUrl}/recordings\n`);
+  process.stdout.write(`state: executions and the recordings table start empty and last until this process ends; S3 objects and IAM roles are kept under ${cloud.ctx.dataDir}\n`);
+  process.stdout.write(`ready ${cloud.endpoint}\n`);
   let stopping = false;
   const stop = (why: string) => {
     if (stopping) return;

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { waitFor } from '../fixtures/async';
+import { callApi } from '../fixtures/sigv4';
 
 /**
  * `npm run cloud` as a person runs it, in its own processes: what its terminal shows while recordings
@@ -76,6 +77,42 @@ describe('npm run cloud', () => {
       expect(shell.out()).toMatch(/shutting down/);
     } finally {
       shell.child.kill('SIGKILL');
+    }
+  });
+
+  it('restarted, tells one story: the same Idempotency-Key starts afresh, and GET does not mix in the old recording', async () => {
+    const dir = path.join(dataDir, 'restart');
+    const args = ['--import', 'tsx', 'local/cli.ts', '--port', '0', '--data-dir', dir, '--scale', '600'];
+    const body = JSON.stringify({ meeting: { externalMeetingId: 'standup' } });
+    const headers = { 'Idempotency-Key': 'standup-1' };
+    let server = await serve(process.execPath, args, dir);
+    let old: Record<string, unknown>;
+    try {
+      expect(server.out()).toContain('state: executions and the recordings table start empty and last until this process ends');
+      const started = await callApi(`${server.endpoint}/local`, 'POST', '/recordings', { body, headers });
+      expect(started.status).toBe(202);
+      // Nobody joins: Chime ends the meeting after five idle minutes (half a second at x600), and the recording finishes.
+      await waitFor('the first recording to finish', async () => (await callApi(`${server.endpoint}/local`, 'GET', `/recordings/${String(started.body.id)}`)).body.status !== 'RUNNING', 60_000);
+      old = (await callApi(`${server.endpoint}/local`, 'GET', `/recordings/${String(started.body.id)}`)).body;
+      expect(old.phase).toMatch(/SUCCEEDED|FAILED/);
+      const exited = new Promise((resolve) => server.child.on('exit', resolve));
+      server.child.kill('SIGTERM');
+      await exited;
+    } finally {
+      server.child.kill('SIGKILL');
+    }
+    server = await serve(process.execPath, args, dir);
+    try {
+      const again = await callApi(`${server.endpoint}/local`, 'POST', '/recordings', { body, headers });
+      expect(again).toMatchObject({ status: 202, body: { id: old.id, status: 'RUNNING' } });
+      const now = await callApi(`${server.endpoint}/local`, 'GET', `/recordings/${String(old.id)}`);
+      expect(now.body.status).toBe('RUNNING');
+      // The new execution's own item, or none yet: never the finished recording's phase, meeting or files.
+      expect([undefined, 'RECORDING']).toContain(now.body.phase);
+      expect(now.body.meetingId).not.toBe(old.meetingId);
+      expect(now.body.artifacts).toEqual([]);
+    } finally {
+      server.child.kill('SIGKILL');
     }
   });
 
