@@ -1,4 +1,4 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -13,6 +13,23 @@ import { callApi } from '../fixtures/sigv4';
  * a backgrounded `npm run cloud` is killed (`kill $!` ends npm, not the server npm started).
  */
 const root = path.resolve(__dirname, '../..');
+const hasCli = spawnSync('aws', ['--version']).status === 0;
+
+/** The README's sh blocks after the cli-recipe marker, with the port the test's cloud listens on. */
+function readmeRecipe(endpoint: string): { start: string; stop: string; status: string } {
+  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+  const after = readme.slice(readme.indexOf('<!-- cli-recipe'));
+  const [start = '', end = ''] = [...after.matchAll(/```sh\n([\s\S]*?)```/g)].slice(0, 2).map((m) => m[1]!.replaceAll('http://127.0.0.1:4566', endpoint));
+  const exports = start.split('\n')[0]!;
+  const [stop = '', ...status] = end.trim().split('\n');
+  return { start, stop: `${exports}\n${stop}`, status: `${exports}\n${status.join('\n')}` };
+}
+
+/** Runs a shell script as a person would, in an environment with no AWS settings of ours. */
+function sh(script: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')));
+  return new Promise((resolve) => execFile('bash', ['-c', `set -e\n${script}`], { cwd: root, env }, (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr })));
+}
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'npm-run-cloud-'));
 afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
@@ -29,6 +46,14 @@ async function serve(command: string, args: string[], dir: string): Promise<Serv
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   await waitFor(`npm run cloud (${dir}) to print ready`, () => /ready (http:\/\/\S+)/.test(out), 90_000);
   return { child, out: () => out, endpoint: /ready (http:\/\/\S+)/.exec(out)![1]! };
+}
+
+/** Kills the server (if still running) and waits until it is gone, so no process outlives the test. */
+async function kill(server: Server): Promise<void> {
+  if (server.child.exitCode !== null || server.child.signalCode !== null) return;
+  const exited = new Promise((resolve) => server.child.on('exit', resolve));
+  server.child.kill('SIGKILL');
+  await exited;
 }
 
 function listening(endpoint: string): Promise<boolean> {
@@ -62,7 +87,7 @@ describe('npm run cloud', () => {
       expect(server.out()).toContain('SIGINT: shutting down');
       expect(await listening(server.endpoint)).toBe(false);
     } finally {
-      server.child.kill('SIGKILL');
+      await kill(server);
     }
   });
 
@@ -76,7 +101,7 @@ describe('npm run cloud', () => {
       await waitFor('the server to stop listening', async () => !(await listening(shell.endpoint)), 30_000);
       expect(shell.out()).toMatch(/shutting down/);
     } finally {
-      shell.child.kill('SIGKILL');
+      await kill(shell);
     }
   });
 
@@ -91,7 +116,7 @@ describe('npm run cloud', () => {
       expect(server.out()).toContain('state: executions and the recordings table start empty and last until this process ends');
       const started = await callApi(`${server.endpoint}/local`, 'POST', '/recordings', { body, headers });
       expect(started.status).toBe(202);
-      // Nobody joins: Chime ends the meeting after five idle minutes (half a second at x600), and the recording finishes.
+      // Nobody joins; at x600 the workflow's hourly re-check comes within seconds, and the recording finishes.
       await waitFor('the first recording to finish', async () => (await callApi(`${server.endpoint}/local`, 'GET', `/recordings/${String(started.body.id)}`)).body.status !== 'RUNNING', 60_000);
       old = (await callApi(`${server.endpoint}/local`, 'GET', `/recordings/${String(started.body.id)}`)).body;
       expect(old.phase).toMatch(/SUCCEEDED|FAILED/);
@@ -99,7 +124,7 @@ describe('npm run cloud', () => {
       server.child.kill('SIGTERM');
       await exited;
     } finally {
-      server.child.kill('SIGKILL');
+      await kill(server);
     }
     server = await serve(process.execPath, args, dir);
     try {
@@ -112,9 +137,28 @@ describe('npm run cloud', () => {
       expect(now.body.meetingId).not.toBe(old.meetingId);
       expect(now.body.artifacts).toEqual([]);
     } finally {
-      server.child.kill('SIGKILL');
+      await kill(server);
     }
   });
+
+  (hasCli ? it : it.skip)("runs the README's AWS CLI recipe as written: a meeting, a recording, its stop, SUCCEEDED", async () => {
+    const dir = path.join(dataDir, 'recipe');
+    const server = await serve(process.execPath, ['--import', 'tsx', 'local/cli.ts', '--port', '0', '--data-dir', dir], dir);
+    try {
+      const recipe = readmeRecipe(server.endpoint);
+      const started = await sh(recipe.start);
+      expect(started.stderr).toBe('');
+      expect(started.code).toBe(0);
+      expect(started.stdout).toContain('"executionArn": "arn:aws:states:us-east-1:123456789012:execution:chime-recording-local-recording:cli-demo-1"');
+      // 409 until the capture has started, as the README says; then 202.
+      let stop = { code: 1, stdout: '', stderr: '' };
+      await waitFor('the stop to be accepted', async () => (stop = await sh(recipe.stop)).stdout.includes('STOPPING'), 60_000);
+      await waitFor('the recording to succeed', async () => (await sh(recipe.status)).stdout.trim() === '"SUCCEEDED"', 90_000);
+      expect(server.out()).toMatch(/execution cli-demo-1 SUCCEEDED after/);
+    } finally {
+      await kill(server);
+    }
+  }, 240_000);
 
   it('refuses a misspelt fault with exit 2, naming the closest names', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'local/cli.ts', '--port', '0', '--data-dir', path.join(dataDir, 'typo'), '--drop-event', 'chime:MeetingEnd'], { cwd: root });
