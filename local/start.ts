@@ -9,8 +9,8 @@ import { BEHAVIOURS, parseBehaviourFlags, type BehaviourName, type BehaviourSett
 import { FaultInjector } from './core/faults';
 import type { PassSummary } from '../functions/reconciler/reconciler';
 import { LocalCloud, scheduleRuleName } from './cloud';
-import type { HistoryEvent } from './sfn/history';
-import type { Execution } from './sfn/runner';
+import { START_HELP, checkEventFlags, faultsFromFlags, readInputFile } from './cli-options';
+import { LiveView } from './live-view';
 import { simulateMeeting } from './simulate';
 import type { RecordingSummary } from '../functions/cleanup/cleanup';
 import { DETAIL_TYPE } from '../functions/lib/recording-events';
@@ -20,19 +20,6 @@ import { DETAIL_TYPE } from '../functions/lib/recording-events';
  * would, starts an execution with the README's example input, simulates a short meeting whose attendees
  * join and leave, and prints each state as it runs. `--json` prints one result object instead.
  */
-const HELP = `usage: npm start -- [options]
-  --minutes N               simulated meeting length in minutes (default 2)
-  --attendees N             people who join and leave (default 2)
-  --json                    print one JSON result object instead of the live view
-  --inject Op:Error[:count] answer the next count (default 1, or "forever") calls of Op with Error; repeatable
-  --drop-event TYPE         drop the next event of TYPE (e.g. chime:MeetingEnded); repeatable
-  --duplicate-event TYPE    deliver the next event of TYPE three times; repeatable
-  --live                    also stream the meeting to an RTMPS URL kept in a (local) Secrets Manager secret
-  --behaviour NAME=VARIANT  where AWS does not document what it does, which answer the local cloud gives
-                            (README: What AWS does not document); repeatable; "pessimistic" sets them all
-  --data-dir DIR            where state and S3 objects are kept (default .local)
-  --keep                    keep the local cloud (and its web console) up after the recording, until Ctrl-C`;
-
 export interface StartResult {
   status: string;
   executionArn: string;
@@ -68,6 +55,8 @@ export interface StartOptions {
   behaviour?: BehaviourSettings;
   /** Keep the cloud up after the recording (for its console) until `until` resolves (Ctrl-C by default). */
   keep?: boolean;
+  /** The workflow input (--input FILE); default EXAMPLE_INPUT. */
+  input?: Record<string, unknown>;
 }
 
 export function parseStartArgs(argv: string[]): StartOptions {
@@ -84,22 +73,27 @@ export function parseStartArgs(argv: string[]): StartOptions {
       live: { type: 'boolean', default: false },
       behaviour: { type: 'string', multiple: true, default: [] },
       keep: { type: 'boolean', default: false },
+      input: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  if (values.help) throw new UsageError(HELP, 0);
+  if (values.help) throw new UsageError(START_HELP, 0);
   const minutes = Number(values.minutes);
   const attendees = Number(values.attendees);
   if (!(minutes > 0 && minutes <= 24 * 60)) throw new UsageError(`--minutes must be a number of minutes between 0 and 1440; got "${values.minutes}"`);
   if (!(Number.isInteger(attendees) && attendees >= 1 && attendees <= 250)) throw new UsageError(`--attendees must be a whole number from 1 to 250; got "${values.attendees}"`);
-  for (const spec of values.inject) FaultInjector.parse(spec);
   let behaviour: BehaviourSettings;
+  let input: Record<string, unknown> | undefined;
   try {
+    faultsFromFlags(values.inject);
+    checkEventFlags('--drop-event', values['drop-event']);
+    checkEventFlags('--duplicate-event', values['duplicate-event']);
     behaviour = parseBehaviourFlags(values.behaviour);
+    if (values.input !== undefined) input = readInputFile(values.input);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  return { minutes, attendees, json: values.json, inject: values.inject, dropEvents: values['drop-event'], duplicateEvents: values['duplicate-event'], dataDir: values['data-dir'], live: values.live, behaviour, keep: values.keep };
+  return { minutes, attendees, json: values.json, inject: values.inject, dropEvents: values['drop-event'], duplicateEvents: values['duplicate-event'], dataDir: values['data-dir'], live: values.live, behaviour, keep: values.keep, input };
 }
 
 export class UsageError extends Error {
@@ -140,7 +134,7 @@ export async function runDemo(
 
     const sfn = new SFNClient(cloud.clientConfig());
     const name = `recording-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-    const input: Record<string, unknown> = { ...EXAMPLE_INPUT };
+    const input: Record<string, unknown> = { ...(opts.input ?? EXAMPLE_INPUT) };
     if (opts.live) {
       input.liveStream = { secretArn: await demoStreamSecret(cloud, name) };
       live(`stream URL stored in secret ${String((input.liveStream as { secretArn: string }).secretArn)} (it never enters the execution)`);
@@ -157,7 +151,6 @@ export async function runDemo(
       },
     });
     const view = new LiveView(cloud, live);
-    cloud.stepFunctions.runner.historyListeners.add((e, h) => view.onHistory(e, h));
     live(`starting ${name} with input ${JSON.stringify(input)}\n`);
     const execution = await cloud.fastForward(
       (async () => {
@@ -221,98 +214,6 @@ export async function runDemo(
   }
 }
 
-class LiveView {
-  private readonly entered = new Map<string, { real: number; sim: number }>();
-  private readonly t0 = Date.now();
-
-  constructor(
-    private readonly cloud: LocalCloud,
-    private readonly print: (line: string) => void,
-  ) {}
-
-  onHistory(_execution: Execution, h: HistoryEvent): void {
-    const details = (h.stateEnteredEventDetails ?? h.stateExitedEventDetails) as { name: string; output?: string } | undefined;
-    if (h.type.endsWith('StateEntered') && details) {
-      this.entered.set(details.name, { real: Date.now(), sim: this.cloud.clock.now() });
-      this.print(`${this.stamp()} ▶ ${details.name}`);
-    } else if (h.type.endsWith('StateExited') && details) {
-      const since = this.entered.get(details.name);
-      const took = since ? `${Date.now() - since.real} ms (${formatSim(this.cloud.clock.now() - since.sim)} simulated)` : '';
-      this.print(`${this.stamp()} ✓ ${details.name.padEnd(24)} ${took.padEnd(28)} ${describeStep(details.name, details.output)}`);
-    } else if (h.type === 'LambdaFunctionFailed' || h.type === 'TaskFailed' || h.type === 'TaskTimedOut') {
-      const d = (h.lambdaFunctionFailedEventDetails ?? h.taskFailedEventDetails ?? h.taskTimedOutEventDetails) as { error?: string };
-      this.print(`${this.stamp()}   ✗ ${d.error ?? 'error'}${d.error === 'States.Timeout' ? ' (safety net: re-checking the meeting)' : ' (the state machine decides: retry or clean up)'}`);
-    }
-  }
-
-  finish(result: StartResult, execution: Execution): void {
-    this.print('');
-    this.print(`${result.status === 'SUCCEEDED' ? '✔' : '✘'} ${result.status} in ${Date.now() - this.t0} ms: ${result.transitions} state transitions, ${result.lambdaInvocations} Lambda invocations (${this.cloud.lambda.count('meetingEvents')} of them event deliveries)`);
-    if (result.error) this.print(`  error: ${result.error.error}: ${result.error.cause}`);
-    for (const a of result.artifacts) this.print(`  artifact ${a.uri}\n           ${a.path} (${a.bytes} bytes)`);
-    const capture = execution.output ? (JSON.parse(execution.output) as { capturePipelineId?: string }) : {};
-    if (capture.capturePipelineId) this.print(`  raw 5-second chunks under ${path.relative(process.cwd(), path.join(this.cloud.ctx.dataDir, 's3'))}/`);
-    this.print(`  still running afterwards: ${result.orphans.meetings} meetings, ${result.orphans.pipelines} media pipelines${result.keptRunningByAws > 0 ? ` (and ${result.keptRunningByAws} AWS kept running after the workflow asked to delete it)` : ''}`);
-    const r = result.reconciler;
-    if ('error' in r) this.print(`  the reconciler's next pass failed: ${r.error}`);
-    else this.print(`  the reconciler's next pass removed ${r.removed.length > 0 ? r.removed.join(', ') : 'nothing'}${Object.keys(r.notRemoved).length > 0 ? `, AWS refused ${Object.keys(r.notRemoved).join(', ')}` : ''}; still running after it: ${r.orphans.meetings} meetings, ${r.orphans.pipelines} media pipelines`);
-  }
-
-  private stamp(): string {
-    return `${String(Date.now() - this.t0).padStart(6)} ms`;
-  }
-}
-
-const RESULT_OF: Record<string, string> = {
-  ValidateRequest: 'plan',
-  EnsureServiceLinkedRole: 'role',
-  VerifyBuckets: 'buckets',
-  CreateMeeting: 'chimeMeeting',
-  StartCapture: 'capturePipeline',
-  StartLiveConnector: 'livePipeline',
-  StartConcatenation: 'concatenationPipeline',
-  AwaitConcatenation: 'concatenationStatus',
-  VerifyRecording: 'recording',
-};
-
-function describeStep(name: string, output: string | undefined): string {
-  const state = output ? (JSON.parse(output) as Record<string, any>) : {};
-  const resultKey = RESULT_OF[name];
-  if (state.error && resultKey && state[resultKey] === undefined) return `failed: ${state.error.Error}`;
-  switch (name) {
-    case 'ValidateRequest':
-      return `plan: ${state.plan?.mode} meeting, capture s3://${state.plan?.capture?.bucket}/${state.plan?.capture?.prefix}/`;
-    case 'EnsureServiceLinkedRole':
-      return state.role?.fresh ? 'created the media pipelines service-linked role' : 'service-linked role already present';
-    case 'VerifyBuckets':
-      return `buckets ${state.buckets?.buckets?.join(', ')} ready in ${state.buckets?.mediaRegion}`;
-    case 'CreateMeeting':
-      return `${state.chimeMeeting?.created ? 'created' : 'adopted'} meeting ${state.chimeMeeting?.meetingId}`;
-    case 'StartCapture':
-      return `capture pipeline ${state.capturePipeline?.mediaPipelineId}`;
-    case 'AwaitMeetingEnd':
-      return state.meetingEnd ? `meeting ended (${state.meetingEnd.reason})` : 'waiting';
-    case 'StartLiveConnector':
-      return `live connector pipeline ${state.livePipeline?.mediaPipelineId} streaming (RTMPS URL read from the secret)`;
-    case 'StartConcatenation':
-      return `concatenation pipeline ${state.concatenationPipeline?.mediaPipelineId}`;
-    case 'AwaitConcatenation':
-      return `concatenation finished, ${state.concatenationStatus?.artifacts?.length ?? 0} file(s)${(state.concatenationStatus?.checks ?? 1) > 1 ? ` (after ${state.concatenationStatus.checks - 1} safety-net re-check(s))` : ''}`;
-    case 'AnnounceRecordingStarted':
-      return state.announceError ? `event not published: ${state.announceError.Error}` : 'published RecordingStarted';
-    case 'VerifyRecording':
-      return `verified ${(state.recording?.files ?? []).map((f: { artifact: string; durationSeconds?: number }) => (f.durationSeconds === undefined ? f.artifact : `${f.artifact} ${f.durationSeconds.toFixed(1)} s`)).join(', ')}; manifest ${state.recording?.manifest}`;
-    case 'AnnounceRecordingOutcome':
-    case 'AnnounceRejected':
-    case 'AnnounceCleanupFailed':
-      return state.announceError ? `event not published: ${state.announceError.Error}` : 'published the outcome';
-    case 'Cleanup':
-      return state.cleanup?.deleted?.length ? `deleted ${state.cleanup.deleted.join(', ')}` : 'nothing left to delete';
-    default:
-      return '';
-  }
-}
-
 /** What a user does before streaming: put the RTMPS URL (with its stream key) in a secret under the stack's prefix. */
 async function demoStreamSecret(cloud: LocalCloud, name: string): Promise<string> {
   const secrets = new SecretsManagerClient(cloud.clientConfig());
@@ -331,19 +232,14 @@ function interrupted(): Promise<string> {
   });
 }
 
-function formatSim(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
-  return `${(ms / 60_000).toFixed(1)} min`;
-}
-
 if (require.main === module) {
   let opts: StartOptions;
   try {
     opts = parseStartArgs(process.argv.slice(2));
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
-    process.exit(err instanceof UsageError ? err.exitCode : 2);
+    const code = err instanceof UsageError ? err.exitCode : 2;
+    (code === 0 ? process.stdout : process.stderr).write(`${(err as Error).message}\n`);
+    process.exit(code);
   }
   runDemo(opts).then(
     (result) => {

@@ -2,7 +2,8 @@
 
 /**
  * A local Serverless Framework plugin: `serverless package` and `serverless deploy` refuse, before
- * anything is built, a region where this stack cannot work. The stack creates meetings and media
+ * anything is built, a region where this stack cannot work, and warn when the stack would have no
+ * default capture bucket (bucketWarning). The stack creates meetings and media
  * pipelines, so its region needs both Chime SDK control APIs; the lists and their sources are in
  * functions/lib/regions.json and functions/lib/regions.ts. Media regions (where a meeting is hosted,
  * `meeting.mediaRegion`) are a wider list, so a region refused here may still host the meetings.
@@ -27,15 +28,50 @@ function regionProblem(region) {
   return `${why} ${deployTo}${media}`;
 }
 
+/**
+ * A param's value as the framework resolves `${param:name}`: a `--param="name=value"` option first, then
+ * `params.<stage>`, then `params.default` (osls lib/configuration/variables/sources/instance-dependent/param.js).
+ */
+function paramValue(name, { cliParams = [], configParams = {}, stage }) {
+  for (const item of cliParams) {
+    const match = /^([^=]+)=(.+)$/.exec(item);
+    if (match && match[1] === name) return match[2].trimEnd();
+  }
+  const staged = (configParams[stage] || {})[name];
+  if (staged != null) return String(staged);
+  const fallback = (configParams.default || {})[name];
+  return fallback == null ? undefined : String(fallback);
+}
+
+/**
+ * Why a stack packaged with these params has no default capture bucket, or undefined when it has one.
+ * Such a stack still records requests that name `capture.bucket`, so this is a warning, not a refusal;
+ * every other request would be refused (InvalidRequest at ValidateRequest, 400 from the API).
+ */
+function bucketWarning(where) {
+  if (paramValue('createBuckets', where) === 'true' || paramValue('captureBucket', where)) return undefined;
+  return (
+    'No default capture bucket: neither --param="captureBucket=NAME" nor --param="createBuckets=true" was given, ' +
+    'so every recording request must name capture.bucket, or it is refused (InvalidRequest; 400 from the API). ' +
+    'Fix it with one of: --param="createBuckets=true" (the stack creates the capture and concatenation buckets; ' +
+    'or set its CreateBuckets CloudFormation parameter to true when you deploy the template), or ' +
+    '--param="captureBucket=NAME" [--param="concatenationBucket=NAME"] for buckets you own (see the README: Deploy).'
+  );
+}
+
 class RegionGuard {
-  constructor(serverless) {
+  constructor(serverless, options, utils) {
+    const warn = (text) => (utils && utils.log ? utils.log.warning(text) : process.stderr.write(`Warning: ${text}\n`));
     this.hooks = {
       // The first hook of every command, before any packaging step runs.
       initialize: () => {
         const [command] = serverless.processedInput.commands;
         if (command !== 'package' && command !== 'deploy') return;
-        const problem = regionProblem(serverless.getProvider('aws').getRegion());
+        const provider = serverless.getProvider('aws');
+        const problem = regionProblem(provider.getRegion());
         if (problem) throw new serverless.classes.Error(problem);
+        const warning = bucketWarning({ cliParams: [].concat(serverless.processedInput.options.param || []), configParams: serverless.configurationInput.params || {}, stage: provider.getStage() });
+        if (warning) warn(warning);
       },
     };
   }
@@ -43,3 +79,4 @@ class RegionGuard {
 
 module.exports = RegionGuard;
 module.exports.regionProblem = regionProblem;
+module.exports.bucketWarning = bucketWarning;

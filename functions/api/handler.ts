@@ -7,7 +7,7 @@ import { logContext, logger } from '../lib/logger';
 import { store } from '../lib/store-instance';
 import { defaultsFromEnv } from '../validate-request/defaults';
 import { downloadLinkSeconds, presignWith } from './downloads';
-import { getRecording, startRecording, stopRecording, type ApiDeps, type ApiResult } from './recordings';
+import { getRecording, listRecordings, startRecording, stopRecording, type ApiDeps, type ApiResult } from './recordings';
 import { nowIso } from '../lib/time';
 
 /**
@@ -37,6 +37,8 @@ export function route(event: APIGatewayProxyEvent, deps: ApiDeps): Promise<ApiRe
       const body = event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : (event.body ?? undefined);
       return startRecording(deps, body, header(event, 'Idempotency-Key'));
     }
+    case 'GET /recordings':
+      return listRecordings(deps, event.queryStringParameters ?? {});
     case 'GET /recordings/{id}':
       return getRecording(deps, id);
     case 'POST /recordings/{id}/stop':

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DescribeExecutionCommand, StartExecutionCommand, type DescribeExecutionCommandOutput, type SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ListExecutionsCommand, StartExecutionCommand, type DescribeExecutionCommandOutput, type SFNClient } from '@aws-sdk/client-sfn';
 import { InvalidRequest } from '../lib/errors';
 import { meetingEnded } from '../lib/meeting-end';
 import { findRecordByExecution, type RecordingRecord, type RecordingStore } from '../lib/store';
@@ -125,6 +125,27 @@ export async function stopRecording(deps: ApiDeps, id: string): Promise<ApiResul
   // The workflow ends the meeting (or stops the capture) as its next step, with its own retries.
   await meetingEnded(deps, rec.meetingId, 'StoppedByRequest', deps.now(), 'request');
   return { statusCode: 202, body: { id, status: 'STOPPING', message: rec.createdMeeting ? 'The meeting is being ended; the recording goes on to concatenation.' : 'The capture is being stopped (the meeting is yours and goes on); the recording goes on to concatenation.' } };
+}
+
+/**
+ * The state machine's executions, newest first (the order ListExecutions gives), a page at a time:
+ * `limit` 1-100 (default 20), and `next` as the previous page returned it.
+ */
+export async function listRecordings(deps: ApiDeps, query: Record<string, string | undefined>): Promise<ApiResult> {
+  const problems: string[] = [];
+  const limit = query.limit === undefined ? 20 : Number(query.limit);
+  if (!(Number.isInteger(limit) && limit >= 1 && limit <= 100)) problems.push(`limit: must be a whole number from 1 to 100; got "${query.limit}"`);
+  const unknown = Object.keys(query).filter((k) => k !== 'limit' && k !== 'next');
+  for (const k of unknown) problems.push(`${k}: not a parameter of GET /recordings (limit, next)`);
+  if (problems.length > 0) return { statusCode: 400, body: { message: problems.join('; '), problems } };
+  try {
+    const out = await deps.sfn.send(new ListExecutionsCommand({ stateMachineArn: deps.stateMachineArn, maxResults: limit, nextToken: query.next }));
+    const recordings = (out.executions ?? []).map((e) => ({ id: e.name ?? '', executionArn: e.executionArn ?? '', status: e.status ?? 'RUNNING', startedAt: e.startDate?.toISOString(), stoppedAt: e.stopDate?.toISOString() }));
+    return { statusCode: 200, body: { recordings, ...(out.nextToken ? { next: out.nextToken } : {}) } };
+  } catch (err) {
+    if (err instanceof Error && err.name === 'InvalidToken') return { statusCode: 400, body: { message: 'next: not a token a previous page returned (or it expired); start again without next', problems: ['next: invalid'] } };
+    throw err;
+  }
 }
 
 async function describe(deps: ApiDeps, name: string): Promise<DescribeExecutionCommandOutput | undefined> {

@@ -44,15 +44,15 @@ export class ConsoleServer {
     const changed = () => this.changed();
     sources.onHistory.add(onHistory);
     sources.router.listeners.add(changed);
-    sources.router.faults.listeners.add(changed);
+    sources.router.faults.changeListeners.add(changed);
     sources.ctx.bus.listeners.add(changed);
-    sources.ctx.bus.faultListeners.add(changed);
+    sources.ctx.bus.faultChangeListeners.add(changed);
     this.unsubscribe = () => {
       sources.onHistory.delete(onHistory);
       sources.router.listeners.delete(changed);
-      sources.router.faults.listeners.delete(changed);
+      sources.router.faults.changeListeners.delete(changed);
       sources.ctx.bus.listeners.delete(changed);
-      sources.ctx.bus.faultListeners.delete(changed);
+      sources.ctx.bus.faultChangeListeners.delete(changed);
     };
   }
 

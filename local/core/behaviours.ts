@@ -168,13 +168,21 @@ export function parseBehaviourFlags(values: string[]): BehaviourSettings {
 
 /** ` (did you mean "x"?)` for the choice nearest to a mistyped word, or '' when none is near. */
 export function closest(word: string, choices: string[]): string {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const choice of choices) {
-    const d = editDistance(word.toLowerCase(), choice.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [choice, d];
-  }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(best.length / 3)) ? ` (did you mean "${best}"?)` : '';
+  const [best] = nearest(word, choices, 1);
+  return best === undefined ? '' : ` (did you mean "${best}"?)`;
+}
+
+/**
+ * Up to `count` choices near a mistyped word, nearest first (case is ignored, so `createMeeting` finds
+ * `CreateMeeting`); none when nothing is near.
+ */
+export function nearest(word: string, choices: string[], count: number): string[] {
+  return choices
+    .map((choice) => ({ choice, d: editDistance(word.toLowerCase(), choice.toLowerCase()) }))
+    .filter(({ choice, d }) => d <= Math.max(2, Math.floor(choice.length / 3)))
+    .sort((a, b) => a.d - b.d || a.choice.localeCompare(b.choice))
+    .slice(0, count)
+    .map(({ choice }) => choice);
 }
 
 /** Levenshtein distance (a few dozen short words: no library needed). */

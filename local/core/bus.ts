@@ -66,7 +66,9 @@ export class EventBus {
   readonly deadLetters: Array<{ rule: string; event: BusEvent; error: string }> = [];
   readonly listeners = new Set<(event: BusEvent) => void>();
   /** Told when an event fault is added or the faults are cleared (the local console redraws). */
-  readonly faultListeners = new Set<() => void>();
+  readonly faultChangeListeners = new Set<() => void>();
+  /** Told of each event a fault applies to (dropped, duplicated, delayed or held back), as it happens. */
+  readonly faultListeners = new Set<(event: BusEvent, fault: EventFault) => void>();
 
   constructor(
     private readonly clock: SimClock,
@@ -86,12 +88,12 @@ export class EventBus {
 
   addFault(fault: EventFault): void {
     this.faults.push({ ...fault, remaining: fault.count ?? 1 });
-    for (const listen of this.faultListeners) listen();
+    for (const listen of this.faultChangeListeners) listen();
   }
 
   clearFaults(): void {
     this.faults.length = 0;
-    for (const listen of this.faultListeners) listen();
+    for (const listen of this.faultChangeListeners) listen();
   }
 
   /** Publishes events; returns their ids. Delivery happens asynchronously, as on AWS. */
@@ -125,6 +127,7 @@ export class EventBus {
     this.held = [];
     if (fault) {
       fault.remaining -= 1;
+      for (const listen of this.faultListeners) listen(event, fault);
       switch (fault.action) {
         case 'drop':
           break;

@@ -1,5 +1,8 @@
 import { opened } from './open-resources';
 
+/** The longest delay Node's setTimeout honours (a signed 32-bit count of milliseconds). */
+const MAX_REAL_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * Simulated time for the local cloud. Every pause in it (a pipeline starting, Chime's idle end, a retry's
  * backoff, EventBridge's redelivery, a task's timeout, an injected latency) is a timer on this clock,
@@ -217,7 +220,9 @@ export class SimClock {
     if (this.stopped || this.virtual) return;
     const due = this.nextDue();
     if (due === undefined) return;
-    this.armed = setTimeout(() => this.fire(), Math.ceil(Math.max(0, due - this.now()) / this.scaleValue));
+    // Node fires a timer longer than 2^31-1 ms after 1 ms (TimeoutOverflowWarning), which made a server at
+    // real time spin on a 90-day timer; a capped one fires early, finds nothing due and re-arms.
+    this.armed = setTimeout(() => this.fire(), Math.min(MAX_REAL_TIMER_MS, Math.ceil(Math.max(0, due - this.now()) / this.scaleValue)));
     this.unregisterArmed = opened(`a simulated clock's real timer (next simulated timer due ${new Date(due).toISOString()}; stop the clock or close its cloud)`);
   }
 

@@ -55,16 +55,26 @@ interface ActiveFault extends FaultSpec {
   hits: number;
 }
 
+/** One call a fault answered: which, and the how-many-th of its count (the live view shows each). */
+export interface FaultHit {
+  operation: string;
+  error?: string;
+  latencyMs: number;
+  hit: number;
+  count: number;
+}
+
 export class FaultInjector {
   private readonly faults: ActiveFault[] = [];
   /** Told when a fault is added or the faults are cleared (the local console redraws). */
-  readonly listeners = new Set<() => void>();
+  readonly changeListeners = new Set<() => void>();
+  readonly listeners = new Set<(hit: FaultHit) => void>();
 
   add(spec: FaultSpec): void {
     if (!spec.operation) throw new Error('fault needs an operation name');
     if (!spec.error && !spec.latencyMs) throw new Error(`fault on ${spec.operation} needs an error or a latency`);
     this.faults.push({ ...spec, remaining: spec.count ?? 1, hits: 0 });
-    for (const listen of this.listeners) listen();
+    for (const listen of this.changeListeners) listen();
   }
 
   /** Parses `Operation:ErrorName[:count]` as given on the command line (`--inject`). */
@@ -80,7 +90,7 @@ export class FaultInjector {
 
   clear(): void {
     this.faults.length = 0;
-    for (const listen of this.listeners) listen();
+    for (const listen of this.changeListeners) listen();
   }
 
   /** Every fault added since the last clear, spent or not, as the local console shows it. */
@@ -102,6 +112,7 @@ export class FaultInjector {
     if (!fault) return undefined;
     fault.remaining -= 1;
     fault.hits += 1;
+    for (const listen of this.listeners) listen({ operation, error: fault.error, latencyMs: fault.latencyMs ?? 0, hit: fault.hits, count: fault.count ?? 1 });
     const error = fault.error ? new ServiceError(fault.error, statusForError(fault.error), fault.message ?? `Injected fault: ${fault.error} on ${operation}.`) : undefined;
     return { latencyMs: fault.latencyMs ?? 0, error };
   }

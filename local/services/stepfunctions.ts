@@ -181,7 +181,9 @@ function wireEvent(h: HistoryEvent, includeData: boolean): Record<string, unknow
 
 function page<T>(items: T[], key: string, body: Record<string, unknown>): Record<string, unknown> {
   const max = typeof body.maxResults === 'number' && body.maxResults > 0 ? Math.min(body.maxResults, 1000) : 1000;
-  const start = typeof body.nextToken === 'string' ? Number(Buffer.from(body.nextToken, 'base64url').toString()) || 0 : 0;
+  const start = typeof body.nextToken === 'string' ? Number(Buffer.from(body.nextToken, 'base64url').toString()) : 0;
+  // InvalidToken: in the model's errors of every paginated Step Functions List/Get operation.
+  if (!(Number.isInteger(start) && start >= 0)) throw new ServiceError('InvalidToken', 400, 'Invalid Token: the nextToken was not returned by a previous call');
   const slice = items.slice(start, start + max);
   const next = start + max < items.length ? Buffer.from(String(start + max)).toString('base64url') : undefined;
   return { [key]: slice, nextToken: next };

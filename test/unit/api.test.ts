@@ -6,7 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { DynamoDBClient, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, InvalidToken, ListExecutionsCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { downloadLinkSeconds, presignWith } from '../../functions/api/downloads';
 import { route } from '../../functions/api/handler';
@@ -63,8 +63,9 @@ const deps: ApiDeps = {
   downloadLinkSeconds: 3600,
 };
 
-function event(method: string, resource: string, opts: { id?: string; body?: string; headers?: Record<string, string> } = {}): APIGatewayProxyEvent {
+function event(method: string, resource: string, opts: { id?: string; body?: string; headers?: Record<string, string>; query?: Record<string, string> } = {}): APIGatewayProxyEvent {
   return {
+    queryStringParameters: opts.query ?? null,
     httpMethod: method,
     resource,
     path: resource.replace('{id}', opts.id ?? ''),
@@ -163,6 +164,24 @@ describe('POST /recordings', () => {
     sfn.on(DescribeExecutionCommand).resolves({ executionArn: executionArn('rec-1'), status: 'RUNNING', stateMachineArn: STATE_MACHINE, startDate: new Date() });
     db.on(QueryCommand).rejects(Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException' }));
     expect((await handler(event('GET', '/recordings/{id}', { id: 'rec-1' }), ctx)).statusCode).toBe(429);
+  });
+});
+
+describe('GET /recordings', () => {
+  it("pages through the state machine's executions, newest first as ListExecutions gives them", async () => {
+    const started = new Date('2026-11-23T10:00:00Z');
+    sfn.on(ListExecutionsCommand, { stateMachineArn: STATE_MACHINE, maxResults: 2, nextToken: undefined }).resolves({ ...meta, executions: [{ name: 'rec-2', executionArn: executionArn('rec-2'), stateMachineArn: STATE_MACHINE, status: 'RUNNING', startDate: started }], nextToken: 'page-2' });
+    const res = await call('GET', '/recordings', { query: { limit: '2' } });
+    expect(res).toEqual({ statusCode: 200, body: { recordings: [{ id: 'rec-2', executionArn: executionArn('rec-2'), status: 'RUNNING', startedAt: started.toISOString(), stoppedAt: undefined }], next: 'page-2' } });
+  });
+
+  it('answers 400 naming a bad limit, an unknown parameter or a token ListExecutions refuses', async () => {
+    const res = await call('GET', '/recordings', { query: { limit: '0', page: '2' } });
+    expect(res.statusCode).toBe(400);
+    expect(res.body.problems).toEqual(['limit: must be a whole number from 1 to 100; got "0"', 'page: not a parameter of GET /recordings (limit, next)']);
+    expect(sfn.commandCalls(ListExecutionsCommand)).toHaveLength(0);
+    sfn.on(ListExecutionsCommand).rejects(new InvalidToken({ message: 'Invalid Token', $metadata: {} }));
+    expect((await call('GET', '/recordings', { query: { next: 'x' } })).statusCode).toBe(400);
   });
 });
 

@@ -9,7 +9,10 @@ import { ROOT } from '../fixtures/stack';
  * The region guard (resources/region-guard.js): packaging or deploying to a region without both Chime SDK
  * control APIs fails at once, naming the regions that have them. Media regions stay a wider list.
  */
-const { regionProblem } = require('../../resources/region-guard.js') as { regionProblem: (region: string) => string | undefined };
+const { regionProblem, bucketWarning } = require('../../resources/region-guard.js') as {
+  regionProblem: (region: string) => string | undefined;
+  bucketWarning: (where: { cliParams?: string[]; configParams?: Record<string, Record<string, unknown>>; stage: string }) => string | undefined;
+};
 
 const SUPPORTED = stackRegions.join(', ');
 
@@ -57,4 +60,20 @@ describe('region guard', () => {
     expect(run.output).toContain(regionProblem(region));
     expect(run.wrote).toEqual([]);
   }, 60_000);
+});
+
+describe('default bucket warning', () => {
+  const configParams = { default: { captureBucket: '', createBuckets: 'false' } };
+  it('warns when neither a capture bucket nor createBuckets=true is given, naming both fixes', () => {
+    const warning = bucketWarning({ cliParams: ['concatenationBucket=recordings'], configParams, stage: 'prod' }) ?? '';
+    expect(warning).toContain('--param="createBuckets=true"');
+    expect(warning).toContain('--param="captureBucket=NAME"');
+  });
+
+  it('is quiet with a capture bucket or created buckets, from the command line or the stage params', () => {
+    expect(bucketWarning({ cliParams: ['captureBucket=mine'], configParams, stage: 'prod' })).toBeUndefined();
+    expect(bucketWarning({ cliParams: ['createBuckets=true'], configParams, stage: 'prod' })).toBeUndefined();
+    expect(bucketWarning({ configParams: { ...configParams, prod: { captureBucket: 'prod-capture' } }, stage: 'prod' })).toBeUndefined();
+    expect(bucketWarning({ configParams: { ...configParams, prod: { captureBucket: 'prod-capture' } }, stage: 'dev' })).toBeDefined();
+  });
 });

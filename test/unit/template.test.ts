@@ -34,7 +34,7 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   awaitConcatenation: ['chime:GetMediaPipeline', 's3:ListBucket', 'dynamodb:UpdateItem', 'states:SendTaskSuccess', 'states:SendTaskFailure'],
   verifyRecording: ['s3:ListBucket', 's3:GetObject', 's3:PutObject', 'kms:Decrypt', 'kms:GenerateDataKey', 'dynamodb:GetItem'],
   cleanup: ['chime:DeleteMeeting', 'chime:DeleteMediaPipeline', 's3:ListBucket', 's3:DeleteObject', 'dynamodb:UpdateItem'],
-  api: ['states:StartExecution', 'states:DescribeExecution', 'states:SendTaskSuccess', 'dynamodb:Query', 'dynamodb:UpdateItem', 's3:GetObject', 'kms:Decrypt'],
+  api: ['states:StartExecution', 'states:ListExecutions', 'states:DescribeExecution', 'states:SendTaskSuccess', 'dynamodb:Query', 'dynamodb:UpdateItem', 's3:GetObject', 'kms:Decrypt'],
   reconciler: ['dynamodb:Scan', 'dynamodb:UpdateItem', 'states:DescribeExecution', 'chime:GetMediaPipeline', 'chime:ListTagsForResource', 'chime:DeleteMediaPipeline', 'chime:GetMeeting', 'chime:DeleteMeeting'],
 };
 
@@ -458,6 +458,13 @@ describe('packaged template', () => {
 });
 
 describe('buckets', () => {
+  it('warns at package time when the stack would have no default capture bucket, naming both fixes', () => {
+    expect(existing.output).toContain('No default capture bucket');
+    expect(existing.output).toContain('--param="createBuckets=true"');
+    expect(existing.output).toContain('--param="captureBucket=NAME"');
+    expect(created.output).not.toContain('No default capture bucket');
+  });
+
   it('creates none by default: the functions use the buckets given as params', () => {
     const t = modes().default;
     expect(existing.template.Parameters?.CreateBuckets?.Default).toBe('false');

@@ -112,4 +112,26 @@ describe('recordings API on the local cloud', () => {
     expect((await api('GET', '/recordings/bad%20id')).status).toBe(404);
     expect((await api('DELETE', '/recordings/x')).status).toBe(403);
   });
+
+  it('lists recordings newest first, a page at a time (GET /recordings, signed like the other routes)', async () => {
+    // A third recording, started after the others: the first on the first page.
+    const third = await api('POST', '/recordings', { body: JSON.stringify({ meeting: { externalMeetingId: 'newest' } }), headers: { 'Idempotency-Key': 'list-newest' } });
+    expect(third.status).toBe(202);
+    const all = await api('GET', '/recordings');
+    expect(all.status).toBe(200);
+    const recordings = all.body.recordings as Array<{ id: string; startedAt: string; status: string }>;
+    expect(recordings.length).toBe(await executionCount());
+    expect(recordings[0]!.id).toBe(third.body.id);
+    const starts = recordings.map((r) => Date.parse(r.startedAt));
+    expect(starts).toEqual([...starts].sort((a, b) => b - a));
+    const first = await api('GET', '/recordings?limit=1');
+    expect(first.body.recordings).toEqual([recordings[0]]);
+    const second = await api('GET', `/recordings?limit=1&next=${encodeURIComponent(String(first.body.next))}`);
+    expect(second.body.recordings).toEqual([recordings[1]]);
+    const bad = await api('GET', '/recordings?limit=500');
+    expect(bad.status).toBe(400);
+    expect(bad.body.problems).toEqual(['limit: must be a whole number from 1 to 100; got "500"']);
+    expect((await api('GET', '/recordings?next=not-a-token')).status).toBe(400);
+    expect((await api('GET', '/recordings', { signed: false })).status).toBe(403);
+  });
 });

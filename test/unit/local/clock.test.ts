@@ -24,6 +24,23 @@ describe('SimClock', () => {
     expect(fired).toEqual(['1 min', 'after stop']);
   });
 
+  it('on a scale: a timer further away than Node can wait (90 days) neither fires nor spins', async () => {
+    const armed = jest.spyOn(global, 'setTimeout');
+    const clock = new SimClock(1);
+    const fired: string[] = [];
+    clock.setTimeout(90 * 86_400_000, () => fired.push('90 days'));
+    try {
+      await new Promise((r) => setTimeout(r, 50));
+      expect(fired).toEqual([]);
+      // Node runs a longer delay as 1 ms (TimeoutOverflowWarning): the clock would re-arm it every millisecond.
+      const delays = armed.mock.calls.map((c) => c[1]);
+      expect(delays).toEqual([2 ** 31 - 1, 50]);
+    } finally {
+      clock.stop();
+      armed.mockRestore();
+    }
+  });
+
   it('virtual: never arms a real timer, and time moves only when run() finds nothing at work', async () => {
     const before = realTimers();
     const clock = new SimClock('virtual', 0);

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { MODELS_DIR, VENDORED, botocoreModel, findBotocore } from '../../../scripts/models';
+import { CATALOGUE_FILE, CATALOGUED, MODELS_DIR, VENDORED, botocoreModel, buildCatalogue, findBotocore, type Catalogue } from '../../../scripts/models';
 
 /**
  * The AWS service models the local cloud validates Chime requests against (local/models) are botocore's,
@@ -35,6 +35,13 @@ describe('vendored AWS service models (local/models)', () => {
       const shipped = botocoreModel(botocore, data);
       expect(JSON.parse(vendored)).toEqual(JSON.parse(shipped));
       expect(vendored === shipped).toBe(true);
+    });
+
+    it(`${CATALOGUE_FILE} lists exactly the operations and errors of the installed botocore's models`, () => {
+      if ('missing' in botocore) throw new Error('unreachable');
+      const vendored = JSON.parse(fs.readFileSync(path.join(MODELS_DIR, CATALOGUE_FILE), 'utf8')) as Catalogue;
+      expect(vendored).toEqual(buildCatalogue(botocore));
+      expect(Object.keys(vendored.services)).toEqual(CATALOGUED.map((c) => c.service));
     });
   }
 });
