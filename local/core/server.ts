@@ -32,7 +32,7 @@ export class Router {
   /** Requests refused because they came from an SDK client the local cloud did not configure. */
   unconfiguredClientCalls = 0;
   private readonly services: Service[] = [];
-  private readonly limits = new Map<string, { limiter: RateLimiter; error: string }>();
+  private readonly limits = new Map<string, { limiter: () => RateLimiter; perOperation: boolean; error: string; buckets: Map<string, RateLimiter> }>();
 
   constructor(
     private readonly defaultRegion: string,
@@ -44,9 +44,21 @@ export class Router {
     this.services.push(service);
   }
 
-  /** Throttles a service (by its `name`) with `error` past the limiter's rate. */
-  limit(serviceName: string, limiter: RateLimiter, error: string): void {
-    this.limits.set(serviceName, { limiter, error });
+  /**
+   * Throttles a service (by its `name`) with `error` past a limiter's rate: one limiter for all its
+   * operations, or with `perOperation` one per operation (each made by `limiter` on its first call).
+   */
+  limit(serviceName: string, limiter: () => RateLimiter, error: string, perOperation = false): void {
+    this.limits.set(serviceName, { limiter, perOperation, error, buckets: new Map() });
+  }
+
+  private limiterFor(serviceName: string, operation: string): { limiter: RateLimiter; error: string } | undefined {
+    const limit = this.limits.get(serviceName);
+    if (!limit) return undefined;
+    const key = limit.perOperation ? operation : '*';
+    let limiter = limit.buckets.get(key);
+    if (!limiter) limit.buckets.set(key, (limiter = limit.limiter()));
+    return { limiter, error: limit.error };
   }
 
   async dispatch(req: LocalRequest): Promise<LocalResponse> {
@@ -80,7 +92,7 @@ export class Router {
     this.inFlight += 1;
     let release = this.clock.hold();
     try {
-      const limit = this.limits.get(service.name);
+      const limit = this.limiterFor(service.name, operation);
       if (limit && !limit.limiter.tryTake()) throw new ServiceError(limit.error, 429, 'Rate exceeded');
       const fault = this.faults.take(operation, req);
       if (fault?.latencyMs) {
