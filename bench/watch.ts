@@ -16,11 +16,13 @@ export interface CloudWatch {
   meetingEndedAt: Map<string, number>;
   /** Meeting id to performance.now() when its (first) concatenation pipeline was created. */
   concatenationCreatedAt: Map<string, number>;
+  /** The same moments on the cloud's simulated clock: meeting id to when its capture, and its concatenation, was created. */
+  simulated: { captureCreatedAt: Map<string, number>; concatenationCreatedAt: Map<string, number> };
 }
 
 /** `meetingCreated` runs as CreateMeeting answers (once per meeting, not for idempotent replays). */
 export function watchCloud(cloud: LocalCloud, meetingCreated: (meetingId: string) => void = () => undefined): CloudWatch {
-  const watch: CloudWatch = { meetingsCreated: new Set(), captures: new Map(), concatenations: new Map(), meetingEndedAt: new Map(), concatenationCreatedAt: new Map() };
+  const watch: CloudWatch = { meetingsCreated: new Set(), captures: new Map(), concatenations: new Map(), meetingEndedAt: new Map(), concatenationCreatedAt: new Map(), simulated: { captureCreatedAt: new Map(), concatenationCreatedAt: new Map() } };
   cloud.bus.listeners.add((event) => {
     const { eventType, meetingId } = event.detail;
     if (eventType === 'chime:MeetingEnded' && typeof meetingId === 'string' && !watch.meetingEndedAt.has(meetingId)) watch.meetingEndedAt.set(meetingId, performance.now());
@@ -35,10 +37,16 @@ export function watchCloud(cloud: LocalCloud, meetingCreated: (meetingId: string
     const capture = member(body, 'MediaCapturePipeline', 'MediaPipelineId');
     const concatenation = member(body, 'MediaConcatenationPipeline', 'MediaPipelineId');
     const meetingId = cloud.pipelines.pipeline(capture ?? concatenation ?? '')?.meetingId ?? '';
-    if (capture) watch.captures.set(capture, meetingId);
+    if (capture) {
+      watch.captures.set(capture, meetingId);
+      if (!watch.simulated.captureCreatedAt.has(meetingId)) watch.simulated.captureCreatedAt.set(meetingId, cloud.clock.now());
+    }
     if (concatenation) {
       watch.concatenations.set(concatenation, meetingId);
-      if (!watch.concatenationCreatedAt.has(meetingId)) watch.concatenationCreatedAt.set(meetingId, performance.now());
+      if (!watch.concatenationCreatedAt.has(meetingId)) {
+        watch.concatenationCreatedAt.set(meetingId, performance.now());
+        watch.simulated.concatenationCreatedAt.set(meetingId, cloud.clock.now());
+      }
     }
   });
   return watch;

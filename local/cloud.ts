@@ -10,11 +10,11 @@ import { resolveBehaviours, type BehaviourSettings, type Behaviours } from './co
 import { EventBus } from './core/bus';
 import { SimClock, type ClockScale } from './core/clock';
 import type { CloudContext } from './core/context';
-import { RateLimiter } from './core/faults';
 import { Schedules, ratePeriodMs } from './core/schedules';
 import { InProcessHttpHandler, routerExchange } from './core/in-process';
 import { opened } from './core/open-resources';
 import { ConsoleServer } from './console/server';
+import { enforceChimeQuotas, resolveChimeRateLimit, type ChimeRateLimit } from './core/quotas';
 import { Router, UNCONFIGURED_CLIENT_PATH, listen } from './core/server';
 import { LambdaRuntime } from './lambda';
 import { LambdaWorkers } from './lambda-workers';
@@ -58,8 +58,11 @@ export interface LocalCloudOptions {
   /** Keep DynamoDB tables on disk under dataDir (default: in memory). */
   persistTables?: boolean;
   pipelines?: MediaPipelineOptions;
-  /** Chime request rate per simulated second and burst; false disables throttling. */
-  chimeRateLimit?: { rate: number; burst: number } | false;
+  /**
+   * Chime's request quotas (local/core/quotas.ts): rate per simulated second, burst, and whether Meetings
+   * has one bucket or one per API; default 10/s, burst 20, per service; false disables throttling.
+   */
+  chimeRateLimit?: ChimeRateLimit | false;
   /**
    * How the in-process Lambda handlers' SDK clients reach the cloud: handed to its router inside the
    * process (default; everything but the socket and HTTP framing is the same), or over the HTTP port.
@@ -139,11 +142,8 @@ export class LocalCloud {
     // Last: it also answers unsigned requests under the stage path (with API Gateway's 403).
     this.router.register(this.api);
     this.console = new ConsoleServer({ ctx: this.ctx, router: this.router, stepFunctions: this.stepFunctions, s3: this.s3, onHistory: this.stepFunctions.runner.historyListeners });
-    const limit = options.chimeRateLimit ?? { rate: 10, burst: 20 };
-    if (limit) {
-      this.router.limit('meetings', new RateLimiter(clock, limit.rate, limit.burst), 'ThrottlingException');
-      this.router.limit('media-pipelines', new RateLimiter(clock, limit.rate, limit.burst), 'ThrottledClientException');
-    }
+    const limit = resolveChimeRateLimit(options.chimeRateLimit);
+    if (limit) enforceChimeQuotas(this.router, clock, limit);
   }
 
   static async start(options: LocalCloudOptions = {}): Promise<LocalCloud> {

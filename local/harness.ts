@@ -4,6 +4,7 @@ import path from 'node:path';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { RecordingSummary } from '../functions/cleanup/cleanup';
 import type { BusEvent } from './core/bus';
+import type { ChimeCall } from './core/quotas';
 import type { LocalRequest } from './core/service';
 import type { PassSummary } from '../functions/reconciler/reconciler';
 import { LocalCloud, scheduleRuleName, type Deployment, type LocalCloudOptions } from './cloud';
@@ -67,6 +68,20 @@ export function record(h: Harness, input: unknown = { meeting: {} }, script: Par
 export const RECORDING_STATES = [
   'ValidateRequest', 'EnsureServiceLinkedRole', 'VerifyBuckets', 'CreateMeeting', 'StartCapture', 'AnnounceRecordingStarted', 'LiveStreamRequested', 'AwaitMeetingEnd',
   'StartConcatenation', 'AwaitConcatenation', 'VerifyRecording', 'Cleanup', 'AnnounceRecordingOutcome', 'RecordingOutcome', 'RecordingSucceeded',
+];
+
+/**
+ * The Chime calls a recording of a new meeting must have answered before its capture is created (each
+ * attempt that is refused comes on top), and between its meeting's end and its concatenation's creation.
+ * The burst benchmark and the scale test derive the quota's limit from these (local/core/quotas.ts).
+ */
+export const CHIME_CALLS_BEFORE_CAPTURE: ChimeCall[] = [
+  { service: 'meetings', operation: 'CreateMeeting' },
+  { service: 'media-pipelines', operation: 'CreateMediaCapturePipeline' },
+];
+export const CHIME_CALLS_BEFORE_CONCATENATION: ChimeCall[] = [
+  { service: 'meetings', operation: 'DeleteMeeting' },
+  { service: 'media-pipelines', operation: 'CreateMediaConcatenationPipeline' },
 ];
 
 export function statesEntered(e: Execution): string[] {

@@ -25,8 +25,11 @@ function readServerless(root: string): ServerlessEsbuild {
   return YAML.parse(fs.readFileSync(path.join(root, 'serverless.yml'), 'utf8')) as ServerlessEsbuild;
 }
 
-/** Bundles one entry point with the deployment's esbuild settings; `entry` may lie outside the repo. */
-export async function bundle(root: string, entry: string, file: string): Promise<BundleSize> {
+/**
+ * Bundles one entry point with the deployment's esbuild settings; `entry` may lie outside the repo.
+ * `external`: packages left out, to be loaded from node_modules at run time (the benchmark's peer build).
+ */
+export async function bundle(root: string, entry: string, file: string, external?: string[]): Promise<BundleSize> {
   const cfg = readServerless(root).custom.esbuild;
   const { metafile } = await build({
     entryPoints: [entry],
@@ -39,17 +42,18 @@ export async function bundle(root: string, entry: string, file: string): Promise
     format: cfg.format,
     mainFields: cfg.mainFields,
     banner: cfg.banner,
+    external,
     metafile: true,
     logLevel: 'silent',
   });
   return { name: path.basename(file, path.extname(file)), bytes: fs.statSync(file).size, file, metafile };
 }
 
-export async function buildBundles(root: string, outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bundles-'))): Promise<BundleSize[]> {
+export async function buildBundles(root: string, outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bundles-')), external?: string[]): Promise<BundleSize[]> {
   const sizes: BundleSize[] = [];
   for (const [name, fn] of Object.entries(readServerless(root).functions)) {
     const entry = path.join(root, `${fn.handler.slice(0, fn.handler.lastIndexOf('.'))}.ts`);
-    sizes.push(await bundle(root, entry, path.join(outDir, `${name}.mjs`)));
+    sizes.push(await bundle(root, entry, path.join(outDir, `${name}.mjs`), external));
   }
   return sizes;
 }

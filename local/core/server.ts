@@ -52,7 +52,7 @@ export class Router {
   /** Requests refused because they came from an SDK client the local cloud did not configure. */
   unconfiguredClientCalls = 0;
   private readonly services: Service[] = [];
-  private readonly limits = new Map<string, { limiter: RateLimiter; error: string }>();
+  private readonly limits = new Map<string, { limiter: () => RateLimiter; perOperation: boolean; error: string; buckets: Map<string, RateLimiter> }>();
 
   constructor(
     private readonly defaultRegion: string,
@@ -60,18 +60,33 @@ export class Router {
     readonly clock: SimClock,
   ) {}
 
-  /** The rate limits in force, by service, as the local console shows them. */
-  rateLimits(): Array<{ service: string; rate: number; burst: number; error: string }> {
-    return [...this.limits].map(([service, { limiter, error }]) => ({ service, rate: limiter.rate, burst: limiter.burst, error }));
+  /** The rate limits in force, by service (per operation or for the whole service), as the local console shows them. */
+  rateLimits(): Array<{ service: string; rate: number; burst: number; error: string; perOperation: boolean }> {
+    return [...this.limits].map(([service, { limiter, error, perOperation }]) => {
+      const sample = limiter();
+      return { service, rate: sample.rate, burst: sample.burst, error, perOperation };
+    });
   }
 
   register(service: Service): void {
     this.services.push(service);
   }
 
-  /** Throttles a service (by its `name`) with `error` past the limiter's rate. */
-  limit(serviceName: string, limiter: RateLimiter, error: string): void {
-    this.limits.set(serviceName, { limiter, error });
+  /**
+   * Throttles a service (by its `name`) with `error` past a limiter's rate: one limiter for all its
+   * operations, or with `perOperation` one per operation (each made by `limiter` on its first call).
+   */
+  limit(serviceName: string, limiter: () => RateLimiter, error: string, perOperation = false): void {
+    this.limits.set(serviceName, { limiter, perOperation, error, buckets: new Map() });
+  }
+
+  private limiterFor(serviceName: string, operation: string): { limiter: RateLimiter; error: string } | undefined {
+    const limit = this.limits.get(serviceName);
+    if (!limit) return undefined;
+    const key = limit.perOperation ? operation : '*';
+    let limiter = limit.buckets.get(key);
+    if (!limiter) limit.buckets.set(key, (limiter = limit.limiter()));
+    return { limiter, error: limit.error };
   }
 
   /** `caller`: the Lambda invocation sending the request, for the call log. */
@@ -109,7 +124,7 @@ export class Router {
     this.inFlight += 1;
     let release = this.clock.hold();
     try {
-      const limit = this.limits.get(service.name);
+      const limit = this.limiterFor(service.name, operation);
       if (limit && !limit.limiter.tryTake()) {
         cause = 'throttled';
         throw new ServiceError(limit.error, 429, 'Rate exceeded');

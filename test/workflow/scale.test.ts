@@ -1,6 +1,10 @@
 import type { BusEvent } from '../../local/core/bus';
 import type { CallRecord } from '../../local/core/server';
-import { output, start, startHarness, type Harness } from '../../local/harness';
+import fs from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT } from '../../local/cloud';
+import { CHIME_DEFAULT_RATE_LIMIT, quotaFloorSeconds } from '../../local/core/quotas';
+import { CHIME_CALLS_BEFORE_CAPTURE, output, start, startHarness, type Harness } from '../../local/harness';
 import { simulateMeeting } from '../../local/simulate';
 
 /**
@@ -11,7 +15,19 @@ import { simulateMeeting } from '../../local/simulate';
  * left, no meeting-end event is dead-lettered, and every concatenation starts within minutes of its
  * meeting's end (not at the hourly re-check). The account is taken to have its active-pipeline quota
  * raised (100 by default in us-east-1), which is what a team recording that many meetings at once does.
+ *
+ * Each capture must also start within a bound derived from its place in the burst: the k-th recording
+ * requested cannot have its capture sooner than the quota allows a burst of k (local/core/quotas.ts), and
+ * may take 1.25 times that plus two of StartCapture's longest backoff delays (the throttled retries are
+ * uncoordinated, so a recording can sleep through a capped backoff while the quota is idle; the burst
+ * benchmark, bench/burst.ts, measures how far from the limit that leaves the burst).
  */
+const startCaptureBackoffCapS = (() => {
+  const asl = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'statemachines/recording.asl.json'), 'utf8')) as { States: Record<string, { Retry?: Array<{ ErrorEquals: string[]; MaxDelaySeconds?: number }> }> };
+  const retrier = asl.States.StartCapture?.Retry?.find((r) => r.ErrorEquals.includes('ServiceBusy'));
+  if (!retrier?.MaxDelaySeconds) throw new Error('StartCapture has no ServiceBusy retrier with MaxDelaySeconds');
+  return retrier.MaxDelaySeconds;
+})();
 describe.each([100, 200])('%i concurrent recordings under the Chime rate limit', (recordings) => {
   let h: Harness;
   const calls: CallRecord[] = [];
@@ -29,6 +45,7 @@ describe.each([100, 200])('%i concurrent recordings under the Chime rate limit',
   afterAll(() => h.close());
 
   it('all succeed, promptly, with no duplicate meeting or pipeline, nothing dead-lettered and nothing left running', async () => {
+    const burstAt = h.cloud.clock.now();
     const executions = await h.run(async () => {
       const started = await Promise.all(Array.from({ length: recordings }, (_, i) => start(h, { meeting: { externalMeetingId: `load-${i}` } })));
       const meetings = started.map((e) => simulateMeeting(h.cloud, e, { lengthMs: 60_000, attendees: 1 }));
@@ -64,6 +81,14 @@ describe.each([100, 200])('%i concurrent recordings under the Chime rate limit',
     );
     expect(slowest).toBeLessThan(10 * 60_000);
     expect(executions.filter((e) => e.history.some((ev) => ev.type === 'TaskTimedOut'))).toEqual([]);
+    // In request order, each capture within the bound its place in the burst gives it.
+    const lateCaptures = executions.flatMap((e, k) => {
+      const captured = e.history.find((ev) => ev.type === 'TaskStateExited' && (ev.stateExitedEventDetails as { name: string }).name === 'StartCapture')!;
+      const waitedS = (captured.timestamp - burstAt) / 1000;
+      const boundS = 1.25 * quotaFloorSeconds(k + 1, CHIME_CALLS_BEFORE_CAPTURE, CHIME_DEFAULT_RATE_LIMIT) + 2 * startCaptureBackoffCapS;
+      return waitedS > boundS ? [`recording ${k + 1} of the burst: capture after ${waitedS} s, bound ${boundS} s`] : [];
+    });
+    expect(lateCaptures).toEqual([]);
     expect(h.cloud.orphans()).toEqual({ meetings: 0, pipelines: 0 });
   }, 300_000);
 });
