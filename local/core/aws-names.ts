@@ -70,6 +70,11 @@ export const PUBLISHED_EVENT_TYPES = [
   'Chime Meeting State Change',
   'Chime Media Pipeline State Change',
   'Object Created',
+  // The recording's own events (functions/lib/recording-events.ts): detail.eventType and detail-type.
+  'RecordingStarted',
+  'RecordingSucceeded',
+  'RecordingFailed',
+  'Recording State Change',
 ];
 
 function list(names: string[]): string {

@@ -103,8 +103,8 @@ describe('recording.asl.json', () => {
       expect(declared.has(ref[0])).toBe(true);
       used.add(declared.get(ref[0])!);
     }
-    // meetingEvents is the EventBridge target and api the API Gateway one, not states.
-    expect([...declared.values()].filter((f) => !used.has(f)).sort()).toEqual(['api', 'meetingEvents']);
+    // meetingEvents is the EventBridge target, api the API Gateway one and reconciler a scheduled one, not states.
+    expect([...declared.values()].filter((f) => !used.has(f)).sort()).toEqual(['api', 'meetingEvents', 'reconciler']);
   });
 
   it('maps states one-to-one to functions/<kebab-name>/handler.ts', () => {

@@ -150,6 +150,10 @@ describe('npm run cloud', () => {
       expect(started.stderr).toBe('');
       expect(started.code).toBe(0);
       expect(started.stdout).toContain('"executionArn": "arn:aws:states:us-east-1:123456789012:execution:chime-recording-local-recording:cli-demo-1"');
+      // As a person would, stop once there is something to keep: the first 5-second chunk written (a
+      // recording stopped before any chunk exists has nothing to concatenate, and fails as on AWS).
+      const chunks = path.join(dir, 's3', 'chime-recording-local-capture', 'captures', 'cli-demo-1', 'audio');
+      await waitFor('the first chunk', async () => fs.existsSync(chunks) && fs.readdirSync(chunks).length > 0, 60_000);
       // 409 until the capture has started, as the README says; then 202.
       let stop = { code: 1, stdout: '', stderr: '' };
       await waitFor('the stop to be accepted', async () => (stop = await sh(recipe.stop)).stdout.includes('STOPPING'), 60_000);

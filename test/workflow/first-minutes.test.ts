@@ -46,7 +46,8 @@ describe('fault names', () => {
   });
 
   it("accepts every fault of the reliability matrix, and AWS's names in other services", () => {
-    for (const c of CASES.filter((x) => !x.name.includes('event'))) {
+    // The injected faults (Operation: ...); not the lost events, nor the cases no fault makes (an execution stopped by hand).
+    for (const c of CASES.filter((x) => !x.name.includes('event') && /^[A-Z][A-Za-z]+:/.test(x.name))) {
       const operation = c.name.split(':')[0]!;
       const error = c.fault.split(' ')[0]!;
       expect(() => checkOperationError('--inject', operation, error)).not.toThrow();
