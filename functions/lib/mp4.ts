@@ -1,5 +1,5 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { readIsoBoxes, readMvhd, type MovieHeaderBox } from '@svta/cml-iso-bmff';
+import { readHdlr, readIsoBoxes, readMvhd, type HandlerReferenceBox, type MovieHeaderBox } from '@svta/cml-iso-bmff';
 
 /**
  * An MP4's size and duration read the way a player reads them, without downloading the media: ranged
@@ -18,6 +18,8 @@ const MAX_MOOV_BYTES = 64 * 1024 * 1024;
 export interface Mp4Info {
   size: number;
   durationSeconds: number;
+  /** Whether a track is video (a `vide` handler): the content type is video/mp4, else audio/mp4. */
+  hasVideo: boolean;
 }
 
 export class NotAnMp4 extends Error {
@@ -48,20 +50,18 @@ export async function mp4Info(s3: S3Client, bucket: string, key: string): Promis
       if (boxSize > MAX_MOOV_BYTES) throw new NotAnMp4(`${where}: moov box of ${boxSize} bytes, more than the ${MAX_MOOV_BYTES} read`);
       const moov = await read(offset, offset + boxSize - 1);
       size = moov.size;
-      const mvhd = findMvhd(readIsoBoxes(moov.bytes, { readers: { mvhd: readMvhd } }));
+      const boxes = readIsoBoxes(moov.bytes, { readers: { mvhd: readMvhd, hdlr: readHdlr } });
+      const mvhd = find<MovieHeaderBox>(boxes, 'mvhd')[0];
       if (!mvhd || !(mvhd.timescale > 0)) throw new NotAnMp4(`${where}: moov box without a movie header (mvhd) with a timescale`);
-      return { size, durationSeconds: mvhd.duration / mvhd.timescale };
+      const hasVideo = find<HandlerReferenceBox>(boxes, 'hdlr').some((h) => h.handlerType === 'vide');
+      return { size, durationSeconds: mvhd.duration / mvhd.timescale, hasVideo };
     }
     offset += boxSize;
   }
   throw new NotAnMp4(`${where}: no moov box among its top-level boxes (${size} bytes)`);
 }
 
-function findMvhd(boxes: readonly unknown[]): MovieHeaderBox | undefined {
-  for (const box of boxes as Array<{ type?: string; boxes?: unknown[] }>) {
-    if (box.type === 'mvhd') return box as MovieHeaderBox;
-    const inner = box.boxes && findMvhd(box.boxes);
-    if (inner) return inner;
-  }
-  return undefined;
+/** Every box of `type` in the tree, in order. */
+function find<T>(boxes: readonly unknown[], type: string): T[] {
+  return (boxes as Array<{ type?: string; boxes?: unknown[] }>).flatMap((box) => [...(box.type === type ? [box as T] : []), ...find<T>(box.boxes ?? [], type)]);
 }

@@ -96,8 +96,9 @@ async function describeFile(s3: S3Client, plan: Plan, uri: string): Promise<Reco
   const artifact = key.slice(plan.concatenation.prefix.length + 1).split('/')[0] ?? '';
   if (key.endsWith('.mp4')) {
     try {
-      const { size, durationSeconds } = await mp4Info(s3, bucket, key);
-      return { artifact, uri, size, contentType: artifact === 'audio' ? 'audio/mp4' : 'video/mp4', durationSeconds };
+      const { size, durationSeconds, hasVideo } = await mp4Info(s3, bucket, key);
+      // The audio folder's files carry the active speaker's video unless the mux type is AudioOnly.
+      return { artifact, uri, size, contentType: hasVideo ? 'video/mp4' : 'audio/mp4', durationSeconds };
     } catch (err) {
       if (err instanceof NotAnMp4) throw new IncompleteRecording(`${err.message}. The raw chunks are kept under s3://${plan.capture.bucket}/${plan.capture.prefix}/`);
       throw err;

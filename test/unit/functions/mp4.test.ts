@@ -29,13 +29,22 @@ describe('mp4Info', () => {
     const file = joinMp4(Array.from({ length: 24 }, () => chunk), layout);
     const { client, ranges, restore } = serve(file);
     try {
-      expect(await mp4Info(client, 'b', 'k.mp4')).toEqual({ size: file.length, durationSeconds: 120 });
+      expect(await mp4Info(client, 'b', 'k.mp4')).toEqual({ size: file.length, durationSeconds: 120, hasVideo: true });
       const read = ranges.reduce((n, [a, b]) => n + b - a + 1, 0);
       const mdat = file.indexOf('mdat') - 4;
       const mdatSize = file.readUInt32BE(mdat);
       // Everything but the media: the box headers and the moov box.
       expect(read).toBeLessThan(file.length - mdatSize + 64);
       expect(ranges.some(([a, b]) => a <= mdat + 8 && b >= mdat + mdatSize - 1)).toBe(false);
+    } finally {
+      restore();
+    }
+  });
+
+  it('says whether a file has a video track (audio only: no)', async () => {
+    const { client, restore } = serve(writeMp4(5000, { audio: true }, 'moov-last'));
+    try {
+      expect(await mp4Info(client, 'b', 'k.mp4')).toMatchObject({ durationSeconds: 5, hasVideo: false });
     } finally {
       restore();
     }
