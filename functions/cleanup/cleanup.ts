@@ -4,7 +4,9 @@ import { DeleteObjectsCommand, paginateListObjectsV2, type S3Client } from '@aws
 import { ServiceBusy, awsErrorName, deleteIfExists } from '../lib/errors';
 import { captureStillRunning } from '../lib/meeting-end';
 import { recordingFinished } from '../lib/metrics';
-import type { MeetingRef, PipelineRef, Plan, RecordingFile, VerifiedRecording } from '../lib/schemas';
+import type * as z from 'zod/mini';
+import type { RecordingOutcome } from '../lib/recording-events';
+import type { MeetingRef, PipelineRef, Plan, VerifiedRecording } from '../lib/schemas';
 import { updateRecord, type RecordingStore } from '../lib/store';
 
 export interface CleanupInput {
@@ -23,44 +25,10 @@ export interface CleanupInput {
 
 /**
  * Cleanup's result, and the detail of the recording's outcome event (RecordingSucceeded or RecordingFailed,
- * detail type "Recording State Change", published by the state machine right after Cleanup; JSON Schema in
- * statemachines/recording-state-change.schema.json).
+ * published by the state machine right after Cleanup): one type, from the schema subscribers are given
+ * (functions/lib/recording-events.ts; type-only, so no schema code enters the bundle).
  */
-export interface RecordingSummary {
-  version: '1';
-  eventType: 'RecordingSucceeded' | 'RecordingFailed';
-  status: 'SUCCEEDED' | 'FAILED';
-  executionArn: string;
-  executionName: string;
-  meetingId?: string;
-  externalMeetingId?: string;
-  /** The capture's first chunk, the meeting's end and why it ended (see VerifyRecording). */
-  startedAt?: string;
-  endedAt?: string;
-  endReason?: string;
-  /** The finished files with size, content type and (MP4) duration, and the manifest next to them. */
-  files: RecordingFile[];
-  manifest?: string;
-  participants?: string[];
-  /** Where the raw chunks are, and whether they are still there. */
-  rawChunks: { uri: string; kept: boolean };
-  capturePipelineId?: string;
-  livePipelineId?: string;
-  concatenationPipelineId?: string;
-  artifacts: string[];
-  /** What cleanup stopped or deleted, e.g. "capture-pipeline:<id>" (already-gone resources are not listed). */
-  deleted: string[];
-  rawChunksDeleted: number;
-  /**
-   * What cleanup asked to delete and AWS refused for good, with its error: a concatenation pipeline the
-   * recording gave up on may refuse deletion (ConflictException, local/core/behaviours.ts) and then
-   * stops, or not, on its own; it is reported here, not retried.
-   */
-  notDeleted?: Record<string, string>;
-  /** Raw chunks S3 refused to delete (keepRawChunks false), by its error code; they stay under the capture prefix. */
-  rawChunksNotDeleted?: Record<string, number>;
-  error?: { error: string; cause: string };
-}
+export type RecordingSummary = z.infer<typeof RecordingOutcome>;
 
 /**
  * The last step of every path that created something: success and compensation alike. It deletes what

@@ -7,7 +7,7 @@ import { MeetingRef, RecordingFile } from './schemas';
  * when the capture runs, and exactly one RecordingSucceeded or RecordingFailed per execution. The
  * schemas are the contract subscribers rely on: `npm run docs` writes them as JSON Schema to
  * statemachines/recording-state-change.schema.json, and the workflow tests check every event against them.
- * Nothing in the Lambda bundles imports this file (the state machine builds the details).
+ * The Lambda bundles import only its types (the state machine builds the details).
  */
 
 export const DETAIL_TYPE = 'Recording State Change';
@@ -30,7 +30,7 @@ export const RecordingStarted = z.object({
   capturePipelineId: z.string(),
 });
 
-/** Cleanup's summary (functions/cleanup/cleanup.ts RecordingSummary), published by AnnounceRecordingOutcome. */
+/** Cleanup's summary (its type, RecordingSummary, is this schema's), published by AnnounceRecordingOutcome. */
 export const RecordingOutcome = z.object({
   ...base,
   eventType: z.enum(['RecordingSucceeded', 'RecordingFailed']),
@@ -43,14 +43,23 @@ export const RecordingOutcome = z.object({
   capturePipelineId: z.optional(z.string()),
   livePipelineId: z.optional(z.string()),
   concatenationPipelineId: z.optional(z.string()),
+  /** The finished files with size, content type and (MP4) duration, and the manifest next to them (VerifyRecording). */
   files: z.array(RecordingFile),
   manifest: z.optional(z.string()),
   participants: z.optional(z.array(z.string())),
+  /** Where the raw chunks are, and whether they are still there. */
   rawChunks: z.object({ uri: z.string(), kept: z.boolean() }),
   artifacts: z.array(z.string()),
+  /** What cleanup stopped or deleted, e.g. "capture-pipeline:<id>" (already-gone resources are not listed). */
   deleted: z.array(z.string()),
+  /**
+   * What cleanup asked to delete and AWS refused for good, with its error: a concatenation pipeline the
+   * recording gave up on may refuse deletion (ConflictException, local/core/behaviours.ts) and then
+   * stops, or not, on its own; it is reported here, not retried.
+   */
   notDeleted: z.optional(z.record(z.string(), z.string())),
   rawChunksDeleted: z.number(),
+  /** Raw chunks S3 refused to delete (keepRawChunks false), by its error code; they stay under the capture prefix. */
   rawChunksNotDeleted: z.optional(z.record(z.string(), z.number())),
   error: z.optional(ErrorDetail),
 });

@@ -321,7 +321,9 @@ export class ExecutionRunner {
    * The optimized EventBridge integration ("Add EventBridge events with Step Functions", Step Functions
    * developer guide): each entry's Detail (an object in the ASL) is sent as JSON, the execution ARN and
    * the state machine ARN are appended to its Resources, and a non-zero FailedEntryCount fails the task
-   * with EventBridge.FailedEntry. An error of the call itself is named EventBridge.<its name>.
+   * with EventBridge.FailedEntry. How an error of the call itself is named is not documented there; the
+   * local cloud names it EventBridge.<its name>, after the Lambda integration's Lambda.<name> (the
+   * workflow's announcements retry and catch States.ALL, so they depend on no name).
    */
   private async sendEvents(execution: Execution, input: { Entries?: Array<Record<string, unknown>> }): Promise<unknown> {
     const entries = (input.Entries ?? []).map((e) => ({
