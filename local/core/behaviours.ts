@@ -73,6 +73,17 @@ export const BEHAVIOURS = {
     pessimistic: 'moov-last',
     sources: ['https://docs.aws.amazon.com/chime-sdk/latest/dg/concatenate-streams.html', 'https://ffmpeg.org/ffmpeg-formats.html#mov_002c-mp4_002c-ismv'],
   },
+  'meeting-events-present-at-start': {
+    question:
+      "Whether a capture's meeting-events files list the attendees already in the meeting when the capture starts: the guide lists AttendeeJoined among the files' event types and says nothing of people who joined before the pipeline did (a Chime client learns of those present from the presence updates it gets on joining, and the pipeline joins as an attendee, but what it writes of them is not documented).",
+    variants: {
+      'listed-at-start': "an AttendeeJoined line, stamped with the capture's start, for each attendee already connected, then each join and leave as it happens",
+      'after-start-only': 'only the joins and leaves that happen while the capture runs: those connected before it have an AttendeeLeft line and no AttendeeJoined',
+    },
+    default: 'listed-at-start',
+    pessimistic: 'after-start-only',
+    sources: ['https://docs.aws.amazon.com/chime-sdk/latest/dg/meeting-events.html', 'https://aws.github.io/amazon-chime-sdk-js/interfaces/realtimecontrollerfacade.html#realtimesubscribetoattendeeidpresence'],
+  },
   'role-propagation': {
     question: 'How creating a media pipeline fails while a service-linked role created moments ago propagates through IAM: neither the wording of the refusal nor how long it lasts is documented.',
     variants: {

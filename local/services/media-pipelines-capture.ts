@@ -44,6 +44,8 @@ export interface CaptureMedia {
   layout: Mp4Layout;
   /** The fraction of chunks (0 to 1) whose media is never written (MediaPipelineOptions.lostChunkRatio). */
   lostChunkRatio: number;
+  /** Whether meeting-events lists those already connected at the start as joined (behaviour meeting-events-present-at-start). */
+  listPresentAtStart: boolean;
 }
 
 /**
@@ -76,7 +78,9 @@ export class CaptureRecorder {
   ) {
     if (!(media.lostChunkRatio >= 0 && media.lostChunkRatio < 1)) throw new RangeError(`lostChunkRatio must be at least 0 and less than 1, not ${media.lostChunkRatio}`);
     this.nextChunk = startedAt;
-    this.presence = [{ at: startedAt, attendees: meetings.connectedAttendees(target.meetingId) }];
+    const present = meetings.connectedAttendees(target.meetingId);
+    this.presence = [{ at: startedAt, attendees: present }];
+    if (media.listPresentAtStart) for (const p of present) this.record(startedAt, 'chime:AttendeeJoined', p.attendeeId, p.externalUserId);
   }
 
   /** Resolves when every chunk flushed so far is written. */
@@ -90,23 +94,31 @@ export class CaptureRecorder {
     if (this.stopped || typeof eventType !== 'string' || typeof attendeeId !== 'string' || typeof externalUserId !== 'string') return;
     // The pipeline's own attendee (and any other service attendee) is not part of the recording.
     if (externalUserId.startsWith('aws:')) return;
-    if (['chime:AttendeeJoined', 'chime:AttendeeLeft', 'chime:AttendeeDropped'].includes(eventType)) {
-      this.events.push({
-        at,
-        line: JSON.stringify({
-          Timestamp: new Date(at).toISOString(),
-          EventType: eventType.slice('chime:'.length),
-          EventParameters: {
-            MeetingId: this.target.meetingId,
-            AttendeeId: attendeeId,
-            ExternalUserId: externalUserId,
-            ExternalMeetingId: this.target.externalMeetingId,
-            MediaRegion: this.target.mediaRegion,
-          },
-        }),
-      });
-    }
+    if (['chime:AttendeeJoined', 'chime:AttendeeLeft', 'chime:AttendeeDropped'].includes(eventType)) this.record(at, eventType, attendeeId, externalUserId);
     this.snapshot(at);
+  }
+
+  /**
+   * A meeting-events line. The guide gives only the outline ({Timestamp, EventType, EventParameters});
+   * the lines users have posted (amazon-chime-sdk-js#2528, #2325) stamp the time as
+   * 2022-12-18T06:11:45.284+00:00 and carry AttendeeId in EventParameters. What else an attendee's line
+   * carries is not documented; these parameters are those of the attendee's EventBridge event.
+   */
+  private record(at: number, eventType: string, attendeeId: string, externalUserId: string): void {
+    this.events.push({
+      at,
+      line: JSON.stringify({
+        Timestamp: new Date(at).toISOString().replace(/Z$/, '+00:00'),
+        EventType: eventType.slice('chime:'.length),
+        EventParameters: {
+          MeetingId: this.target.meetingId,
+          AttendeeId: attendeeId,
+          ExternalUserId: externalUserId,
+          ExternalMeetingId: this.target.externalMeetingId,
+          MediaRegion: this.target.mediaRegion,
+        },
+      }),
+    });
   }
 
   /**

@@ -534,7 +534,7 @@ export class MediaPipelinesService implements Service {
       if (this.ctx.behaviours['pipeline-interruptions'] === 'temporary-failure-then-resumed') this.interrupt(p);
       if (p.kind === 'capture') {
         const target = { sink: p.sink, meetingId: p.meetingId, externalMeetingId: p.externalMeetingId, mediaRegion: p.mediaRegion, pipelineId: p.id };
-        const media = { layout: this.mediaFileLayout(), lostChunkRatio: this.options.lostChunkRatio ?? 0 };
+        const media = { layout: this.mediaFileLayout(), lostChunkRatio: this.options.lostChunkRatio ?? 0, listPresentAtStart: this.ctx.behaviours['meeting-events-present-at-start'] === 'listed-at-start' };
         p.recorder = new CaptureRecorder(this.deps.s3, this.deps.meetings, target, p.artifacts, media, this.ctx.clock.now(), (err) =>
           this.fail(p, `writing to s3://${p.sink.bucket} failed: ${err instanceof Error ? err.message : String(err)}`),
         );

@@ -596,6 +596,51 @@ describe("iam-get-missing-role: what IAM's GetRole answers for a role that does 
   });
 });
 
+describe("meeting-events-present-at-start: whether a capture's meeting-events list those connected before it started", () => {
+  const listed = variant('meeting-events-present-at-start', 'listed-at-start');
+  const afterStart = variant('meeting-events-present-at-start', 'after-start-only');
+
+  /**
+   * A person connected before the capture, who leaves 20 s into it: the capture's start (its first audio
+   * chunk's name), the leave's time, and the meeting-events lines as [EventType, AttendeeId, Timestamp].
+   */
+  async function meetingEvents(behaviour: BehaviourSettings) {
+    const cloud = await cloudWith(behaviour);
+    const { meetingId, attendeeId } = await meetingWithPerson(cloud);
+    await startCapture(cloud, meetingId);
+    await advanceTo(cloud, cloud.clock.now() + 20_000);
+    const leftAt = cloud.clock.now();
+    cloud.meetings.leave(meetingId, attendeeId, 'left');
+    // The capture writes what it has every simulated minute.
+    await advanceTo(cloud, cloud.clock.now() + 65_000);
+    const prefix = `captures/${meetingId}/`;
+    const firstAudio = cloud.s3.keys('capture-bucket', `${prefix}audio/`).sort()[0]!;
+    const startedAt = chunkStart(firstAudio.slice(`${prefix}audio/`.length, -'.mp4'.length));
+    const bodies = await Promise.all(cloud.s3.keys('capture-bucket', `${prefix}meeting-events/`).sort().map((k) => cloud.s3.getObject('capture-bucket', k)));
+    const lines = bodies
+      .flatMap((b) => b!.toString().trim().split('\n'))
+      .map((l) => JSON.parse(l) as { Timestamp: string; EventType: string; EventParameters: { AttendeeId: string } })
+      .map((l) => [l.EventType, l.EventParameters.AttendeeId, l.Timestamp]);
+    return { attendeeId, startedAt, leftAt, lines };
+  }
+
+  /** As the lines users have posted stamp it: 2022-12-18T06:11:45.284+00:00. */
+  const stamp = (ms: number) => new Date(ms).toISOString().replace('Z', '+00:00');
+
+  it("listed-at-start: an AttendeeJoined line at the capture's start for the person already there, then the leave", async () => {
+    const { attendeeId, startedAt, leftAt, lines } = await meetingEvents(listed);
+    expect(lines).toEqual([
+      ['AttendeeJoined', attendeeId, stamp(startedAt)],
+      ['AttendeeLeft', attendeeId, stamp(leftAt)],
+    ]);
+  });
+
+  it('after-start-only: only the leave, with no AttendeeJoined for the person connected before the capture', async () => {
+    const { attendeeId, leftAt, lines } = await meetingEvents(afterStart);
+    expect(lines).toEqual([['AttendeeLeft', attendeeId, stamp(leftAt)]]);
+  });
+});
+
 describe('media-file-layout: where the MP4s media pipelines write keep their moov box', () => {
   const moovLast = variant('media-file-layout', 'moov-last');
   const moovFirst = variant('media-file-layout', 'moov-first');

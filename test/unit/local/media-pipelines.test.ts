@@ -227,7 +227,8 @@ describe('Chime SDK Media Pipelines emulator', () => {
       // The composited picture has its configured Resolution, FHD, and the mixed audio.
       expect(tracksOf(await first('composited-video/'))).toEqual({ layout: ['ftyp', 'mdat', 'moov'], durationMs: 5000, tracks: [['soun', 0, 0], ['vide', 1920, 1080]] });
 
-      // Attendee joins and leaves land in meeting-events as JSON lines.
+      // Attendee joins and leaves land in meeting-events as JSON lines; the person connected before the
+      // capture started is listed as joined at its start (the default of behaviour meeting-events-present-at-start).
       const late = (await cloud.chime.send(new CreateAttendeeCommand({ MeetingId: meetingId, ExternalUserId: 'late-joiner' }))).Attendee!;
       cloud.meetings.join(meetingId, late.AttendeeId!);
       cloud.meetings.leave(meetingId, late.AttendeeId!, 'left');
@@ -237,11 +238,11 @@ describe('Chime SDK Media Pipelines emulator', () => {
         const bodies = await Promise.all(keys.map((k) => cloud.s3.getObject('capture-bucket', k)));
         return { keys, lines: bodies.flatMap((b) => b!.toString().trim().split('\n')).map((l) => JSON.parse(l) as { EventType: string; EventParameters: { AttendeeId: string } }) };
       };
-      await cloud.clock.until(async () => (await eventLines()).lines.length >= 2, 'both meeting events');
+      await cloud.clock.until(async () => (await eventLines()).lines.length >= 3, 'the three meeting events');
       const { keys: eventKeys, lines } = await eventLines();
       for (const k of eventKeys) expect(k).toMatch(new RegExp(`meeting-events/${CHUNK_TIME}\\.txt$`));
-      expect(lines.map((l) => l.EventType)).toEqual(['AttendeeJoined', 'AttendeeLeft']);
-      expect(lines.map((l) => l.EventParameters.AttendeeId)).toEqual([late.AttendeeId, late.AttendeeId]);
+      expect(lines.map((l) => l.EventType)).toEqual(['AttendeeJoined', 'AttendeeJoined', 'AttendeeLeft']);
+      expect(lines.map((l) => l.EventParameters.AttendeeId)).toEqual([attendeeId, late.AttendeeId, late.AttendeeId]);
     });
 
     it('captures the default artifacts (no per-attendee video) when ChimeSdkMeetingConfiguration is omitted', async () => {
@@ -391,7 +392,9 @@ describe('Chime SDK Media Pipelines emulator', () => {
       await cloud.clock.until(() => cloud.pipelines.pipeline(capture.MediaPipelineId!)?.deleted === true, 'capture deleted');
       const c = (await cloud.mp.send(new CreateMediaConcatenationPipelineCommand(concatenationInput(capture.MediaPipelineArn!, 'arn:aws:s3:::concat-bucket')))).MediaConcatenationPipeline!;
       await cloud.clock.until(() => cloud.pipelines.pipeline(c.MediaPipelineId!)?.status === 'Stopped', 'concatenation Stopped');
-      expect(cloud.s3.keys('concat-bucket', `${c.MediaPipelineId}/`)).toEqual([`${c.MediaPipelineId}/audio/${c.MediaPipelineId}.mp4`]);
+      // The audio, and the meeting-events (the person's join at the capture's start, the default of behaviour
+      // meeting-events-present-at-start).
+      expect(cloud.s3.keys('concat-bucket', `${c.MediaPipelineId}/`).sort()).toEqual([`${c.MediaPipelineId}/audio/${c.MediaPipelineId}.mp4`, `${c.MediaPipelineId}/meeting-events/${c.MediaPipelineId}.txt`]);
     });
 
     it('refuses a capture bucket that does not let the service read the chunks', async () => {
@@ -664,7 +667,8 @@ describe('Chime SDK Media Pipelines emulator: role, quota and field failures', (
         const starts = cloud.s3.keys('capture-bucket', `captures/${meetingId}/${folder}/`).map((k) => chunkStart(k.split('/').pop()!.slice(0, -'.mp4'.length)));
         expect(starts.map((t) => Math.round((t - joinedAt) / 5000))).toEqual([0, 1, 2, 4, 5, 6, 8]);
       }
-      expect(cloud.s3.keys('capture-bucket', `captures/${meetingId}/meeting-events/`).map((k) => Math.round((chunkStart(k.split('/').pop()!.slice(0, -'.txt'.length)) - joinedAt) / 5000))).toEqual([3]);
+      // Meeting events: the person's join at the start (behaviour meeting-events-present-at-start's default) and the late join.
+      expect(cloud.s3.keys('capture-bucket', `captures/${meetingId}/meeting-events/`).map((k) => Math.round((chunkStart(k.split('/').pop()!.slice(0, -'.txt'.length)) - joinedAt) / 5000))).toEqual([0, 3]);
 
       const id = c.MediaPipelineId!;
       for (const file of [`joined/audio/${id}.mp4`, `joined/composited-video/${id}.mp4`]) {
