@@ -13,7 +13,22 @@ import { callApi } from '../fixtures/sigv4';
  * a backgrounded `npm run cloud` is killed (`kill $!` ends npm, not the server npm started).
  */
 const root = path.resolve(__dirname, '../..');
-const hasCli = spawnSync('aws', ['--version']).status === 0;
+
+/**
+ * The AWS CLIs on this machine, one per major version: `aws` on the PATH (v1 here, from pip) and Debian's
+ * `/usr/bin/aws` (v2, the awscli package `.ci/run` installs) when it is another. The README's recipe must
+ * work with either, as users have both.
+ */
+function awsClis(): Array<{ major: string; bin: string }> {
+  const found = new Map<string, string>();
+  for (const bin of ['aws', '/usr/bin/aws', '/usr/local/bin/aws']) {
+    const r = spawnSync(bin, ['--version'], { encoding: 'utf8' });
+    const major = /aws-cli\/(\d+)\./.exec(`${r.stdout ?? ''}${r.stderr ?? ''}`)?.[1];
+    if (r.status === 0 && major && !found.has(major)) found.set(major, bin === 'aws' ? (spawnSync('bash', ['-c', 'command -v aws'], { encoding: 'utf8' }).stdout.trim() || bin) : bin);
+  }
+  return [...found].sort().map(([major, bin]) => ({ major, bin }));
+}
+const clis = awsClis();
 
 /** The README's sh blocks after the cli-recipe marker, with the port the test's cloud listens on. */
 function readmeRecipe(endpoint: string): { start: string; stop: string; status: string } {
@@ -25,9 +40,17 @@ function readmeRecipe(endpoint: string): { start: string; stop: string; status: 
   return { start, stop: `${exports}\n${stop}`, status: `${exports}\n${status.join('\n')}` };
 }
 
-/** Runs a shell script as a person would, in an environment with no AWS settings of ours. */
-function sh(script: string): Promise<{ code: number; stdout: string; stderr: string }> {
+/**
+ * Runs a shell script as a person would, in an environment with no AWS settings of ours; with `aws`, that
+ * CLI is the one the script's `aws` finds first.
+ */
+function sh(script: string, aws?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')));
+  if (aws) {
+    const bin = fs.mkdtempSync(path.join(dataDir, 'bin-'));
+    fs.symlinkSync(aws, path.join(bin, 'aws'));
+    env.PATH = `${bin}${path.delimiter}${env.PATH ?? ''}`;
+  }
   return new Promise((resolve) => execFile('bash', ['-c', `set -e\n${script}`], { cwd: root, env }, (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr })));
 }
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'npm-run-cloud-'));
@@ -141,12 +164,14 @@ describe('npm run cloud', () => {
     }
   });
 
-  (hasCli ? it : it.skip)("runs the README's AWS CLI recipe as written: a meeting, a recording, its stop, SUCCEEDED", async () => {
-    const dir = path.join(dataDir, 'recipe');
+  (clis.length > 0 ? it.each(clis) : it.skip.each([{ major: 'none', bin: '' }]))("runs the README's AWS CLI recipe as written with CLI v$major ($bin): a meeting, a recording, its stop, SUCCEEDED", async ({ major, bin }) => {
+    // The version the recipe's `aws` runs is the one meant.
+    expect((await sh('aws --version 2>&1', bin)).stdout).toMatch(new RegExp(`aws-cli/${major}\\.`));
+    const dir = path.join(dataDir, `recipe-v${major}`);
     const server = await serve(process.execPath, ['--import', 'tsx', 'local/cli.ts', '--port', '0', '--data-dir', dir], dir);
     try {
       const recipe = readmeRecipe(server.endpoint);
-      const started = await sh(recipe.start);
+      const started = await sh(recipe.start, bin);
       expect(started.stderr).toBe('');
       expect(started.code).toBe(0);
       expect(started.stdout).toContain('"executionArn": "arn:aws:states:us-east-1:123456789012:execution:chime-recording-local-recording:cli-demo-1"');
@@ -156,8 +181,8 @@ describe('npm run cloud', () => {
       await waitFor('the first chunk', async () => fs.existsSync(chunks) && fs.readdirSync(chunks).length > 0, 60_000);
       // 409 until the capture has started, as the README says; then 202.
       let stop = { code: 1, stdout: '', stderr: '' };
-      await waitFor('the stop to be accepted', async () => (stop = await sh(recipe.stop)).stdout.includes('STOPPING'), 60_000);
-      await waitFor('the recording to succeed', async () => (await sh(recipe.status)).stdout.trim() === '"SUCCEEDED"', 90_000);
+      await waitFor('the stop to be accepted', async () => (stop = await sh(recipe.stop, bin)).stdout.includes('STOPPING'), 60_000);
+      await waitFor('the recording to succeed', async () => (await sh(recipe.status, bin)).stdout.trim() === '"SUCCEEDED"', 90_000);
       expect(server.out()).toMatch(/execution cli-demo-1 SUCCEEDED after/);
     } finally {
       await kill(server);
