@@ -1,8 +1,10 @@
 import { HeadObjectCommand, PutObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import { IncompleteRecording } from '../lib/errors';
+import { fileKey, MANIFEST_ARTIFACT } from '../lib/file-names';
 import { mp4Info, NotAnMp4 } from '../lib/mp4';
 import type { MeetingRef, Plan, RecordingFile, VerifiedRecording } from '../lib/schemas';
 import { getRecord, type EndFoundBy, type RecordingStore } from '../lib/store';
+import { copy, deleteOriginal, head, isOwnCopy, locate, OWNER_METADATA, ownerTag, type Located } from './readable-names';
 
 /**
  * Before a recording is called SUCCEEDED: what the finished files are, and whether they are whole. Each
@@ -15,6 +17,12 @@ import { getRecord, type EndFoundBy, type RecordingStore } from '../lib/store';
  * is not known, and the last chunk's end stands in (chunks lost in the middle still show as a gap). Per-attendee video and content
  * share cover only part of the meeting: their durations are reported, not compared. Then the manifest,
  * recording.json, goes next to the files.
+ *
+ * With output.fileName, each file is then copied to its readable name, confirmed, and its pipeline-id
+ * named original deleted (./readable-names.ts), all within this step: a recording without the option
+ * makes no other call and no other state transition. The manifest is named by the template too, with
+ * {artifact} "recording" and ".json", and it, the result and everything after (Cleanup's summary, the
+ * events, the table, the API's links) name the readable keys.
  */
 
 /** A capture chunk's length: the most a whole file may fall short of the captured span. */
@@ -41,8 +49,18 @@ export async function verifyRecording(deps: { s3: S3Client; store: RecordingStor
   // One file at a time: the S3 client follows a bucket's region redirect by swapping its own region for
   // the call, and concurrent calls on one client then fail ("Region was not restored following S3 region
   // redirect", @aws-sdk/middleware-sdk-s3); a meeting in another region has its buckets there.
+  const keptAt = `s3://${plan.concatenation.bucket}/${plan.concatenation.prefix}/`;
+  const template = plan.output?.fileName;
+  const values = { externalMeetingId: plan.externalMeetingId ?? chimeMeeting.externalMeetingId ?? chimeMeeting.meetingId, startedAt: startedAt ?? endedAt, executionName: plan.executionName };
+  const manifestKey = template ? fileKey(template, values, MANIFEST_ARTIFACT, '.json') : `${plan.concatenation.prefix}/recording.json`;
+  const sources = input.concatenationStatus.artifacts.map((uri) => {
+    const { bucket, key } = parseS3Uri(uri);
+    return { bucket, key, artifact: key.slice(plan.concatenation.prefix.length + 1).split('/')[0] ?? '' };
+  });
+  const placements = template ? sources.map((f) => ({ bucket: f.bucket, source: f.key, dest: fileKey(template, values, f.artifact, extension(f.key)) })) : [];
+  const located = template ? await locate(deps.s3, placements, { bucket: plan.concatenation.bucket, key: manifestKey }, plan.executionId, keptAt) : [];
   const files: RecordingFile[] = [];
-  for (const uri of input.concatenationStatus.artifacts) files.push(await describeFile(deps.s3, plan, uri));
+  for (const [i, f] of sources.entries()) files.push(await describeFile(deps.s3, plan, f.bucket, template ? readableKey(located[i]!, plan.executionId) : f.key, f.artifact));
   if (capturedSeconds !== undefined) {
     const short = files.filter((f) => MEETING_LONG.has(f.artifact) && (f.durationSeconds ?? 0) < capturedSeconds - CHUNK_SECONDS);
     if (short.length > 0) {
@@ -52,7 +70,17 @@ export async function verifyRecording(deps: { s3: S3Client; store: RecordingStor
   }
   const rec = await getRecord(deps.store, chimeMeeting.meetingId);
   const participants = [...new Set(Object.values(rec?.presence ?? {}).flatMap((p) => (p.externalUserId ? [p.externalUserId] : [])))].sort();
-  const manifestKey = `${plan.concatenation.prefix}/recording.json`;
+  for (const [i, l] of located.entries()) {
+    const file = files[i]!;
+    // An original already gone was deleted after its copy was confirmed (an earlier run of this step).
+    if (l.sourceHead) {
+      const size = l.sourceHead.ContentLength ?? 0;
+      const own = isOwnCopy(l.destHead, plan.executionId);
+      const etag = own && l.destHead?.ContentLength === size ? (l.destHead.ETag ?? '') : await copy(deps.s3, l, size, file.contentType, plan.executionId, own, keptAt);
+      await confirmCopy(deps.s3, l, file, etag, plan.executionId);
+    }
+    files[i] = { ...file, uri: `s3://${l.bucket}/${l.dest}` };
+  }
   const verified: VerifiedRecording = {
     manifest: `s3://${plan.concatenation.bucket}/${manifestKey}`,
     startedAt,
@@ -73,8 +101,48 @@ export async function verifyRecording(deps: { s3: S3Client; store: RecordingStor
     // Cleanup deletes them after a verified success unless keepRawChunks; a failure always keeps them.
     rawChunksKept: plan.keepRawChunks,
   };
-  await deps.s3.send(new PutObjectCommand({ Bucket: plan.concatenation.bucket, Key: manifestKey, Body: `${JSON.stringify(manifest, null, 2)}\n`, ContentType: 'application/json' }));
+  const owner = template ? { Metadata: { [OWNER_METADATA]: ownerTag(plan.executionId) } } : {};
+  await deps.s3.send(new PutObjectCommand({ Bucket: plan.concatenation.bucket, Key: manifestKey, Body: `${JSON.stringify(manifest, null, 2)}\n`, ContentType: 'application/json', ...owner }));
+  for (const l of located) if (l.sourceHead) await deleteOriginal(deps.s3, l);
   return verified;
+}
+
+/** Where a file is read from: its original while it exists, else this recording's confirmed copy. */
+function readableKey(l: Located, executionArn: string): string {
+  if (l.sourceHead) return l.source;
+  if (l.destHead && isOwnCopy(l.destHead, executionArn)) return l.dest;
+  throw new IncompleteRecording(`s3://${l.bucket}/${l.source} is gone and its copy s3://${l.bucket}/${l.dest} is not there`);
+}
+
+/**
+ * A copy is confirmed when a HEAD of it answers the original's size, this recording's metadata and the
+ * ETag the copy answered, and (MP4) its header gives the duration the original's did. Otherwise the
+ * originals stay and the recording fails.
+ */
+async function confirmCopy(s3: S3Client, l: Located, file: RecordingFile, etag: string, executionArn: string): Promise<void> {
+  const copied = await head(s3, l.bucket, l.dest);
+  const size = l.sourceHead?.ContentLength;
+  const problems: string[] = [];
+  if (!copied) problems.push('it is not there');
+  else {
+    if (copied.ContentLength !== size) problems.push(`it is ${copied.ContentLength} bytes, the original ${size}`);
+    if (!isOwnCopy(copied, executionArn)) problems.push('its metadata does not name this recording');
+    if (copied.ETag !== etag) problems.push(`its ETag is ${copied.ETag}, the copy answered ${etag}`);
+  }
+  if (problems.length === 0 && file.durationSeconds !== undefined) {
+    const { durationSeconds } = await mp4Info(s3, l.bucket, l.dest);
+    if (durationSeconds !== file.durationSeconds) problems.push(`it lasts ${durationSeconds} s, the original ${file.durationSeconds} s`);
+  }
+  if (problems.length > 0) {
+    throw new IncompleteRecording(`the copy of s3://${l.bucket}/${l.source} at s3://${l.bucket}/${l.dest} could not be confirmed: ${problems.join('; ')}. The originals are kept`);
+  }
+}
+
+/** A key's extension with its dot (`.mp4`), or '' when it has none. */
+function extension(key: string): string {
+  const name = key.slice(key.lastIndexOf('/') + 1);
+  const dot = name.lastIndexOf('.');
+  return dot > 0 ? name.slice(dot) : '';
 }
 
 /** The start (epoch ms) of each audio chunk the capture wrote, in order (a day of 5-second chunks is 18 pages). */
@@ -91,9 +159,8 @@ async function audioChunkStarts(s3: S3Client, bucket: string, prefix: string): P
   return starts.sort((a, b) => a - b);
 }
 
-async function describeFile(s3: S3Client, plan: Plan, uri: string): Promise<RecordingFile> {
-  const { bucket, key } = parseS3Uri(uri);
-  const artifact = key.slice(plan.concatenation.prefix.length + 1).split('/')[0] ?? '';
+async function describeFile(s3: S3Client, plan: Plan, bucket: string, key: string, artifact: string): Promise<RecordingFile> {
+  const uri = `s3://${bucket}/${key}`;
   if (key.endsWith('.mp4')) {
     try {
       const { size, durationSeconds, hasVideo } = await mp4Info(s3, bucket, key);
