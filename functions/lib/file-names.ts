@@ -75,7 +75,11 @@ export function fileNameProblems(template: string): string[] {
   return problems;
 }
 
-/** A value as S3-safe key text: each run of other characters becomes `_`, and a value of only dots never makes a `.`/`..` segment. */
+/**
+ * A value as S3-safe key text: each run of other characters becomes `_`, and a value of only dots becomes
+ * underscores, so that no value makes a `.` or `..` segment (the template's own text cannot: validation
+ * refuses such segments, and every value is at least one character).
+ */
 export function keySafe(value: string): string {
   const safe = value.replace(UNSAFE_IN_VALUE, '_');
   return /^\.+$/.test(safe) ? safe.replace(/\./g, '_') : safe;
@@ -101,8 +105,5 @@ export function fileKey(template: string, values: FileNameValues, artifact: stri
     artifact: keySafe(artifact),
     executionName: keySafe(values.executionName),
   };
-  const key = template.replace(PLACEHOLDER, (_, name: Placeholder) => expanded[name]);
-  // A literal "." next to a value of dots could still spell "..": such segments are written with "_".
-  const segments = key.split('/').map((s) => (/^\.+$/.test(s) ? s.replace(/\./g, '_') : s));
-  return `${segments.join('/')}${extension}`;
+  return `${template.replace(PLACEHOLDER, (_, name: Placeholder) => expanded[name])}${extension}`;
 }
