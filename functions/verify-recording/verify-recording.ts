@@ -46,9 +46,6 @@ export async function verifyRecording(deps: { s3: S3Client; store: RecordingStor
   const spanEnd = endKnown ? meetingEnd?.endedAt : lastChunkEnd;
   const endedAt = meetingEnd?.endedAt ?? lastChunkEnd;
   const capturedSeconds = startedAt && spanEnd ? Math.max(0, (Date.parse(spanEnd) - Date.parse(startedAt)) / 1000) : undefined;
-  // One file at a time: the S3 client follows a bucket's region redirect by swapping its own region for
-  // the call, and concurrent calls on one client then fail ("Region was not restored following S3 region
-  // redirect", @aws-sdk/middleware-sdk-s3); a meeting in another region has its buckets there.
   const keptAt = `s3://${plan.concatenation.bucket}/${plan.concatenation.prefix}/`;
   const template = plan.output?.fileName;
   const values = { externalMeetingId: plan.externalMeetingId ?? chimeMeeting.externalMeetingId ?? chimeMeeting.meetingId, startedAt: startedAt ?? endedAt, executionName: plan.executionName };
@@ -59,6 +56,9 @@ export async function verifyRecording(deps: { s3: S3Client; store: RecordingStor
   });
   const placements = template ? sources.map((f) => ({ bucket: f.bucket, source: f.key, dest: fileKey(template, values, f.artifact, extension(f.key)) })) : [];
   const located = template ? await locate(deps.s3, placements, { bucket: plan.concatenation.bucket, key: manifestKey }, plan.executionId, keptAt) : [];
+  // One file at a time (here and in every S3 call below): the S3 client follows a bucket's region redirect by swapping its own region for
+  // the call, and concurrent calls on one client then fail ("Region was not restored following S3 region
+  // redirect", @aws-sdk/middleware-sdk-s3); a meeting in another region has its buckets there.
   const files: RecordingFile[] = [];
   for (const [i, f] of sources.entries()) files.push(await describeFile(deps.s3, plan, f.bucket, template ? readableKey(located[i]!, plan.executionId) : f.key, f.artifact));
   if (capturedSeconds !== undefined) {
