@@ -91,6 +91,11 @@ describe('output.fileName', () => {
     const res = await fetch(downloads[0]!.url);
     expect(res.status).toBe(200);
     expect((await res.arrayBuffer()).byteLength).toBe(summary.files[0]!.size);
+
+    // The local console shows the manifest from its readable name.
+    const files = (await (await fetch(new URL(`console/api/files?arn=${encodeURIComponent(e.executionArn)}`, h.cloud.consoleUrl))).json()) as { artifacts: string[]; manifest?: { files: Array<{ uri: string }> } };
+    expect(files.artifacts).toEqual(summary.artifacts);
+    expect(files.manifest?.files.map((f) => f.uri)).toEqual(summary.files.map((f) => f.uri));
   });
 
   it('finishes when VerifyRecording is retried after it deleted one original and failed on the next', async () => {
