@@ -524,7 +524,7 @@ export class S3Service implements Service, S3Internal {
     this.objectCreated(record, stored, this.ctx.account, 'CompleteMultipartUpload');
     const encryption = Object.fromEntries(Object.entries(upload.headers).filter(([name]) => name.startsWith('x-amz-server-side-encryption')));
     return {
-      ...xmlResponse('CompleteMultipartUploadResult', { Location: `http://${bucket}.s3.${record.region}.amazonaws.com/${encodeURIComponent(key).replace(/%2F/g, '/')}`, Bucket: bucket, Key: key, ETag: stored.etag }),
+      ...xmlResponse('CompleteMultipartUploadResult', { Location: `https://${bucket}.s3.${record.region}.amazonaws.com/${encodeURIComponent(key).replace(/%2F/g, '/')}`, Bucket: bucket, Key: key, ETag: stored.etag }),
       headers: { 'content-type': 'application/xml', ...encryption },
     };
   }
