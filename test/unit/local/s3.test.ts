@@ -570,7 +570,7 @@ describe('S3 emulator', () => {
       const done = await s3.send(new CompleteMultipartUploadCommand({ Bucket: 'copies', Key: 'named/multipart.mp4', UploadId, MultipartUpload: { Parts: parts }, IfNoneMatch: '*' }));
       const partDigests = Buffer.concat(ranges.map(([first, last]) => Buffer.from(md5Hex(big.subarray(first, last + 1)), 'hex')));
       const expectedEtag = `"${md5Hex(partDigests)}-3"`;
-      expect([done.Bucket, done.Key, done.ETag]).toEqual(['copies', 'named/multipart.mp4', expectedEtag]);
+      expect([done.Bucket, done.Key, done.ETag, done.Location]).toEqual(['copies', 'named/multipart.mp4', expectedEtag, 'https://copies.s3.us-east-1.amazonaws.com/named/multipart.mp4']);
       const got = await s3.send(new GetObjectCommand({ Bucket: 'copies', Key: 'named/multipart.mp4' }));
       expect([got.ContentType, got.Metadata, got.ETag, got.ContentLength]).toEqual(['audio/mp4', { recording: 'r-2' }, expectedEtag, 11 * MiB]);
       expect(Buffer.from(await got.Body!.transformToByteArray()).equals(big)).toBe(true);
