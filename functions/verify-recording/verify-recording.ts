@@ -2,7 +2,7 @@ import { HeadObjectCommand, PutObjectCommand, paginateListObjectsV2, type S3Clie
 import { IncompleteRecording } from '../lib/errors';
 import { fileKey, MANIFEST_ARTIFACT } from '../lib/file-names';
 import { mp4Info, NotAnMp4 } from '../lib/mp4';
-import type { MeetingRef, Plan, RecordingFile, VerifiedRecording } from '../lib/schemas';
+import type { MeetingRef, PipelineRef, Plan, RecordingFile, VerifiedRecording } from '../lib/schemas';
 import { getRecord, type EndFoundBy, type RecordingStore } from '../lib/store';
 import { copy, deleteOriginal, head, isOwnCopy, locate, OWNER_METADATA, ownerTag, type Located } from './readable-names';
 
@@ -35,6 +35,8 @@ export interface VerifyInput {
   chimeMeeting: MeetingRef;
   meetingEnd?: { reason: string; endedAt?: string; foundBy?: EndFoundBy };
   concatenationStatus: { artifacts: string[] };
+  /** The concatenation whose files these are: only files named after it are given readable names. */
+  concatenationPipeline?: PipelineRef;
 }
 
 export async function verifyRecording(deps: { s3: S3Client; store: RecordingStore }, input: VerifyInput): Promise<VerifiedRecording> {
@@ -54,13 +56,22 @@ export async function verifyRecording(deps: { s3: S3Client; store: RecordingStor
     const { bucket, key } = parseS3Uri(uri);
     return { bucket, key, artifact: key.slice(plan.concatenation.prefix.length + 1).split('/')[0] ?? '' };
   });
-  const placements = template ? sources.map((f) => ({ bucket: f.bucket, source: f.key, dest: fileKey(template, values, f.artifact, extension(f.key)) })) : [];
+  // Only this concatenation's own files (named after its pipeline id) are copied and deleted: a prefix
+  // given in the request may be shared with other recordings, whose files its listing then includes.
+  const pipelineId = input.concatenationPipeline?.mediaPipelineId;
+  const ofThisConcatenation = (key: string) => pipelineId === undefined || key.slice(key.lastIndexOf('/') + 1).startsWith(`${pipelineId}.`);
+  const placements = template ? sources.filter((f) => ofThisConcatenation(f.key)).map((f) => ({ bucket: f.bucket, source: f.key, dest: fileKey(template, values, f.artifact, extension(f.key)) })) : [];
   const located = template ? await locate(deps.s3, placements, { bucket: plan.concatenation.bucket, key: manifestKey }, plan.executionId, keptAt) : [];
-  // One file at a time (here and in every S3 call below): the S3 client follows a bucket's region redirect by swapping its own region for
-  // the call, and concurrent calls on one client then fail ("Region was not restored following S3 region
-  // redirect", @aws-sdk/middleware-sdk-s3); a meeting in another region has its buckets there.
+  const locatedBy = new Map(located.map((l) => [l.source, l]));
+  // One file at a time (here and in every S3 call below): the S3 client follows a bucket's region
+  // redirect by swapping its own region for the call, and concurrent calls on one client then fail
+  // ("Region was not restored following S3 region redirect", @aws-sdk/middleware-sdk-s3); a meeting in
+  // another region has its buckets there.
   const files: RecordingFile[] = [];
-  for (const [i, f] of sources.entries()) files.push(await describeFile(deps.s3, plan, f.bucket, template ? readableKey(located[i]!, plan.executionId) : f.key, f.artifact));
+  for (const f of sources) {
+    const l = locatedBy.get(f.key);
+    files.push(await describeFile(deps.s3, plan, f.bucket, l ? readableKey(l, plan.executionId) : f.key, f.artifact));
+  }
   if (capturedSeconds !== undefined) {
     const short = files.filter((f) => MEETING_LONG.has(f.artifact) && (f.durationSeconds ?? 0) < capturedSeconds - CHUNK_SECONDS);
     if (short.length > 0) {
@@ -70,13 +81,15 @@ export async function verifyRecording(deps: { s3: S3Client; store: RecordingStor
   }
   const rec = await getRecord(deps.store, chimeMeeting.meetingId);
   const participants = [...new Set(Object.values(rec?.presence ?? {}).flatMap((p) => (p.externalUserId ? [p.externalUserId] : [])))].sort();
-  for (const [i, l] of located.entries()) {
+  for (const [i, f] of sources.entries()) {
+    const l = locatedBy.get(f.key);
+    if (!l) continue;
     const file = files[i]!;
     // An original already gone was deleted after its copy was confirmed (an earlier run of this step).
     if (l.sourceHead) {
       const size = l.sourceHead.ContentLength ?? 0;
-      const own = isOwnCopy(l.destHead, plan.executionId);
-      const etag = own && l.destHead?.ContentLength === size ? (l.destHead.ETag ?? '') : await copy(deps.s3, l, size, file.contentType, plan.executionId, own, keptAt);
+      const ownCopy = isOwnCopy(l.destHead, plan.executionId);
+      const etag = ownCopy && l.destHead?.ContentLength === size ? (l.destHead.ETag ?? '') : await copy(deps.s3, l, size, file.contentType, plan.executionId, ownCopy, keptAt);
       await confirmCopy(deps.s3, l, file, etag, plan.executionId);
     }
     files[i] = { ...file, uri: `s3://${l.bucket}/${l.dest}` };

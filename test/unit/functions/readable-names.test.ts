@@ -38,6 +38,7 @@ function input() {
     chimeMeeting: meetingRef,
     meetingEnd: { reason: 'MeetingEnded', endedAt: '2026-12-02T12:01:00.000Z', foundBy: 'event' as const },
     concatenationStatus: { artifacts: [`s3://final-bucket/${SOURCE}`] },
+    concatenationPipeline: { mediaPipelineId: 'concat-1', mediaPipelineArn: 'arn:aws:chime:us-east-1:123456789012:media-pipeline/concat-1' },
   };
 }
 
@@ -137,5 +138,17 @@ describe('VerifyRecording with output.fileName, files above 5 GiB', () => {
       `the copy of s3://final-bucket/${SOURCE} at s3://final-bucket/${DEST} could not be confirmed: it is 5368709119 bytes, the original 5368709120. The originals are kept`,
     );
     expect(s3.commandCalls(DeleteObjectCommand)).toHaveLength(0);
+  });
+
+  it("leaves alone a file under the prefix not named after this recording's concatenation (a prefix shared with another recording)", async () => {
+    given(1024, '"e"');
+    const foreign = 'recordings/rec-1/transcription-messages/concat-0.txt';
+    s3.on(HeadObjectCommand, { Key: foreign }).resolves({ ContentLength: 10, ContentType: 'text/plain' });
+    s3.on(CopyObjectCommand).resolves({ CopyObjectResult: { ETag: '"e"' } });
+    const withForeign = { ...input(), concatenationStatus: { artifacts: [`s3://final-bucket/${SOURCE}`, `s3://final-bucket/${foreign}`] } };
+    const out = await verifyRecording(withForeign, ctx);
+    expect(s3.commandCalls(CopyObjectCommand).map((c) => c.args[0].input.CopySource)).toEqual([`final-bucket/${SOURCE}`]);
+    expect(s3.commandCalls(DeleteObjectCommand).map((c) => c.args[0].input.Key)).toEqual([SOURCE]);
+    expect(out.files.map((f) => f.uri)).toEqual([`s3://final-bucket/${DEST}`, `s3://final-bucket/${foreign}`]);
   });
 });
