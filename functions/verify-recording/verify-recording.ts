@@ -1,4 +1,4 @@
-import { HeadObjectCommand, PutObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand, paginateListObjectsV2, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { IncompleteRecording } from '../lib/errors';
 import { fileKey, MANIFEST_ARTIFACT } from '../lib/file-names';
 import { mp4Info, NotAnMp4 } from '../lib/mp4';
@@ -129,7 +129,8 @@ function readableKey(l: Located, executionArn: string): string {
 
 /**
  * A copy is confirmed when a HEAD of it answers the original's size, this recording's metadata and the
- * ETag the copy answered, and (MP4) its header gives the duration the original's did. Otherwise the
+ * ETag the copy answered, the original's content MD5 where both ETags are one, and (MP4) its header
+ * gives the duration the original's did. Otherwise the
  * originals stay and the recording fails.
  */
 async function confirmCopy(s3: S3Client, l: Located, file: RecordingFile, etag: string, executionArn: string): Promise<void> {
@@ -141,6 +142,7 @@ async function confirmCopy(s3: S3Client, l: Located, file: RecordingFile, etag: 
     if (copied.ContentLength !== size) problems.push(`it is ${copied.ContentLength} bytes, the original ${size}`);
     if (!isOwnCopy(copied, executionArn)) problems.push('its metadata does not name this recording');
     if (copied.ETag !== etag) problems.push(`its ETag is ${copied.ETag}, the copy answered ${etag}`);
+    if (isContentMd5(l.sourceHead) && isContentMd5(copied) && copied.ETag !== l.sourceHead?.ETag) problems.push(`its content's MD5 (ETag) is ${copied.ETag}, the original's ${l.sourceHead?.ETag}`);
   }
   if (problems.length === 0 && file.durationSeconds !== undefined) {
     const { durationSeconds } = await mp4Info(s3, l.bucket, l.dest);
@@ -149,6 +151,16 @@ async function confirmCopy(s3: S3Client, l: Located, file: RecordingFile, etag: 
   if (problems.length > 0) {
     throw new IncompleteRecording(`the copy of s3://${l.bucket}/${l.source} at s3://${l.bucket}/${l.dest} could not be confirmed: ${problems.join('; ')}. The originals are kept`);
   }
+}
+
+/**
+ * Whether an object's ETag is the MD5 of its content: "Objects created by the PUT Object, POST Object, or
+ * Copy operation, or through the AWS Management Console, and are encrypted by SSE-S3 or plaintext, have
+ * ETags that are an MD5 digest of their object data" (S3 API Reference, Object data type); a multipart
+ * object's (`...-N`) and an SSE-KMS or SSE-C one's are not.
+ */
+function isContentMd5(h: HeadObjectCommandOutput | undefined): boolean {
+  return /^"[0-9a-f]{32}"$/.test(h?.ETag ?? '') && (h?.ServerSideEncryption === undefined || h.ServerSideEncryption === 'AES256') && h?.SSECustomerAlgorithm === undefined;
 }
 
 /** A key's extension with its dot (`.mp4`), or '' when it has none. */

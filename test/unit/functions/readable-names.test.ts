@@ -151,4 +151,25 @@ describe('VerifyRecording with output.fileName, files above 5 GiB', () => {
     expect(s3.commandCalls(DeleteObjectCommand).map((c) => c.args[0].input.Key)).toEqual([SOURCE]);
     expect(out.files.map((f) => f.uri)).toEqual([`s3://final-bucket/${DEST}`, `s3://final-bucket/${foreign}`]);
   });
+
+  it("fails when a single-part copy's content MD5 (its ETag, SSE-S3 or plaintext) is not the original's", async () => {
+    const [original, copied] = ['"0123456789abcdef0123456789abcdef"', '"fedcba9876543210fedcba9876543210"'];
+    given(1024, copied);
+    s3.on(HeadObjectCommand, { Key: SOURCE }).resolves({ ContentLength: 1024, ContentType: 'text/plain', ETag: original, ServerSideEncryption: 'AES256' });
+    s3.on(CopyObjectCommand).resolves({ CopyObjectResult: { ETag: copied } });
+    const err = await verifyRecording(input(), ctx).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err?.message).toBe(
+      `the copy of s3://final-bucket/${SOURCE} at s3://final-bucket/${DEST} could not be confirmed: its content's MD5 (ETag) is ${copied}, the original's ${original}. The originals are kept`,
+    );
+    expect(s3.commandCalls(DeleteObjectCommand)).toHaveLength(0);
+
+    // The same ETags where the original is SSE-KMS encrypted (its ETag is no MD5 of the content): confirmed.
+    s3.on(HeadObjectCommand, { Key: SOURCE }).resolves({ ContentLength: 1024, ContentType: 'text/plain', ETag: original, ServerSideEncryption: 'aws:kms' });
+    s3.on(HeadObjectCommand, { Key: DEST }).rejectsOnce(notFound()).resolves({ ContentLength: 1024, ETag: copied, Metadata: OWNER });
+    await verifyRecording(input(), ctx);
+    expect(s3.commandCalls(DeleteObjectCommand)).toHaveLength(1);
+  });
 });
