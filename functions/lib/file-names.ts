@@ -24,11 +24,11 @@ const PLACEHOLDERS = {
   /** The Step Functions execution name (1-80 characters). */
   executionName: 80,
 } as const;
-export type Placeholder = keyof typeof PLACEHOLDERS;
-export const PLACEHOLDER_NAMES = Object.keys(PLACEHOLDERS) as Placeholder[];
+type Placeholder = keyof typeof PLACEHOLDERS;
+const PLACEHOLDER_NAMES = Object.keys(PLACEHOLDERS) as Placeholder[];
 
 /** S3's limit on a key. */
-export const MAX_KEY_BYTES = 1024;
+const MAX_KEY_BYTES = 1024;
 /** The longest extension appended (`.json`, the manifest's; files get `.mp4` or `.txt`). */
 const LONGEST_EXTENSION = '.json'.length;
 /** The `{artifact}` value the manifest is named with. */
@@ -80,13 +80,13 @@ export function fileNameProblems(template: string): string[] {
  * underscores, so that no value makes a `.` or `..` segment (the template's own text cannot: validation
  * refuses such segments, and every value is at least one character).
  */
-export function keySafe(value: string): string {
+function keySafe(value: string): string {
   const safe = value.replace(UNSAFE_IN_VALUE, '_');
   return /^\.+$/.test(safe) ? safe.replace(/\./g, '_') : safe;
 }
 
 /** An ISO 8601 time as `{startedAt}` gives it: to the second, `-` for `:` (2026-12-02T12-00-00Z). */
-export function keySafeTime(iso: string): string {
+function keySafeTime(iso: string): string {
   return `${iso.slice(0, 19).replace(/:/g, '-')}Z`;
 }
 

@@ -26,14 +26,14 @@ import { FILE_NAME_FIELD } from '../lib/file-names';
  */
 
 /** CopyObject copies at most 5 GiB ("to copy an object greater than 5 GB, you must use ... UploadPartCopy", S3 API Reference, CopyObject). */
-export const MAX_COPY_OBJECT_BYTES = 5 * 1024 ** 3;
+const MAX_COPY_OBJECT_BYTES = 5 * 1024 ** 3;
 /**
  * Part size of a multipart copy: 5 MiB to 5 GiB is allowed, at most 10,000 parts (S3 User Guide, "Amazon S3
  * multipart upload limits"). Parts are copied one after the other (see verify-recording.ts on concurrent
  * calls of one client), so a part is big enough to keep the calls few: a day-long FHD recording (~25 GB)
  * is 50 parts.
  */
-export const PART_BYTES = 512 * 1024 ** 2;
+const PART_BYTES = 512 * 1024 ** 2;
 const MAX_PARTS = 10_000;
 /** User metadata (x-amz-meta-recording-execution) naming the recording a copy belongs to: its URL-encoded execution ARN. */
 export const OWNER_METADATA = 'recording-execution';
