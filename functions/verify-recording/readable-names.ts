@@ -20,8 +20,8 @@ import { FILE_NAME_FIELD } from '../lib/file-names';
  *   later run tells its own copy from another recording's file under the same name; a name held by
  *   anything else is never overwritten (FileNameTaken), and the copy itself is conditional
  *   (If-None-Match: *), so a file written there in between is not overwritten either;
- * - an original is deleted only after every copy is confirmed: a HEAD of the copy has the source's size,
- *   this recording's metadata and the ETag the copy answered, and (MP4s) its header gives the same duration;
+ * - an original is deleted only after every copy is confirmed (confirmCopy in verify-recording.ts: size,
+ *   metadata, ETags, and an MP4's duration) and the manifest written under its readable name;
  * - when an original is already gone, its confirmed copy stands for it.
  */
 
