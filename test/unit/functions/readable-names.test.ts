@@ -17,8 +17,9 @@ import { handler as verifyRecording } from '../../../functions/verify-recording/
 import { EXECUTION_ID, meetingRef, plan } from '../../fixtures/plans';
 
 /**
- * VerifyRecording's copy to a readable name for files too big for CopyObject: above 5 GiB the copy is a
- * multipart upload of 512 MiB UploadPartCopy ranges (no 6 GiB object is made: HeadObject says so).
+ * VerifyRecording's copies to readable names, call by call: above 5 GiB the copy is a multipart upload of
+ * 512 MiB UploadPartCopy ranges (no 6 GiB object is made: HeadObject says so); what confirms a copy; what
+ * a run finds after an earlier one; names held by something else.
  */
 
 const s3 = mockClient(S3Client);
@@ -58,7 +59,7 @@ beforeEach(() => {
   db.reset();
 });
 
-describe('VerifyRecording with output.fileName, files above 5 GiB', () => {
+describe('VerifyRecording with output.fileName', () => {
   it('copies a 6 GiB file in twelve 512 MiB UploadPartCopy ranges, confirms the copy, then deletes the original', async () => {
     given(6 * GiB, '"0f0e0d0c0b0a09080706050403020100-12"');
     s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-1' });
@@ -171,5 +172,33 @@ describe('VerifyRecording with output.fileName, files above 5 GiB', () => {
     s3.on(HeadObjectCommand, { Key: DEST }).rejectsOnce(notFound()).resolves({ ContentLength: 1024, ETag: copied, Metadata: OWNER });
     await verifyRecording(input(), ctx);
     expect(s3.commandCalls(DeleteObjectCommand)).toHaveLength(1);
+  });
+
+  it('a run after every original was deleted (a retry whose first run finished) answers the copies and copies or deletes nothing', async () => {
+    given(1024, '"e"');
+    s3.on(HeadObjectCommand, { Key: SOURCE }).rejects(notFound());
+    s3.on(HeadObjectCommand, { Key: DEST }).resolves({ ContentLength: 1024, ContentType: 'text/plain', ETag: '"e"', Metadata: OWNER });
+    s3.on(HeadObjectCommand, { Key: MANIFEST }).resolves({ ContentLength: 10, Metadata: OWNER });
+    const out = await verifyRecording(input(), ctx);
+    expect(out.files).toEqual([{ artifact: 'data-channel', uri: `s3://final-bucket/${DEST}`, size: 1024, contentType: 'text/plain' }]);
+    expect(s3.commandCalls(CopyObjectCommand)).toHaveLength(0);
+    expect(s3.commandCalls(DeleteObjectCommand)).toHaveLength(0);
+    expect(s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key)).toEqual([MANIFEST]);
+  });
+
+  it("refuses a name holding a file that is no recording's copy, before copying anything", async () => {
+    given(1024, '"e"');
+    s3.on(HeadObjectCommand, { Key: DEST }).resolves({ ContentLength: 5, ETag: '"mine"' });
+    const err = await verifyRecording(input(), ctx).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err?.name).toBe('FileNameTaken');
+    expect(err?.message).toBe(
+      `output.fileName names files that already exist and are not this recording's: s3://final-bucket/${DEST} (not a recording's copy). Nothing was overwritten; the finished files are kept under s3://final-bucket/recordings/rec-1/. Add {executionName} to output.fileName so that each recording's names differ, or move those files away`,
+    );
+    expect(s3.commandCalls(CopyObjectCommand)).toHaveLength(0);
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+    expect(s3.commandCalls(DeleteObjectCommand)).toHaveLength(0);
   });
 });
