@@ -33,7 +33,12 @@ interface OperationSpec {
   roleMissing?: boolean;
   /** How many times the terminal 4xx answers (default once). */
   terminalCount?: number;
+  /** The recording's input, when the operation is called only for some (default a new meeting). */
+  input?: Record<string, unknown>;
 }
+
+/** A recording whose files get readable names (output.fileName): VerifyRecording copies and deletes objects. */
+const READABLE_NAMES = { meeting: {}, output: { fileName: 'matrix/{executionName}/{artifact}' } };
 
 const OPERATIONS: OperationSpec[] = [
   { operation: 'CreateServiceLinkedRole', throttle: 'Throttling', serverError: 'ServiceFailure', terminal: 'AccessDenied', foreverError: 'ServiceBusy', terminalError: 'AccessDenied', roleMissing: true },
@@ -47,6 +52,10 @@ const OPERATIONS: OperationSpec[] = [
   { operation: 'PutItem', throttle: 'ProvisionedThroughputExceededException', serverError: 'InternalServerError', terminal: 'AccessDeniedException', foreverError: 'ServiceBusy', terminalError: 'AccessDenied' },
   { operation: 'UpdateItem', throttle: 'ProvisionedThroughputExceededException', serverError: 'InternalServerError', terminal: 'AccessDeniedException', foreverError: 'ServiceBusy', terminalError: 'AccessDenied' },
   { operation: 'SendTaskSuccess', throttle: 'ThrottlingException', serverError: 'ServiceUnavailable', terminal: 'AccessDeniedException', foreverError: 'ServiceBusy', terminalError: '-' },
+  // Readable names: the copy, and the deletion of the pipeline-id named original after it (S3's error codes,
+  // "Error responses", S3 API Reference). A refusal leaves the originals where the concatenation wrote them.
+  { operation: 'CopyObject', throttle: 'SlowDown', serverError: 'InternalError', terminal: 'AccessDenied', foreverError: 'ServiceBusy', terminalError: 'AccessDenied', input: READABLE_NAMES },
+  { operation: 'DeleteObject', throttle: 'SlowDown', serverError: 'InternalError', terminal: 'AccessDenied', foreverError: 'ServiceBusy', terminalError: 'AccessDenied', input: READABLE_NAMES },
 ];
 
 export const MODES: Mode[] = ['throttled, recovers', 'throttled forever', '5xx once', 'terminal 4xx'];
@@ -95,9 +104,9 @@ function expectedFor(op: OperationSpec, mode: Mode): string {
 }
 
 /** A normal recording (two people who leave), with `fault` armed from the start. */
-export async function recordWith(h: Harness, fault: FaultSpec): Promise<Execution> {
+export async function recordWith(h: Harness, fault: FaultSpec, input: Record<string, unknown> = { meeting: {} }): Promise<Execution> {
   h.cloud.router.faults.add(fault);
-  const e = await start(h, { meeting: {} });
+  const e = await start(h, input);
   await simulateMeeting(h.cloud, e, { lengthMs: 60_000, attendees: 2, lengthFrom: 'capture' });
   return e;
 }
@@ -197,7 +206,7 @@ export const CASES: MatrixCase[] = [
         expected: expectedFor(op, mode),
         run: async (h: Harness) => {
           if (op.roleMissing) await removeRole(h);
-          return recordWith(h, fault);
+          return recordWith(h, fault, op.input);
         },
       };
     }),

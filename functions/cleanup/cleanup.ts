@@ -72,7 +72,9 @@ export async function cleanup(
   const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
   if (failed) throw failed.reason;
   const deleted = targets.filter(([name], i) => (outcomes[i] as PromiseFulfilledResult<boolean>).value && !(name in notDeleted)).map(([name]) => name);
-  const artifacts = error ? [] : (input.concatenationStatus?.artifacts ?? []);
+  // The verified files under their final names (readable ones with output.fileName: the concatenation's
+  // names are gone by then); the concatenation's list only if VerifyRecording has not run.
+  const artifacts = error ? [] : (input.recording?.files.map((f) => f.uri) ?? input.concatenationStatus?.artifacts ?? []);
   const raw = !plan.keepRawChunks && artifacts.length > 0 ? await deletePrefix(deps.s3, plan.capture.bucket, plan.capture.prefix) : { deleted: 0, refused: {} };
   const verified = error ? undefined : input.recording;
   const summary: RecordingSummary = {

@@ -109,6 +109,15 @@ export class IncompleteRecording extends TerminalError {
   override readonly name = 'IncompleteRecording';
 }
 
+/**
+ * A readable name (output.fileName) is already taken by a file that is not this recording's copy (its
+ * metadata names another execution, or none): nothing is overwritten, the concatenation's files stay where
+ * they are, and the message names the key and the fix (add {executionName} to the template).
+ */
+export class FileNameTaken extends TerminalError {
+  override readonly name = 'FileNameTaken';
+}
+
 /** Names the state machine's retriers list as transient. */
 export const TRANSIENT_ERRORS = ['ServiceBusy', 'RoleNotReady'] as const;
 /**
@@ -131,6 +140,7 @@ export const ERROR_NAMES = [
   'LiveStreamSecretUnavailable',
   'InvalidLiveStreamUrl',
   'IncompleteRecording',
+  'FileNameTaken',
 ] as const;
 
 const THROTTLING = new Set([

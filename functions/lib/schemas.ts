@@ -54,6 +54,8 @@ export const planFields = {
    */
   meetingEndCheckSeconds: z.optional(z.number()),
   liveStream: z.optional(LiveStreamPlan),
+  /** The request's readable-name template (functions/lib/file-names.ts); without it the files keep the concatenation's names. */
+  output: z.optional(z.object({ fileName: z.string() })),
   tags: z.array(Tag),
 };
 

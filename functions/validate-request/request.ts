@@ -110,6 +110,13 @@ function buildRecordingRequest() {
     keepRawChunks: z.optional(z.boolean()),
     /** Also stream the meeting to an RTMP(S) endpoint whose URL is kept in a Secrets Manager secret. */
     liveStream: z.optional(liveStream),
+    /**
+     * Where the finished files end up. fileName: a key template in the concatenation bucket with the
+     * placeholders {externalMeetingId}, {startedAt}, {artifact} and {executionName} (the rules are
+     * functions/lib/file-names.ts's, checked by buildPlan); the files are copied there once verified and
+     * the concatenation's pipeline-id names removed.
+     */
+    output: z.optional(z.strictObject({ fileName: z.optional(z.string().check(z.maxLength(1024, 'must be at most 1024 characters (S3 keys are at most 1024 bytes)'))) })),
     tags: z.optional(tagMap),
   });
 }

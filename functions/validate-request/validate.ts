@@ -1,5 +1,6 @@
 import { parseSecretArn } from '../lib/arns';
 import { InvalidRequest } from '../lib/errors';
+import { fileNameProblems } from '../lib/file-names';
 import { parseOrThrow } from '../lib/parse';
 import { mediaRegionsIn } from '../lib/regions';
 import type { Plan } from '../lib/schemas';
@@ -57,6 +58,8 @@ export function buildPlan(input: unknown, executionId: string, executionName: st
     problems.push(`capture.compositedVideo: only used with capture.audio "AudioWithCompositedVideo" (got "${audio}"); remove it or change capture.audio`);
   }
   if (req.liveStream) problems.push(...liveStreamSecretProblems(req.liveStream.secretArn, defaults));
+  const fileName = req.output?.fileName;
+  if (fileName !== undefined) problems.push(...fileNameProblems(fileName));
   const mediaRegion = req.meeting?.mediaRegion;
   if (mediaRegion && !mediaRegionsIn(defaults.partition).includes(mediaRegion)) {
     // "A control Region can create a meeting in any media Region in the same AWS partition", and GovCloud
@@ -108,6 +111,7 @@ export function buildPlan(input: unknown, executionId: string, executionName: st
       audioChannels: req.liveStream.audioChannels ?? 'Stereo',
       audioSampleRate: req.liveStream.audioSampleRate ?? '48000',
     },
+    output: fileName !== undefined ? { fileName } : undefined,
     tags: Object.entries(req.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
   };
 }

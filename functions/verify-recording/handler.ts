@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { s3 } from '../lib/clients/s3';
 import { stepHandler } from '../lib/handler';
-import { MeetingRef, Plan } from '../lib/schemas';
+import { MeetingRef, PipelineRef, Plan } from '../lib/schemas';
 import { store } from '../lib/store-instance';
 import { verifyRecording } from './verify-recording';
 
@@ -10,6 +10,7 @@ const Input = z.object({
   chimeMeeting: MeetingRef,
   meetingEnd: z.optional(z.object({ reason: z.string(), endedAt: z.optional(z.string()), foundBy: z.optional(z.enum(['event', 'request', 'check'])) })),
   concatenationStatus: z.object({ artifacts: z.array(z.string()) }),
+  concatenationPipeline: z.optional(PipelineRef),
 });
 
 export const handler = stepHandler('VerifyRecording', Input, (input) => verifyRecording({ s3, store }, input));

@@ -138,11 +138,13 @@ export class ConsoleData {
     const history = await this.history(executionArn);
     const plan = (stateOutput(history, 'ValidateRequest') as { plan?: { capture?: Place; concatenation?: Place } } | undefined)?.plan;
     const described = await this.sfn.send(new DescribeExecutionCommand({ executionArn }));
-    const output = described.output ? (JSON.parse(described.output) as { artifacts?: unknown }) : {};
+    const output = described.output ? (JSON.parse(described.output) as { artifacts?: unknown; manifest?: unknown }) : {};
     const artifacts = Array.isArray(output.artifacts) ? output.artifacts.filter((a): a is string => typeof a === 'string') : [];
     const finished = plan?.concatenation ? await this.list(plan.concatenation) : undefined;
     const chunks = plan?.capture ? await this.list(plan.capture) : undefined;
-    const manifestFile = finished?.objects.find((o) => o.key.endsWith('/recording.json') || o.key === 'recording.json');
+    // Where the output says it is (with output.fileName it has a readable name, away from the prefix), else beside the files.
+    const [, bucket, key] = typeof output.manifest === 'string' ? (/^s3:\/\/([^/]+)\/(.+)$/.exec(output.manifest) ?? []) : [];
+    const manifestFile = bucket && key ? { bucket, key } : finished?.objects.find((o) => o.key.endsWith('/recording.json') || o.key === 'recording.json');
     let manifest: unknown;
     if (manifestFile) {
       const body = await this.object(manifestFile.bucket, manifestFile.key);

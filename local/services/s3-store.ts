@@ -117,13 +117,13 @@ export class ObjectStore {
     return path.join(this.bucketDir(bucket), key);
   }
 
-  async put(bucket: string, key: string, body: Buffer, headers: Record<string, string>, checksums: Record<string, string>, now: number): Promise<StoredObject> {
+  /** `etag` defaults to the body's MD5 (a multipart object's is not: s3-copy.ts). */
+  async put(bucket: string, key: string, body: Buffer, headers: Record<string, string>, checksums: Record<string, string>, now: number, etag = md5Etag(body)): Promise<StoredObject> {
     const file = this.filePath(bucket, key);
     const folder = key.endsWith('/');
     if (folder && body.length > 0) {
       throw new ServiceError('InvalidArgument', 400, `The local cloud stores keys ending in "/" as folders, which cannot hold data: ${key}`, { Key: key });
     }
-    const etag = md5Etag(body);
     let mtimeMs = 0;
     try {
       if (folder) {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import * as z from 'zod/mini';
 import type { BucketInfo, CloudContext, S3Internal } from '../core/context';
 import { ServiceError, type LocalRequest, type LocalResponse, type Service } from '../core/service';
+import { checkCopyObjectSource, checkIfNoneMatch, checkPartNumber, copyPartRange, MIN_PART_BYTES, multipartEtag, noSuchUpload, parseCopySource, type CopySource } from './s3-copy';
 import { readPayload } from './s3-payload';
 import { checkPresigned, isPresigned } from './s3-presigned';
 import { ObjectStore, checkKey, compareKeys, isFsError, isStorableKey, isValidBucketName, type StoredObject } from './s3-store';
@@ -74,6 +75,14 @@ const OBJECT_OPERATIONS = new Map([
   ['PUT', 'PutObject'],
   ['DELETE', 'DeleteObject'],
 ]);
+/** A multipart upload in progress (kept in memory: a restart forgets it, as if it had been aborted). */
+interface Upload {
+  bucket: string;
+  key: string;
+  headers: Record<string, string>;
+  parts: Map<number, { body: Buffer; etag: string }>;
+}
+
 /** Request headers PutObject keeps and GetObject/HeadObject return (besides content-type and x-amz-meta-*). */
 const KEPT_HEADERS = ['content-disposition', 'content-language', 'cache-control', 'expires'];
 const RESPONSE_OVERRIDES = ['content-type', 'content-disposition', 'content-language', 'content-encoding', 'cache-control', 'expires'];
@@ -85,6 +94,7 @@ export class S3Service implements Service, S3Internal {
   private readonly store: ObjectStore;
   private readonly bucketsDir: string;
   private readonly ownerId: string;
+  private readonly uploads = new Map<string, Upload>();
 
   constructor(private readonly ctx: CloudContext) {
     this.store = new ObjectStore(ctx.dataDir);
@@ -102,10 +112,17 @@ export class S3Service implements Service, S3Internal {
       if (params.length > 1) return undefined;
       return BUCKET_OPERATIONS.get(params[0] ?? '')?.[req.method];
     }
-    // Copies, multipart uploads, ACLs, tagging and the like are not emulated: leave them unrouted, loudly.
+    // Copies and the multipart calls a copy of more than 5 GB needs are emulated; uploading parts (UploadPart),
+    // listing uploads or parts, ACLs, tagging and the like are not: leave them unrouted, loudly.
+    const copying = req.headers['x-amz-copy-source'] !== undefined;
+    const only = (...names: string[]) => params.length === names.length && names.every((n) => params.includes(n));
+    if (req.method === 'POST' && only('uploads')) return 'CreateMultipartUpload';
+    if (req.method === 'POST' && only('uploadId')) return 'CompleteMultipartUpload';
+    if (req.method === 'DELETE' && only('uploadId')) return 'AbortMultipartUpload';
+    if (req.method === 'PUT' && only('partNumber', 'uploadId')) return copying ? 'UploadPartCopy' : undefined;
     const reading = req.method === 'GET' || req.method === 'HEAD';
     if (params.some((p) => !(reading && p.startsWith('response-')))) return undefined;
-    if (req.method === 'PUT' && req.headers['x-amz-copy-source'] !== undefined) return undefined;
+    if (req.method === 'PUT' && copying) return 'CopyObject';
     return OBJECT_OPERATIONS.get(req.method);
   }
 
@@ -235,6 +252,18 @@ export class S3Service implements Service, S3Internal {
         return this.getObjectRequest(bucket, key, req, true);
       case 'HeadObject':
         return this.getObjectRequest(bucket, key, req, false);
+      case 'CopyObject':
+        return this.copyObject(bucket, key, req);
+      case 'CreateMultipartUpload':
+        return this.createMultipartUpload(bucket, key, req);
+      case 'UploadPartCopy':
+        return this.uploadPartCopy(bucket, key, req);
+      case 'CompleteMultipartUpload':
+        return this.completeMultipartUpload(bucket, key, req);
+      case 'AbortMultipartUpload':
+        this.requireUpload(bucket, key, req.query.get('uploadId') ?? '');
+        this.uploads.delete(req.query.get('uploadId') ?? '');
+        return { status: 204 };
       case 'DeleteObject':
         this.requireBucket(bucket);
         if (isStorableKey(key)) this.store.delete(bucket, key);
@@ -393,17 +422,126 @@ export class S3Service implements Service, S3Internal {
     const record = this.requireBucket(bucket);
     checkKey(key);
     const payload = readPayload(req);
-    const headers: Record<string, string> = { 'content-type': req.headers['content-type'] ?? DEFAULT_CONTENT_TYPE };
-    for (const name of KEPT_HEADERS) {
-      const value = req.headers[name];
-      if (value !== undefined) headers[name] = value;
-    }
+    const headers = objectHeaders(req.headers);
     if (payload.contentEncoding) headers['content-encoding'] = payload.contentEncoding;
-    for (const [name, value] of Object.entries(req.headers)) if (name.startsWith('x-amz-meta-')) headers[name] = value;
     const encryption = this.encryptionHeaders(record, req.headers);
     const stored = await this.store.put(bucket, key, payload.body, { ...headers, ...encryption }, payload.checksums, this.ctx.clock.now());
     this.objectCreated(record, stored, this.ctx.account, 'PutObject');
     return { status: 200, headers: { etag: stored.etag, ...encryption, ...stored.checksums } };
+  }
+
+  /**
+   * CopyObject: a source of at most 5 GB (s3-copy.ts), its metadata kept (x-amz-metadata-directive COPY,
+   * the default) or replaced by the request's (REPLACE); the copy is encrypted as a new object would be
+   * (the request's SSE headers, else the destination bucket's default). The answer is a CopyObjectResult.
+   * A copy's ETag is its content's MD5 (a multipart source becomes a single-part copy). Checksums are
+   * not carried over.
+   */
+  private async copyObject(bucket: string, key: string, req: LocalRequest): Promise<LocalResponse> {
+    const record = this.requireBucket(bucket);
+    checkKey(key);
+    refuseCopyConditions(req);
+    const from = parseCopySource(req.headers['x-amz-copy-source'] ?? '');
+    const source = this.requireSource(from);
+    checkCopyObjectSource(source.object.size);
+    const directive = req.headers['x-amz-metadata-directive'] ?? 'COPY';
+    if (directive !== 'COPY' && directive !== 'REPLACE') throw new ServiceError('InvalidArgument', 400, 'Unknown metadata directive.', { ArgumentName: 'x-amz-metadata-directive', ArgumentValue: directive });
+    const encryptionChange = req.headers['x-amz-server-side-encryption'] !== undefined;
+    if (from.bucket === bucket && from.key === key && directive === 'COPY' && !encryptionChange) {
+      throw new ServiceError(
+        'InvalidRequest',
+        400,
+        "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+      );
+    }
+    checkIfNoneMatch(req.headers['if-none-match'], this.store.head(bucket, key) !== undefined);
+    const kept = directive === 'COPY' ? sourceMetadata(source.object.headers) : objectHeaders(req.headers);
+    const encryption = this.encryptionHeaders(record, req.headers);
+    const stored = await this.store.put(bucket, key, source.body, { ...kept, ...encryption }, {}, this.ctx.clock.now());
+    this.objectCreated(record, stored, this.ctx.account, 'CopyObject');
+    return { ...xmlResponse('CopyObjectResult', { LastModified: iso(stored.lastModified), ETag: stored.etag }), headers: { 'content-type': 'application/xml', ...encryption } };
+  }
+
+  private createMultipartUpload(bucket: string, key: string, req: LocalRequest): LocalResponse {
+    const record = this.requireBucket(bucket);
+    checkKey(key);
+    const encryption = this.encryptionHeaders(record, req.headers);
+    const uploadId = randomBytes(32).toString('base64url');
+    this.uploads.set(uploadId, { bucket, key, headers: { ...objectHeaders(req.headers), ...encryption }, parts: new Map() });
+    return { ...xmlResponse('InitiateMultipartUploadResult', { Bucket: bucket, Key: key, UploadId: uploadId }), headers: { 'content-type': 'application/xml', ...encryption } };
+  }
+
+  /** A part copied from (a range of) an object; the same part number again replaces the part. */
+  private uploadPartCopy(bucket: string, key: string, req: LocalRequest): LocalResponse {
+    this.requireBucket(bucket);
+    const upload = this.requireUpload(bucket, key, req.query.get('uploadId') ?? '');
+    const partNumber = checkPartNumber(req.query.get('partNumber'));
+    refuseCopyConditions(req);
+    const source = this.requireSource(parseCopySource(req.headers['x-amz-copy-source'] ?? ''));
+    const { start, end } = copyPartRange(req.headers['x-amz-copy-source-range'], source.object.size);
+    const body = Buffer.from(source.body.subarray(start, end + 1));
+    const etag = `"${createHash('md5').update(body).digest('hex')}"`;
+    upload.parts.set(partNumber, { body, etag });
+    return xmlResponse('CopyPartResult', { ETag: etag, LastModified: iso(this.ctx.clock.now()) });
+  }
+
+  /**
+   * Joins the listed parts (in ascending part number order, each named with the ETag its upload
+   * answered; every part but the last at least 5 MiB) into the object; parts uploaded but not listed
+   * are discarded. Errors as the API reference lists them: MalformedXML (no parts), InvalidPartOrder,
+   * InvalidPart, EntityTooSmall, NoSuchUpload, and 412 for If-None-Match: * on an existing key.
+   */
+  private async completeMultipartUpload(bucket: string, key: string, req: LocalRequest): Promise<LocalResponse> {
+    const record = this.requireBucket(bucket);
+    const uploadId = req.query.get('uploadId') ?? '';
+    const upload = this.requireUpload(bucket, key, uploadId);
+    const listed = list(child(parseXml(readPayload(req).body, 'CompleteMultipartUpload'), 'Part')).map((p) => ({ number: Number(text(child(p, 'PartNumber'))), etag: text(child(p, 'ETag')) ?? '' }));
+    if (listed.length === 0 || listed.some((p) => !Number.isInteger(p.number))) throw malformedXml();
+    const unquote = (etag: string) => etag.replace(/"/g, '');
+    const parts = listed.map((p, i) => {
+      if (i > 0 && p.number <= listed[i - 1]!.number) {
+        throw new ServiceError('InvalidPartOrder', 400, 'The list of parts was not in ascending order. The parts list must be specified in order by part number.', { UploadId: uploadId });
+      }
+      const part = upload.parts.get(p.number);
+      if (!part || unquote(part.etag) !== unquote(p.etag)) {
+        throw new ServiceError('InvalidPart', 400, "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not have matched the part's entity tag.", {
+          UploadId: uploadId,
+          PartNumber: p.number,
+          ETag: p.etag,
+        });
+      }
+      return part;
+    });
+    parts.forEach((part, i) => {
+      if (i < parts.length - 1 && part.body.length < MIN_PART_BYTES) {
+        throw new ServiceError('EntityTooSmall', 400, 'Your proposed upload is smaller than the minimum allowed size', { ProposedSize: part.body.length, MinSizeAllowed: MIN_PART_BYTES, PartNumber: listed[i]!.number, ETag: part.etag });
+      }
+    });
+    checkIfNoneMatch(req.headers['if-none-match'], this.store.head(bucket, key) !== undefined);
+    const body = Buffer.concat(parts.map((p) => p.body));
+    const stored = await this.store.put(bucket, key, body, upload.headers, {}, this.ctx.clock.now(), multipartEtag(parts.map((p) => p.etag)));
+    this.uploads.delete(uploadId);
+    this.objectCreated(record, stored, this.ctx.account, 'CompleteMultipartUpload');
+    const encryption = Object.fromEntries(Object.entries(upload.headers).filter(([name]) => name.startsWith('x-amz-server-side-encryption')));
+    return {
+      ...xmlResponse('CompleteMultipartUploadResult', { Location: `https://${bucket}.s3.${record.region}.amazonaws.com/${encodeURIComponent(key).replace(/%2F/g, '/')}`, Bucket: bucket, Key: key, ETag: stored.etag }),
+      headers: { 'content-type': 'application/xml', ...encryption },
+    };
+  }
+
+  private requireUpload(bucket: string, key: string, uploadId: string): Upload {
+    const upload = this.uploads.get(uploadId);
+    if (!upload || upload.bucket !== bucket || upload.key !== key) throw noSuchUpload(uploadId);
+    return upload;
+  }
+
+  /** A copy's source object and its bytes (NoSuchBucket, NoSuchKey when missing). */
+  private requireSource(from: CopySource): { object: StoredObject; body: Buffer } {
+    this.requireBucket(from.bucket);
+    const object = isStorableKey(from.key) ? this.store.head(from.bucket, from.key) : undefined;
+    const body = object && this.store.read(from.bucket, from.key);
+    if (!object || !body) throw new ServiceError('NoSuchKey', 404, 'The specified key does not exist.', { Key: from.key });
+    return { object, body };
   }
 
   /**
@@ -424,7 +562,7 @@ export class S3Service implements Service, S3Internal {
    * (test/fixtures/aws-examples): the requester is the account for a request, the service principal when
    * another service wrote the object.
    */
-  private objectCreated(record: BucketRecord, stored: StoredObject, requester: string, reason: 'PutObject'): void {
+  private objectCreated(record: BucketRecord, stored: StoredObject, requester: string, reason: 'PutObject' | 'CopyObject' | 'CompleteMultipartUpload'): void {
     if (record.eventBridgeFrom === undefined || this.ctx.clock.now() < record.eventBridgeFrom) return;
     this.ctx.bus.put([
       {
@@ -539,6 +677,28 @@ export class S3Service implements Service, S3Internal {
   private recordPath(name: string): string {
     return path.join(this.bucketsDir, `${name}.json`);
   }
+}
+
+/** The metadata a write keeps from its request: content type, KEPT_HEADERS and x-amz-meta-*. */
+function objectHeaders(requestHeaders: Record<string, string>): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': requestHeaders['content-type'] ?? DEFAULT_CONTENT_TYPE };
+  for (const name of KEPT_HEADERS) {
+    const value = requestHeaders[name];
+    if (value !== undefined) headers[name] = value;
+  }
+  for (const [name, value] of Object.entries(requestHeaders)) if (name.startsWith('x-amz-meta-')) headers[name] = value;
+  return headers;
+}
+
+/** What a copy keeps of its source's metadata (not its encryption: the copy is encrypted anew). */
+function sourceMetadata(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !name.startsWith('x-amz-server-side-encryption')));
+}
+
+/** Copy-source conditions (x-amz-copy-source-if-*) are not emulated; ignoring one would copy what the caller ruled out. */
+function refuseCopyConditions(req: LocalRequest): void {
+  const condition = Object.keys(req.headers).find((h) => h.startsWith('x-amz-copy-source-if-'));
+  if (condition) throw new ServiceError('NotImplemented', 501, `The local cloud does not emulate ${condition}.`, { Header: condition });
 }
 
 /** Bucket and key from a path-style request path (`/bucket`, `/bucket/key...`). */

@@ -32,7 +32,7 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   meetingEvents: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'chime:GetMediaPipeline', 'states:SendTaskSuccess', 'states:SendTaskFailure', 's3:ListBucket'],
   startConcatenation: ['chime:CreateMediaConcatenationPipeline', 'chime:TagResource', 'chime:DeleteMediaPipeline', 'chime:DeleteMeeting', 's3:GetBucketPolicy', 'dynamodb:UpdateItem'],
   awaitConcatenation: ['chime:GetMediaPipeline', 's3:ListBucket', 'dynamodb:UpdateItem', 'states:SendTaskSuccess', 'states:SendTaskFailure'],
-  verifyRecording: ['s3:ListBucket', 's3:GetObject', 's3:PutObject', 'kms:Decrypt', 'kms:GenerateDataKey', 'dynamodb:GetItem'],
+  verifyRecording: ['s3:ListBucket', 's3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject', 'kms:Decrypt', 'kms:GenerateDataKey', 'dynamodb:GetItem'],
   cleanup: ['chime:DeleteMeeting', 'chime:DeleteMediaPipeline', 's3:ListBucket', 's3:DeleteObject', 'dynamodb:UpdateItem'],
   api: ['states:StartExecution', 'states:ListExecutions', 'states:DescribeExecution', 'states:SendTaskSuccess', 'dynamodb:Query', 'dynamodb:UpdateItem', 's3:GetObject', 'kms:Decrypt'],
   reconciler: ['dynamodb:Scan', 'dynamodb:UpdateItem', 'states:DescribeExecution', 'chime:GetMediaPipeline', 'chime:ListTagsForResource', 'chime:DeleteMediaPipeline', 'chime:GetMeeting', 'chime:DeleteMeeting'],
@@ -87,6 +87,9 @@ const IMPLIED_BY: Record<string, string[]> = {
   's3:GetObject': ['kms:Decrypt'],
   // S3 encrypts a written SSE-KMS object with a data key it asks for with the writer's permissions.
   's3:PutObject': ['kms:GenerateDataKey'],
+  // A copy reads its source and writes its destination ("CopyObject", S3 API Reference: Permissions).
+  's3:CopyObject': ['s3:GetObject', 's3:PutObject', 'kms:Decrypt', 'kms:GenerateDataKey'],
+  's3:UploadPartCopy': ['s3:GetObject', 'kms:Decrypt'],
 };
 
 /** The state machine's role (serverless-step-functions): invoke, deliver logs, write traces. */
@@ -247,7 +250,15 @@ function reachableActions(handler: string): Set<string> {
     'client-sfn': 'states',
     'client-secrets-manager': 'secretsmanager',
   };
-  const renamed: Record<string, string> = { 's3:ListObjectsV2': 's3:ListBucket', 's3:DeleteObjects': 's3:DeleteObject', 's3:GetBucketEncryption': 's3:GetEncryptionConfiguration' };
+  const renamed: Record<string, string> = {
+    's3:ListObjectsV2': 's3:ListBucket',
+    's3:DeleteObjects': 's3:DeleteObject',
+    's3:GetBucketEncryption': 's3:GetEncryptionConfiguration',
+    's3:HeadObject': 's3:GetObject',
+    // The multipart calls are authorized as s3:PutObject ("Multipart upload API and permissions", S3 User Guide).
+    's3:CreateMultipartUpload': 's3:PutObject',
+    's3:CompleteMultipartUpload': 's3:PutObject',
+  };
   const actions = new Set<string>();
   const seen = new Set<string>();
   const visit = (file: string) => {

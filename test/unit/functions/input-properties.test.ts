@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { s3Arn } from '../../../functions/lib/arns';
 import { InvalidRequest } from '../../../functions/lib/errors';
+import { fileKey, fileNameProblems, MANIFEST_ARTIFACT } from '../../../functions/lib/file-names';
 import { MEDIA_REGIONS } from '../../../functions/lib/regions';
 import { clientRequestToken } from '../../../functions/lib/tokens';
 import { artifactsConfiguration } from '../../../functions/start-capture/start-capture';
@@ -149,5 +150,42 @@ describe('execution names', () => {
 
   it('derives sink ARNs that match the model\'s Arn pattern from every execution name', () => {
     fc.assert(fc.property(executionName, (name) => void derive(name)), { numRuns: 2000 });
+  });
+});
+
+/**
+ * Property: whatever template ValidateRequest accepts as output.fileName, and whatever values fill it
+ * (any ExternalMeetingId CreateMeeting allows, any execution name, any artifact folder), every key it
+ * gives is one S3 holds as named: at most 1024 bytes, only S3's safe key characters, no leading "/",
+ * no empty, "." or ".." segment; and a template without {artifact} is refused.
+ */
+describe('output.fileName', () => {
+  const ARTIFACTS = ['audio', 'video', 'content', 'composited-video', 'data-channel', 'transcription-messages', 'meeting-events', MANIFEST_ARTIFACT];
+  const piece = fc.constantFrom('{externalMeetingId}', '{startedAt}', '{artifact}', '{executionName}', '{meetingId}', '/', '//', '-', '.', '..', 'a', 'rec', ' ', '?', '{', 'x'.repeat(300));
+  const nearValid = fc.array(fc.constantFrom('{externalMeetingId}', '{startedAt}', '{executionName}', '/', '-', '.', 'rec', 'x'.repeat(250)), { maxLength: 8 }).map((p) => `${p.join('')}{artifact}`);
+  const template = fc.oneof(nearValid, fc.array(piece, { maxLength: 8 }).map((p) => p.join('')), fc.string({ maxLength: 40 }));
+
+  it('gives S3-safe keys of at most 1024 bytes for every template it accepts', () => {
+    const outcomes = { accepted: 0, rejected: 0 };
+    fc.assert(
+      fc.property(template, fc.string({ minLength: 2, maxLength: 64, unit: 'binary' }), fc.string({ minLength: 1, maxLength: 80, unit: 'grapheme' }), fc.date({ noInvalidDate: true, min: new Date(0), max: new Date('9999-12-31') }), (t, externalMeetingId, executionName, start) => {
+        if (fileNameProblems(t).length > 0) {
+          outcomes.rejected += 1;
+          return;
+        }
+        outcomes.accepted += 1;
+        expect(t).toContain('{artifact}');
+        const keys = ARTIFACTS.map((a) => fileKey(t, { externalMeetingId, startedAt: start.toISOString(), executionName }, a, a === MANIFEST_ARTIFACT ? '.json' : '.mp4'));
+        expect(new Set(keys).size).toBe(keys.length);
+        for (const key of keys) {
+          expect(Buffer.byteLength(key)).toBeLessThanOrEqual(1024);
+          expect(key).toMatch(/^[A-Za-z0-9!_.*'()-][A-Za-z0-9!_.*'()/-]*$/);
+          for (const segment of key.split('/')) expect(['', '.', '..']).not.toContain(segment);
+        }
+      }),
+      { numRuns: 1000 },
+    );
+    expect(outcomes.accepted).toBeGreaterThan(50);
+    expect(outcomes.rejected).toBeGreaterThan(50);
   });
 });

@@ -1,6 +1,7 @@
 import { buildPlan } from '../../../functions/validate-request/validate';
 import { InvalidRequest } from '../../../functions/lib/errors';
 import { EXECUTION_ID, plan } from '../../fixtures/plans';
+import { fileKey } from '../../../functions/lib/file-names';
 
 const defaults = { captureBucket: 'capture-bucket', region: 'us-east-1', partition: 'aws' };
 
@@ -121,5 +122,85 @@ describe('ValidateRequest', () => {
     // 64 UTF-16 units at most, never half a surrogate pair; at least 2 characters.
     expect(buildPlan({ meeting: {} }, EXECUTION_ID, `${'a'.repeat(63)}😀`, defaults).externalMeetingId).toBe('a'.repeat(63));
     expect(buildPlan({ meeting: {} }, EXECUTION_ID, 'x', defaults).externalMeetingId).toBe('recording-x');
+  });
+});
+
+describe('output.fileName', () => {
+  const fileNameProblems = (fileName: unknown) => problems({ meeting: {}, output: { fileName } });
+  const accepted = (fileName: string) => buildPlan({ meeting: {}, output: { fileName } }, EXECUTION_ID, 'rec-1', defaults).output?.fileName;
+  const SEGMENTS = 'output.fileName: must not contain empty, "." or ".." path segments ("//", "/./", "/../"); write each folder name out';
+  const NEEDS_ARTIFACT =
+    'output.fileName: must contain {artifact}: every recording has several files (the audio, the meeting events, and any video, content share, data channel or transcription files), which would otherwise get the same name; for example recordings/{externalMeetingId}/{startedAt}-{artifact}';
+
+  it('plans a valid template as given, and nothing without one', () => {
+    expect(buildPlan({ meeting: {}, output: { fileName: 'meetings/{externalMeetingId}/{startedAt}-{artifact}' } }, EXECUTION_ID, 'rec-1', defaults).output).toEqual({
+      fileName: 'meetings/{externalMeetingId}/{startedAt}-{artifact}',
+    });
+    expect('output' in JSON.parse(JSON.stringify(buildPlan({ meeting: {} }, EXECUTION_ID, 'rec-1', defaults)))).toBe(false);
+  });
+
+  it('refuses an empty template, an unknown placeholder, a leading or trailing "/", and empty, "." or ".." segments, naming the field and the fix', () => {
+    const empty = "output.fileName: must not be empty; give a key template such as recordings/{externalMeetingId}/{startedAt}-{artifact}, or leave output.fileName out to keep the concatenation's names";
+    expect(fileNameProblems('')).toEqual([empty]);
+    expect(fileNameProblems('  ')).toEqual([empty]);
+    expect(fileNameProblems('{meetingId}-{artifact}')).toEqual(['output.fileName: unknown placeholder {meetingId}; the placeholders are {externalMeetingId}, {startedAt}, {artifact}, {executionName}']);
+    expect(fileNameProblems('/a/{artifact}')).toEqual(['output.fileName: must not start with "/" (a key is relative to the bucket); remove the leading "/"']);
+    expect(fileNameProblems('a/{artifact}/')).toEqual(['output.fileName: must end with a file name, not "/" (the extension, .mp4 or .txt, is appended to it); add a name such as {artifact}']);
+    expect(fileNameProblems('a/../{artifact}')).toEqual([SEGMENTS]);
+    expect(fileNameProblems('a//{artifact}')).toEqual([SEGMENTS]);
+    expect(fileNameProblems('./{artifact}')).toEqual([SEGMENTS]);
+    expect(fileNameProblems('a/../{artifact}')).toEqual([SEGMENTS]);
+  });
+
+  it('refuses characters outside S3\'s safe set, unmatched braces included', () => {
+    expect(fileNameProblems('a b?{artifact}')).toEqual([`output.fileName: may contain only letters, digits, / and ! - _ . * ' ( ) (S3's safe key characters) besides placeholders; remove or replace " " "?"`]);
+    expect(fileNameProblems('a}{artifact}')).toEqual([`output.fileName: may contain only letters, digits, / and ! - _ . * ' ( ) (S3's safe key characters) besides placeholders; remove or replace "}"`]);
+    expect(fileNameProblems('réunion-{artifact}')).toEqual([`output.fileName: may contain only letters, digits, / and ! - _ . * ' ( ) (S3's safe key characters) besides placeholders; remove or replace "é"`]);
+    expect(accepted("(it's)/a!b*c_d.e-{artifact}")).toBe("(it's)/a!b*c_d.e-{artifact}");
+  });
+
+  it('requires {artifact}, without which a recording\'s files would share one name', () => {
+    expect(fileNameProblems('{externalMeetingId}/{startedAt}')).toEqual([NEEDS_ARTIFACT]);
+  });
+
+  it('refuses a template whose longest expansion passes S3\'s 1024-byte key limit', () => {
+    // 990 + 7 literal bytes, {artifact} at its longest (transcription-messages, 22) and ".json" (5): 1024.
+    expect(accepted(`${'abcdefghi/'.repeat(99)}xxxxxxx{artifact}`)).toBe(`${'abcdefghi/'.repeat(99)}xxxxxxx{artifact}`);
+    expect(fileNameProblems(`${'abcdefghi/'.repeat(99)}xxxxxxxx{artifact}`)).toEqual([
+      "output.fileName: is too long: with the longest values ({externalMeetingId} 64, {startedAt} 20, {artifact} 22, {executionName} 80 bytes) and the extension it can reach 1025 bytes, more than S3's 1024-byte key limit; shorten the text or use fewer placeholders",
+    ]);
+    // Every placeholder at its longest: 64 + 20 + 22 + 80 + 5 = 191 bytes besides the text.
+    expect(accepted(`${'a'.repeat(833)}{externalMeetingId}{startedAt}{artifact}{executionName}`)).toBe(`${'a'.repeat(833)}{externalMeetingId}{startedAt}{artifact}{executionName}`);
+    expect(fileNameProblems(`${'a'.repeat(834)}{externalMeetingId}{startedAt}{artifact}{executionName}`)).toEqual([
+      "output.fileName: is too long: with the longest values ({externalMeetingId} 64, {startedAt} 20, {artifact} 22, {executionName} 80 bytes) and the extension it can reach 1025 bytes, more than S3's 1024-byte key limit; shorten the text or use fewer placeholders",
+    ]);
+    expect(fileNameProblems('a'.repeat(1025))).toEqual(['output.fileName: must be at most 1024 characters (S3 keys are at most 1024 bytes)']);
+    expect(fileNameProblems(7)).toEqual(['output.fileName: Invalid input: expected string, received number']);
+  });
+
+  it('reports every problem of a template at once', () => {
+    expect(fileNameProblems('/{x}//a b')).toEqual([
+      'output.fileName: unknown placeholder {x}; the placeholders are {externalMeetingId}, {startedAt}, {artifact}, {executionName}',
+      `output.fileName: may contain only letters, digits, / and ! - _ . * ' ( ) (S3's safe key characters) besides placeholders; remove or replace " "`,
+      'output.fileName: must not start with "/" (a key is relative to the bucket); remove the leading "/"',
+      SEGMENTS,
+      NEEDS_ARTIFACT,
+    ]);
+  });
+});
+
+describe('fileKey', () => {
+  const values = { externalMeetingId: 'Q4 review: all-hands', startedAt: '2026-12-02T12:00:00.123Z', executionName: 'rec+1@team' };
+
+  it('fills each placeholder with key-safe text: {startedAt} to the second with "-" for ":", other characters as "_"', () => {
+    expect(fileKey('meetings/{externalMeetingId}/{startedAt}-{artifact}', values, 'composited-video', '.mp4')).toBe('meetings/Q4_review_all-hands/2026-12-02T12-00-00Z-composited-video.mp4');
+    expect(fileKey('{executionName}/{artifact}', values, 'recording', '.json')).toBe('rec_1_team/recording.json');
+    expect(fileKey('x/{externalMeetingId}-{artifact}', { ...values, externalMeetingId: 'Réunion d’équipe 🎉' }, 'audio', '.mp4')).toBe('x/R_union_d_quipe_-audio.mp4');
+  });
+
+  it('never makes a "." or ".." segment from a value, and says unknown-start when no start is known', () => {
+    expect(fileKey('a/{externalMeetingId}/{artifact}', { ...values, externalMeetingId: '..' }, 'audio', '.mp4')).toBe('a/__/audio.mp4');
+    expect(fileKey('a/.{externalMeetingId}/{artifact}', { ...values, externalMeetingId: '.' }, 'audio', '.mp4')).toBe('a/._/audio.mp4');
+    expect(fileKey('{startedAt}-{artifact}', { ...values, startedAt: undefined }, 'audio', '.mp4')).toBe('unknown-start-audio.mp4');
   });
 });

@@ -6,7 +6,11 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
   DeleteBucketCommand,
   DeleteBucketEncryptionCommand,
   DeleteBucketPolicyCommand,
@@ -28,6 +32,7 @@ import {
   PutObjectCommand,
   PutPublicAccessBlockCommand,
   S3Client,
+  UploadPartCopyCommand,
   type BucketLocationConstraint,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
@@ -39,6 +44,7 @@ import type { CloudContext } from '../../../local/core/context';
 import { Router, listen } from '../../../local/core/server';
 import type { LocalRequest } from '../../../local/core/service';
 import { S3Service } from '../../../local/services/s3';
+import { checkCopyObjectSource, copyPartRange } from '../../../local/services/s3-copy';
 
 const REGION = 'us-east-1';
 const credentials = { accessKeyId: 'AKID', secretAccessKey: 'x' };
@@ -494,6 +500,110 @@ describe('S3 emulator', () => {
     });
   });
 
+  describe('copies and multipart copies', () => {
+    const MiB = 1024 * 1024;
+    // 11 MiB of distinct bytes: two 5 MiB parts (the smallest a part but the last may be) and a 1 MiB last part.
+    const big = Buffer.from(Array.from({ length: 11 * MiB }, (_, i) => (i * 7 + (i >> 13)) % 251));
+    const md5Hex = (b: Buffer) => createHash('md5').update(b).digest('hex');
+
+    beforeAll(async () => {
+      await s3.send(new CreateBucketCommand({ Bucket: 'copies' }));
+      await s3.send(new PutObjectCommand({ Bucket: 'copies', Key: 'src/audio/pipeline id+1.mp4', Body: big, ContentType: 'audio/mp4', Metadata: { origin: 'capture' } }));
+    });
+
+    it('copies an object (URL-encoded x-amz-copy-source), keeping its metadata or replacing it, and answers a CopyObjectResult', async () => {
+      const kept = await s3.send(new CopyObjectCommand({ Bucket: 'copies', Key: 'named/kept.mp4', CopySource: `copies/${encodeURIComponent('src/audio/pipeline id+1.mp4')}` }));
+      expect(kept.CopyObjectResult?.ETag).toBe(md5(big));
+      expect(kept.CopyObjectResult?.LastModified).toBeInstanceOf(Date);
+      const keptHead = await s3.send(new HeadObjectCommand({ Bucket: 'copies', Key: 'named/kept.mp4' }));
+      expect([keptHead.ContentLength, keptHead.ContentType, keptHead.Metadata, keptHead.ETag]).toEqual([11 * MiB, 'audio/mp4', { origin: 'capture' }, md5(big)]);
+
+      await s3.send(
+        new CopyObjectCommand({ Bucket: 'copies', Key: 'named/replaced.mp4', CopySource: `/copies/${encodeURIComponent('src/audio/pipeline id+1.mp4')}`, MetadataDirective: 'REPLACE', ContentType: 'video/mp4', Metadata: { recording: 'r-1' } }),
+      );
+      const replaced = await s3.send(new GetObjectCommand({ Bucket: 'copies', Key: 'named/replaced.mp4' }));
+      expect([replaced.ContentType, replaced.Metadata]).toEqual(['video/mp4', { recording: 'r-1' }]);
+      expect(Buffer.from(await replaced.Body!.transformToByteArray()).equals(big)).toBe(true);
+      // The wire format: PUT on the destination with the source in a header, no query parameter.
+      const put = cloud.requests.findLast((r) => r.method === 'PUT' && r.rawPath === '/copies/named/replaced.mp4');
+      expect(put?.headers['x-amz-copy-source']).toBe('/copies/src%2Faudio%2Fpipeline%20id%2B1.mp4');
+    });
+
+    it('refuses what S3 refuses: a missing source, a malformed source, a copy onto itself, an existing key under If-None-Match: *', async () => {
+      expect(await failure(s3.send(new CopyObjectCommand({ Bucket: 'copies', Key: 'x.mp4', CopySource: 'copies/nope.mp4' })))).toEqual({ name: 'NoSuchKey', status: 404 });
+      expect(await failure(s3.send(new CopyObjectCommand({ Bucket: 'copies', Key: 'x.mp4', CopySource: 'no-such-bucket-here/a.mp4' })))).toEqual({ name: 'NoSuchBucket', status: 404 });
+      expect(await failure(s3.send(new CopyObjectCommand({ Bucket: 'copies', Key: 'x.mp4', CopySource: 'copies' })))).toEqual({ name: 'InvalidArgument', status: 400 });
+      expect(await failure(s3.send(new CopyObjectCommand({ Bucket: 'copies', Key: 'named/kept.mp4', CopySource: 'copies/named/kept.mp4' })))).toEqual({ name: 'InvalidRequest', status: 400 });
+      expect(await failure(s3.send(new CopyObjectCommand({ Bucket: 'copies', Key: 'named/kept.mp4', CopySource: 'copies/named/replaced.mp4', IfNoneMatch: '*' })))).toEqual({
+        name: 'PreconditionFailed',
+        status: 412,
+      });
+      // The refused conditional copy left the existing object alone.
+      expect((await s3.send(new HeadObjectCommand({ Bucket: 'copies', Key: 'named/kept.mp4' }))).Metadata).toEqual({ origin: 'capture' });
+      await s3.send(new CopyObjectCommand({ Bucket: 'copies', Key: 'named/new.mp4', CopySource: 'copies/named/kept.mp4', IfNoneMatch: '*' }));
+      expect((await s3.send(new HeadObjectCommand({ Bucket: 'copies', Key: 'named/new.mp4' }))).ContentLength).toBe(11 * MiB);
+    });
+
+    it('refuses a CopyObject source over 5 GiB (5368709120 bytes) with InvalidRequest, and a part over it', () => {
+      expect(() => checkCopyObjectSource(5_368_709_120)).not.toThrow();
+      expect(() => checkCopyObjectSource(5_368_709_121)).toThrow(expect.objectContaining({ code: 'InvalidRequest', status: 400, message: 'The specified copy source is larger than the maximum allowable size for a copy source: 5368709120' }));
+      expect(() => copyPartRange(undefined, 6 * 1024 ** 3)).toThrow(expect.objectContaining({ code: 'InvalidRequest' }));
+      expect(copyPartRange('bytes=0-5368709119', 6 * 1024 ** 3)).toEqual({ start: 0, end: 5_368_709_119 });
+      expect(() => copyPartRange('bytes=0-5368709120', 6 * 1024 ** 3)).toThrow(expect.objectContaining({ code: 'InvalidRequest' }));
+    });
+
+    it('assembles a multipart copy from source ranges, with the multipart ETag (MD5 of the part MD5s, dash, part count)', async () => {
+      const created = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'copies', Key: 'named/multipart.mp4', ContentType: 'audio/mp4', Metadata: { recording: 'r-2' } }));
+      const UploadId = created.UploadId!;
+      expect([created.Bucket, created.Key]).toEqual(['copies', 'named/multipart.mp4']);
+      const ranges = [[0, 5 * MiB - 1], [5 * MiB, 10 * MiB - 1], [10 * MiB, 11 * MiB - 1]] as const;
+      const parts = [];
+      for (const [i, [first, last]] of ranges.entries()) {
+        const out = await s3.send(
+          new UploadPartCopyCommand({ Bucket: 'copies', Key: 'named/multipart.mp4', UploadId, PartNumber: i + 1, CopySource: `copies/${encodeURIComponent('src/audio/pipeline id+1.mp4')}`, CopySourceRange: `bytes=${first}-${last}` }),
+        );
+        expect(out.CopyPartResult?.ETag).toBe(md5(big.subarray(first, last + 1)));
+        parts.push({ PartNumber: i + 1, ETag: out.CopyPartResult!.ETag! });
+      }
+      // Not yet an object: only CompleteMultipartUpload makes one.
+      expect(await failure(s3.send(new HeadObjectCommand({ Bucket: 'copies', Key: 'named/multipart.mp4' })))).toEqual({ name: 'NotFound', status: 404 });
+      const done = await s3.send(new CompleteMultipartUploadCommand({ Bucket: 'copies', Key: 'named/multipart.mp4', UploadId, MultipartUpload: { Parts: parts }, IfNoneMatch: '*' }));
+      const partDigests = Buffer.concat(ranges.map(([first, last]) => Buffer.from(md5Hex(big.subarray(first, last + 1)), 'hex')));
+      const expectedEtag = `"${md5Hex(partDigests)}-3"`;
+      expect([done.Bucket, done.Key, done.ETag, done.Location]).toEqual(['copies', 'named/multipart.mp4', expectedEtag, 'https://copies.s3.us-east-1.amazonaws.com/named/multipart.mp4']);
+      const got = await s3.send(new GetObjectCommand({ Bucket: 'copies', Key: 'named/multipart.mp4' }));
+      expect([got.ContentType, got.Metadata, got.ETag, got.ContentLength]).toEqual(['audio/mp4', { recording: 'r-2' }, expectedEtag, 11 * MiB]);
+      expect(Buffer.from(await got.Body!.transformToByteArray()).equals(big)).toBe(true);
+      // A completed upload is gone.
+      expect(await failure(s3.send(new AbortMultipartUploadCommand({ Bucket: 'copies', Key: 'named/multipart.mp4', UploadId })))).toEqual({ name: 'NoSuchUpload', status: 404 });
+    });
+
+    it('refuses a part list out of order, a part not uploaded or with another ETag, a small part before the last, and an unknown or aborted upload', async () => {
+      const Key = 'named/refused.mp4';
+      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'copies', Key }));
+      const CopySource = `copies/${encodeURIComponent('src/audio/pipeline id+1.mp4')}`;
+      const small = await s3.send(new UploadPartCopyCommand({ Bucket: 'copies', Key, UploadId, PartNumber: 1, CopySource, CopySourceRange: 'bytes=0-1048575' }));
+      const rest = await s3.send(new UploadPartCopyCommand({ Bucket: 'copies', Key, UploadId, PartNumber: 2, CopySource, CopySourceRange: `bytes=1048576-${11 * MiB - 1}` }));
+      const complete = (Parts: Array<{ PartNumber: number; ETag: string }>) => s3.send(new CompleteMultipartUploadCommand({ Bucket: 'copies', Key, UploadId, MultipartUpload: { Parts } }));
+      const [p1, p2] = [{ PartNumber: 1, ETag: small.CopyPartResult!.ETag! }, { PartNumber: 2, ETag: rest.CopyPartResult!.ETag! }];
+      expect(await failure(complete([p2, p1]))).toEqual({ name: 'InvalidPartOrder', status: 400 });
+      expect(await failure(complete([p1, { PartNumber: 3, ETag: p2.ETag }]))).toEqual({ name: 'InvalidPart', status: 400 });
+      expect(await failure(complete([p1, { PartNumber: 2, ETag: p1.ETag }]))).toEqual({ name: 'InvalidPart', status: 400 });
+      expect(await failure(complete([p1, p2]))).toEqual({ name: 'EntityTooSmall', status: 400 });
+      expect(await failure(s3.send(new UploadPartCopyCommand({ Bucket: 'copies', Key, UploadId, PartNumber: 10_001, CopySource })))).toEqual({ name: 'InvalidArgument', status: 400 });
+      // A range of a source of at most 5 MB is refused; the whole of it is a valid (last) part.
+      await s3.send(new PutObjectCommand({ Bucket: 'copies', Key: 'src/small.bin', Body: big.subarray(0, 5 * MiB) }));
+      expect(await failure(s3.send(new UploadPartCopyCommand({ Bucket: 'copies', Key, UploadId, PartNumber: 3, CopySource: 'copies/src/small.bin', CopySourceRange: 'bytes=0-9' })))).toEqual({
+        name: 'InvalidRequest',
+        status: 400,
+      });
+      await s3.send(new AbortMultipartUploadCommand({ Bucket: 'copies', Key, UploadId }));
+      expect(await failure(complete([p1]))).toEqual({ name: 'NoSuchUpload', status: 404 });
+      expect(await failure(s3.send(new UploadPartCopyCommand({ Bucket: 'copies', Key, UploadId, PartNumber: 1, CopySource })))).toEqual({ name: 'NoSuchUpload', status: 404 });
+      expect(await failure(s3.send(new HeadObjectCommand({ Bucket: 'copies', Key })))).toEqual({ name: 'NotFound', status: 404 });
+    });
+  });
+
   it('offers other emulators direct access to buckets and objects', async () => {
     await cloud.s3.putObject('alpha', 'capture/audio/2026-01-01-00-00-00-000.mp4', Buffer.from([0, 1, 2]), 'audio/mp4');
     await cloud.s3.putObject('alpha', 'capture/meeting-events/x.txt', '{"a":1}\n');
@@ -521,7 +631,7 @@ describe('S3 emulator', () => {
     const s3b = client(restarted);
     try {
       expect(restarted.s3.bucket('beta.eu')).toEqual({ name: 'beta.eu', region: 'eu-west-1', policy, encryption: undefined });
-      expect((await s3b.send(new ListBucketsCommand({}))).Buckets?.map((b) => b.Name)).toEqual(['alpha', 'beta.eu']);
+      expect((await s3b.send(new ListBucketsCommand({}))).Buckets?.map((b) => b.Name)).toEqual(['alpha', 'beta.eu', 'copies']);
       expect((await s3b.send(new GetBucketLocationCommand({ Bucket: 'beta.eu' }))).LocationConstraint).toBe('eu-west-1');
       expect((await s3b.send(new GetBucketLifecycleConfigurationCommand({ Bucket: 'alpha' }))).Rules?.[0]?.ID).toBe('expire-chunks');
       const got = await s3b.send(new GetObjectCommand({ Bucket: 'alpha', Key: 'notes/hello.txt' }));
