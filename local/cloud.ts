@@ -13,6 +13,7 @@ import type { CloudContext } from './core/context';
 import { Schedules, ratePeriodMs } from './core/schedules';
 import { InProcessHttpHandler, routerExchange } from './core/in-process';
 import { opened } from './core/open-resources';
+import { sleepOnClock } from './core/invocation';
 import { ConsoleServer } from './console/server';
 import { enforceChimeQuotas, resolveChimeRateLimit, type ChimeRateLimit } from './core/quotas';
 import { Router, UNCONFIGURED_CLIENT_PATH, listen } from './core/server';
@@ -263,7 +264,7 @@ export class LocalCloud {
     if (threads > 0) {
       if (!this.lambda.inWorkers) {
         const setup = { root: REPO_ROOT, account: this.ctx.account, region: this.ctx.region, routeSdkToCloud: inProcess };
-        this.lambda.runIn(await LambdaWorkers.start(threads, setup, routerExchange(this.router, this.ctx.region), () => this.clock.now()));
+        this.lambda.runIn(await LambdaWorkers.start(threads, setup, routerExchange(this.router, this.ctx.region), () => this.clock.now(), (ms, hold) => sleepOnClock(this.clock, hold, ms)));
       }
     } else {
       this.lambda.preload();
