@@ -95,6 +95,11 @@ export interface Deployment {
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
 
+/** serverless.yml's chimeRequestRate and chimeRequestBurst for a local cloud enforcing `limit`. */
+export function chimeBudgetParams(limit: Required<ChimeRateLimit> | false): { chimeRequestRate: string; chimeRequestBurst: string } {
+  return limit ? { chimeRequestRate: String(0.9 * limit.rate), chimeRequestBurst: String(limit.burst) } : { chimeRequestRate: '0', chimeRequestBurst: '1' };
+}
+
 export class LocalCloud {
   readonly ctx: CloudContext;
   readonly router: Router;
@@ -106,6 +111,8 @@ export class LocalCloud {
   readonly stepFunctions: StepFunctionsService;
   readonly lambda: LambdaRuntime;
   readonly api: ApiGatewayService;
+  /** The Chime request quota this cloud enforces (false: none). */
+  private readonly chimeLimit: Required<ChimeRateLimit> | false;
   readonly secrets: SecretsManagerService;
   /** The read-only web console at the endpoint's `/` (local/console/server.ts). */
   readonly console: ConsoleServer;
@@ -145,6 +152,7 @@ export class LocalCloud {
     this.console = new ConsoleServer({ ctx: this.ctx, router: this.router, stepFunctions: this.stepFunctions, s3: this.s3, onHistory: this.stepFunctions.runner.historyListeners });
     const limit = resolveChimeRateLimit(options.chimeRateLimit);
     if (limit) enforceChimeQuotas(this.router, clock, limit);
+    this.chimeLimit = limit;
   }
 
   static async start(options: LocalCloudOptions = {}): Promise<LocalCloud> {
@@ -242,7 +250,9 @@ export class LocalCloud {
       stage,
       region: this.ctx.region,
       account: this.ctx.account,
-      params: { createBuckets: 'true' },
+      // The stack's Chime request budget as an operator would set it for this account: a little under
+      // the quota (serverless.yml's default, 9 of 10 a second), none where the quota is lifted.
+      params: { createBuckets: 'true', ...chimeBudgetParams(this.chimeLimit) },
       resources: {
         RecordingsTable: { ref: tableName, arn: `arn:aws:dynamodb:${this.ctx.region}:${this.ctx.account}:table/${tableName}` },
         RecordingStateMachine: { ref: stateMachineArn },

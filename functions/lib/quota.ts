@@ -137,8 +137,28 @@ export async function takeTurn(deps: TurnDeps, step: string, buckets: QuotaBucke
   for (const bucket of buckets) at = Math.max(at, (await reserveSlot(deps.store, bucket, deps.budget)) ?? 0);
   const wait = at - clockNow();
   if (wait <= 0) return;
-  if (wait <= Math.min(MAX_WAIT_IN_LAMBDA_MS, deps.remainingMs() - LAMBDA_MARGIN_MS)) return sleep(wait);
+  if (wait <= inLambdaWait(deps)) return sleep(wait);
   throw new QuotaWait(new Date(at).toISOString());
+}
+
+/** How long a step may wait in its Lambda. */
+const inLambdaWait = (deps: TurnDeps) => Math.min(MAX_WAIT_IN_LAMBDA_MS, deps.remainingMs() - LAMBDA_MARGIN_MS);
+
+/**
+ * A turn for a step the state machine does not wait for (Cleanup, StartLiveConnector): a slot only if it
+ * comes within what the Lambda may wait, else nothing reserved and ServiceBusy, which the state machine
+ * retries after its backoff, by when a burst may have passed.
+ */
+export async function takeTurnWithin(deps: TurnDeps, buckets: QuotaBucket[]): Promise<void> {
+  if (deps.budget.rate <= 0 || buckets.length === 0) return;
+  const latest = clockNow() + Math.max(0, inLambdaWait(deps));
+  let at = 0;
+  for (const bucket of buckets) {
+    const slot = await reserveSlot(deps.store, bucket, deps.budget, { latest });
+    if (slot === undefined) throw new ServiceBusy(`Chime's shared request budget has no ${bucket} call free within ${Math.round((latest - clockNow()) / 1000)} s`);
+    at = Math.max(at, slot);
+  }
+  return sleep(at - clockNow());
 }
 
 /**

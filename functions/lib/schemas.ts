@@ -55,6 +55,11 @@ export const planFields = {
   meetingEndCheckSeconds: z.optional(z.number()),
   liveStream: z.optional(LiveStreamPlan),
   tags: z.array(Tag),
+  /**
+   * Set by the state machine when a step's turn in Chime's request budget came later than its Lambda
+   * could wait (QuotaWait): the step and its reserved time, which the step uses when it runs again.
+   */
+  quotaWait: z.optional(z.object({ step: z.string(), cause: z.object({ errorMessage: z.string() }) })),
 };
 
 export const Plan = z.object(planFields);

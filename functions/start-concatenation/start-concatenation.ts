@@ -5,6 +5,7 @@ import { deleteIfExists, toWorkflowError } from '../lib/errors';
 import { propagationRefusal } from '../lib/role-propagation';
 import { captureStillRunning } from '../lib/meeting-end';
 import type { MeetingRef, PipelineRef, Plan, RoleRef } from '../lib/schemas';
+import { takeTurn, type QuotaBucket, type TurnDeps } from '../lib/quota';
 import { updateRecord, type RecordingStore } from '../lib/store';
 import { resourceTags } from '../lib/stack-tag';
 import { clientRequestToken } from '../lib/tokens';
@@ -18,11 +19,16 @@ import { clientRequestToken } from '../lib/tokens';
  * is retried by the state machine.
  */
 export async function startConcatenation(
-  deps: { pipelines: ChimeSDKMediaPipelinesClient; meetings: ChimeSDKMeetingsClient; store: RecordingStore; partition: string },
+  deps: { pipelines: ChimeSDKMediaPipelinesClient; meetings: ChimeSDKMeetingsClient; store: RecordingStore; partition: string; turn: TurnDeps },
   input: { plan: Plan; chimeMeeting: MeetingRef; capturePipeline: PipelineRef; meetingEnd: { reason: string }; role: RoleRef },
 ): Promise<PipelineRef> {
   const { plan, chimeMeeting, capturePipeline } = input;
-  if (captureStillRunning(input.meetingEnd.reason)) {
+  const ending = captureStillRunning(input.meetingEnd.reason);
+  // Both calls' slots at once, in the order the recordings asked: reserving the second only after the
+  // first would queue it behind the later steps' calls (AwaitConcatenation, Cleanup) of earlier recordings.
+  const calls: QuotaBucket[] = ending ? [chimeMeeting.created ? 'meetings' : 'media-pipelines', 'media-pipelines'] : ['media-pipelines'];
+  await takeTurn(deps.turn, 'StartConcatenation', calls, plan.quotaWait);
+  if (ending) {
     try {
       await deleteIfExists(
         chimeMeeting.created
