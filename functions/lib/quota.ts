@@ -121,20 +121,35 @@ export interface TurnDeps {
   remainingMs: () => number;
 }
 
+/** One slot on each bucket a step's calls use, reserved together; when the last of them comes (epoch ms). */
+async function reserveAll(deps: Pick<TurnDeps, 'store' | 'budget'>, buckets: QuotaBucket[]): Promise<number> {
+  let at = 0;
+  for (const bucket of buckets) at = Math.max(at, (await reserveSlot(deps.store, bucket, deps.budget)) ?? 0);
+  return at;
+}
+
+/**
+ * Reserves a later step's turn now, so that turns go out in the order the recordings were requested
+ * (ValidateRequest reserves CreateMeeting's: the steps in between, the service-linked role's above all,
+ * can finish in another order than they started). The step finds it in the plan (`quotaWait`).
+ */
+export async function reserveTurn(deps: Pick<TurnDeps, 'store' | 'budget'>, step: string, buckets: QuotaBucket[]): Promise<CarriedSlot | undefined> {
+  if (deps.budget.rate <= 0) return undefined;
+  return { step, cause: { errorMessage: new Date(await reserveAll(deps, buckets)).toISOString() } };
+}
+
 /**
  * A step's turn at Chime: one slot on each bucket its calls use, reserved together (first come, first
  * served), then a wait until the latest of them, in the Lambda when that fits its time, else in the state
  * machine: QuotaWait, whose message is the time, sends the execution to a Wait state that re-invokes the
- * step with the slot (`carried`), so the re-invoked step reserves nothing again.
+ * step with the slot (`carried`), so the re-invoked step reserves nothing again. A slot reserved ahead
+ * (reserveTurn) comes the same way.
  */
 export async function takeTurn(deps: TurnDeps, step: string, buckets: QuotaBucket[], carried?: CarriedSlot): Promise<void> {
   if (deps.budget.rate <= 0) return;
-  if (carried?.step === step) {
-    const at = Date.parse(carried.cause.errorMessage);
-    if (Number.isFinite(at) && clockNow() - at <= CARRIED_SLOT_VALID_MS) return sleep(at - clockNow());
-  }
-  let at = 0;
-  for (const bucket of buckets) at = Math.max(at, (await reserveSlot(deps.store, bucket, deps.budget)) ?? 0);
+  const kept = carried?.step === step ? Date.parse(carried.cause.errorMessage) : NaN;
+  // A slot long past is not this run's (the step ran with it and is being retried): take a new one.
+  const at = Number.isFinite(kept) && clockNow() - kept <= CARRIED_SLOT_VALID_MS ? kept : await reserveAll(deps, buckets);
   const wait = at - clockNow();
   if (wait <= 0) return;
   if (wait <= inLambdaWait(deps)) return sleep(wait);

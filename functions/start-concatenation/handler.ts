@@ -8,7 +8,7 @@ import { quotaBudget } from '../lib/quota';
 import { store } from '../lib/store-instance';
 import { startConcatenation } from './start-concatenation';
 
-const Input = z.object({ plan: Plan, chimeMeeting: MeetingRef, capturePipeline: PipelineRef, meetingEnd: z.object({ reason: z.string() }), role: RoleRef });
+const Input = z.object({ plan: Plan, chimeMeeting: MeetingRef, capturePipeline: PipelineRef, meetingEnd: z.object({ reason: z.string(), quotaWait: z.optional(z.object({ step: z.string(), cause: z.object({ errorMessage: z.string() }) })) }), role: RoleRef });
 
 const budget = quotaBudget();
 

@@ -3,9 +3,9 @@ import { CreateMediaConcatenationPipelineCommand, DeleteMediaPipelineCommand, ty
 import { s3Arn } from '../lib/arns';
 import { deleteIfExists, toWorkflowError } from '../lib/errors';
 import { propagationRefusal } from '../lib/role-propagation';
-import { captureStillRunning } from '../lib/meeting-end';
+import { captureStillRunning, concatenationCalls } from '../lib/meeting-end';
 import type { MeetingRef, PipelineRef, Plan, RoleRef } from '../lib/schemas';
-import { takeTurn, type QuotaBucket, type TurnDeps } from '../lib/quota';
+import { takeTurn, type CarriedSlot, type TurnDeps } from '../lib/quota';
 import { updateRecord, type RecordingStore } from '../lib/store';
 import { resourceTags } from '../lib/stack-tag';
 import { clientRequestToken } from '../lib/tokens';
@@ -20,14 +20,14 @@ import { clientRequestToken } from '../lib/tokens';
  */
 export async function startConcatenation(
   deps: { pipelines: ChimeSDKMediaPipelinesClient; meetings: ChimeSDKMeetingsClient; store: RecordingStore; partition: string; turn: TurnDeps },
-  input: { plan: Plan; chimeMeeting: MeetingRef; capturePipeline: PipelineRef; meetingEnd: { reason: string }; role: RoleRef },
+  input: { plan: Plan; chimeMeeting: MeetingRef; capturePipeline: PipelineRef; meetingEnd: { reason: string; quotaWait?: CarriedSlot }; role: RoleRef },
 ): Promise<PipelineRef> {
   const { plan, chimeMeeting, capturePipeline } = input;
   const ending = captureStillRunning(input.meetingEnd.reason);
-  // Both calls' slots at once, in the order the recordings asked: reserving the second only after the
-  // first would queue it behind the later steps' calls (AwaitConcatenation, Cleanup) of earlier recordings.
-  const calls: QuotaBucket[] = ending ? [chimeMeeting.created ? 'meetings' : 'media-pipelines', 'media-pipelines'] : ['media-pipelines'];
-  await takeTurn(deps.turn, 'StartConcatenation', calls, plan.quotaWait);
+  // Both calls' slots at once (reserving the second only after the first would queue it behind the later
+  // steps' calls of earlier recordings), reserved when the end was learnt, or after a QuotaWait.
+  const carried = plan.quotaWait?.step === 'StartConcatenation' ? plan.quotaWait : input.meetingEnd.quotaWait;
+  await takeTurn(deps.turn, 'StartConcatenation', concatenationCalls(input.meetingEnd.reason, chimeMeeting.created), carried);
   if (ending) {
     try {
       await deleteIfExists(
