@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import type * as z from 'zod/mini';
 import { logContext, logger } from './logger';
 import { parseOrThrow } from './parse';
-import { WorkflowError, toWorkflowError } from './errors';
+import { QuotaWait, WorkflowError, toWorkflowError } from './errors';
 
 /**
  * Wraps a step's domain function as a Lambda handler: parse the input at the boundary, run the one
@@ -22,7 +22,9 @@ export function stepHandler<I, O>(step: string, schema: z.ZodMiniType<I>, run: (
         return await run(input, { remainingMs: () => context.getRemainingTimeInMillis?.() ?? 0 });
       } catch (err) {
         const mapped = toWorkflowError(err, step);
-        logger.warn('step failed', { step, error: mapped instanceof Error ? mapped.name : String(mapped), retryable: mapped instanceof WorkflowError && mapped.retryable });
+        // QuotaWait is no failure: the state machine waits for the step's turn at Chime.
+        if (mapped instanceof QuotaWait) logger.info('step waits for its turn at Chime', { step, until: mapped.message });
+        else logger.warn('step failed', { step, error: mapped instanceof Error ? mapped.name : String(mapped), retryable: mapped instanceof WorkflowError && mapped.retryable });
         throw mapped;
       }
     },

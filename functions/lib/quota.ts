@@ -153,7 +153,9 @@ export async function takeTurn(deps: TurnDeps, step: string, buckets: QuotaBucke
   const wait = at - clockNow();
   if (wait <= 0) return;
   if (wait <= inLambdaWait(deps)) return sleep(wait);
-  throw new QuotaWait(new Date(at).toISOString());
+  // In whole seconds, rounded up: a Wait state's timestamp is RFC 3339 as the ASL examples write it
+  // (2016-03-14T01:59:00Z), and a turn taken a little after its slot is still within the budget.
+  throw new QuotaWait(new Date(Math.ceil(at / 1000) * 1000).toISOString().replace('.000Z', 'Z'));
 }
 
 /** How long a step may wait in its Lambda. */

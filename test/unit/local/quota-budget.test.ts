@@ -110,11 +110,16 @@ describe('takeTurn and spareSlot', () => {
     for (let i = 0; i < 300; i += 1) await reserveSlot(store, bucket, budget, { now });
     const err = await takeTurn(deps, 'CreateMeeting', [bucket]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(QuotaWait);
-    expect(Date.parse((err as Error).message)).toBe(clock + 30_100);
-    // Run again with that slot carried back: nothing reserved again, no wait left once it is due.
-    clock += 30_100;
+    // The slot, in whole seconds rounded up (as a Wait state's timestamp).
+    const slot = clock + 30_100;
+    expect((err as Error).message).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(Date.parse((err as Error).message)).toBe(Math.ceil(slot / 1000) * 1000);
+    // Run again with that time carried back: nothing reserved again, no wait left once it is due.
+    clock = Date.parse((err as Error).message);
+    const tat = async () => (await store.db.send(new GetItemCommand({ TableName: store.table, Key: { meetingId: { S: `quota#${bucket}` } }, ConsistentRead: true }))).Item?.tat?.N;
+    const before = await tat();
     await takeTurn(deps, 'CreateMeeting', [bucket], { step: 'CreateMeeting', cause: { errorMessage: (err as Error).message } });
-    expect(await reserveSlot(store, bucket, budget, { now })).toBe(clock + 100);
+    expect(await tat()).toBe(before);
   });
 
   it('spareSlot takes a slot only when one is free now', async () => {
