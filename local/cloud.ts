@@ -13,6 +13,7 @@ import type { CloudContext } from './core/context';
 import { Schedules, ratePeriodMs } from './core/schedules';
 import { InProcessHttpHandler, routerExchange } from './core/in-process';
 import { opened } from './core/open-resources';
+import { sleepOnClock } from './core/invocation';
 import { ConsoleServer } from './console/server';
 import { enforceChimeQuotas, resolveChimeRateLimit, type ChimeRateLimit } from './core/quotas';
 import { Router, UNCONFIGURED_CLIENT_PATH, listen } from './core/server';
@@ -94,6 +95,11 @@ export interface Deployment {
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
 
+/** serverless.yml's chimeRequestRate and chimeRequestBurst for a local cloud enforcing `limit`. */
+export function chimeBudgetParams(limit: Required<ChimeRateLimit> | false): { chimeRequestRate: string; chimeRequestBurst: string } {
+  return limit ? { chimeRequestRate: String(0.9 * limit.rate), chimeRequestBurst: String(limit.burst) } : { chimeRequestRate: '0', chimeRequestBurst: '1' };
+}
+
 export class LocalCloud {
   readonly ctx: CloudContext;
   readonly router: Router;
@@ -105,6 +111,8 @@ export class LocalCloud {
   readonly stepFunctions: StepFunctionsService;
   readonly lambda: LambdaRuntime;
   readonly api: ApiGatewayService;
+  /** The Chime request quota this cloud enforces (false: none). */
+  private readonly chimeLimit: Required<ChimeRateLimit> | false;
   readonly secrets: SecretsManagerService;
   /** The read-only web console at the endpoint's `/` (local/console/server.ts). */
   readonly console: ConsoleServer;
@@ -144,6 +152,7 @@ export class LocalCloud {
     this.console = new ConsoleServer({ ctx: this.ctx, router: this.router, stepFunctions: this.stepFunctions, s3: this.s3, onHistory: this.stepFunctions.runner.historyListeners });
     const limit = resolveChimeRateLimit(options.chimeRateLimit);
     if (limit) enforceChimeQuotas(this.router, clock, limit);
+    this.chimeLimit = limit;
   }
 
   static async start(options: LocalCloudOptions = {}): Promise<LocalCloud> {
@@ -241,7 +250,9 @@ export class LocalCloud {
       stage,
       region: this.ctx.region,
       account: this.ctx.account,
-      params: { createBuckets: 'true' },
+      // The stack's Chime request budget as an operator would set it for this account: a little under
+      // the quota (serverless.yml's default, 9 of 10 a second), none where the quota is lifted.
+      params: { createBuckets: 'true', ...chimeBudgetParams(this.chimeLimit) },
       resources: {
         RecordingsTable: { ref: tableName, arn: `arn:aws:dynamodb:${this.ctx.region}:${this.ctx.account}:table/${tableName}` },
         RecordingStateMachine: { ref: stateMachineArn },
@@ -263,7 +274,7 @@ export class LocalCloud {
     if (threads > 0) {
       if (!this.lambda.inWorkers) {
         const setup = { root: REPO_ROOT, account: this.ctx.account, region: this.ctx.region, routeSdkToCloud: inProcess };
-        this.lambda.runIn(await LambdaWorkers.start(threads, setup, routerExchange(this.router, this.ctx.region), () => this.clock.now()));
+        this.lambda.runIn(await LambdaWorkers.start(threads, setup, routerExchange(this.router, this.ctx.region), () => this.clock.now(), (ms, hold) => sleepOnClock(this.clock, hold, ms)));
       }
     } else {
       this.lambda.preload();

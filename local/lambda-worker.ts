@@ -10,6 +10,7 @@ if (!port) throw new Error('local/lambda-worker.ts runs as a worker thread (see 
 const setup = workerData as WorkerSetup;
 const runtime = new LambdaRuntime(setup.root, setup.account, setup.region);
 const requests = new Map<number, { resolve: (a: WireAnswer) => void; reject: (e: Error) => void }>();
+const sleeps = new Map<number, () => void>();
 /**
  * The cloud's simulated time as last heard (every message from the cloud carries it): simulated time
  * stands still while a handler computes, and moves only while it waits on the cloud, whose answer brings
@@ -36,6 +37,12 @@ runtime.useRequestHandler(
 
 port.on('message', (msg: ToWorker) => {
   simulatedNow = msg.now;
+  if (msg.type === 'woke') {
+    const wake = sleeps.get(msg.id);
+    sleeps.delete(msg.id);
+    wake?.();
+    return;
+  }
   if (msg.type === 'answer') {
     const call = requests.get(msg.id);
     requests.delete(msg.id);
@@ -43,7 +50,15 @@ port.on('message', (msg: ToWorker) => {
     else call?.reject(new Error(msg.error ?? 'the local cloud did not answer'));
     return;
   }
-  runningInvocation.run({ id: msg.id, now: () => simulatedNow }, () => runtime.execute(msg.name, msg.payload)).then(
+  const invocation = msg.id;
+  // A sleep is a timer on the cloud's simulated clock, in the cloud's thread; the wake brings the new time.
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const id = ++nextId;
+      sleeps.set(id, resolve);
+      send({ type: 'sleep', id, invocation, ms });
+    });
+  runningInvocation.run({ id: msg.id, now: () => simulatedNow, sleep }, () => runtime.execute(msg.name, msg.payload)).then(
     // JSON, as Lambda returns it: whatever the handler returned crosses the thread boundary as text.
     (value) => send({ type: 'result', id: msg.id, json: JSON.stringify(value ?? null) }),
     (err: unknown) => {

@@ -26,14 +26,20 @@ export interface WorkerSetup {
 }
 
 /** `now`: the cloud's simulated time when the message was sent (the handler's clock, functions/lib/time.ts). */
-export type ToWorker = { type: 'invoke'; id: number; name: string; payload: unknown; now: number } | { type: 'answer'; id: number; answer?: WireAnswer; error?: string; now: number };
+export type ToWorker =
+  | { type: 'invoke'; id: number; name: string; payload: unknown; now: number }
+  | { type: 'answer'; id: number; answer?: WireAnswer; error?: string; now: number }
+  /** A handler's sleep (functions/lib/time.ts) is over on the simulated clock. */
+  | { type: 'woke'; id: number; now: number };
 
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'result'; id: number; json: string }
   | { type: 'failed'; id: number; errorType: string; errorMessage: string }
   /** `invocation`: the id of the invoke message whose handler sent the request. */
-  | { type: 'request'; id: number; invocation?: number; request: WireRequest };
+  | { type: 'request'; id: number; invocation?: number; request: WireRequest }
+  /** A handler asks to sleep `ms` of simulated time. */
+  | { type: 'sleep'; id: number; invocation?: number; ms: number };
 
 /** Plain JavaScript: it registers the TypeScript loader before loading the worker's code. */
 const BOOT = path.join(__dirname, 'lambda-worker-boot.cjs');
@@ -53,11 +59,13 @@ export class LambdaWorkers {
     private readonly exchange: Exchange,
     /** The cloud's simulated time, sent with every message so the handlers' clock follows it. */
     private readonly now: () => number,
+    /** A sleep on the simulated clock for an invocation (releasing its hold meanwhile). */
+    private readonly sleep: (ms: number, hold: InvocationHold | undefined) => Promise<void>,
   ) {}
 
   /** Starts `count` workers and waits until each has loaded every handler (Lambda's init phase). */
-  static async start(count: number, setup: WorkerSetup, exchange: Exchange, now: () => number): Promise<LambdaWorkers> {
-    const pool = new LambdaWorkers(setup, exchange, now);
+  static async start(count: number, setup: WorkerSetup, exchange: Exchange, now: () => number, sleep: (ms: number, hold: InvocationHold | undefined) => Promise<void>): Promise<LambdaWorkers> {
+    const pool = new LambdaWorkers(setup, exchange, now, sleep);
     await Promise.all(Array.from({ length: count }, () => pool.spawn()));
     return pool;
   }
@@ -99,6 +107,11 @@ export class LambdaWorkers {
             this.exchange(msg.request, msg.invocation === undefined ? undefined : thread.pending.get(msg.invocation)?.hold).then(
               (answer) => worker.postMessage({ type: 'answer', id: msg.id, answer, now: this.now() } satisfies ToWorker),
               (err: unknown) => worker.postMessage({ type: 'answer', id: msg.id, error: err instanceof Error ? err.message : String(err), now: this.now() } satisfies ToWorker),
+            );
+            break;
+          case 'sleep':
+            void this.sleep(msg.ms, msg.invocation === undefined ? undefined : thread.pending.get(msg.invocation)?.hold).then(() =>
+              worker.postMessage({ type: 'woke', id: msg.id, now: this.now() } satisfies ToWorker),
             );
             break;
           case 'result':

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { InvocationHold, runningInvocation, type Caller } from './core/invocation';
+import { InvocationHold, runningInvocation, sleepOnClock, type Caller } from './core/invocation';
 import type { Pattern } from './core/pattern';
 import { UNCONFIGURED_CLIENT_PATH } from './core/server';
 import type { LambdaWorkers } from './lambda-workers';
@@ -163,7 +163,7 @@ export class LambdaRuntime {
     private readonly account: string,
     private readonly region: string,
     /** Simulated time stands still while a handler runs (none in a worker thread: the cloud's runtime holds it). */
-    private readonly clock?: { hold(): () => void; now(): number },
+    private readonly clock?: { hold(): () => void; now(): number; sleep(ms: number): Promise<void> },
   ) {
     this.specs = loadFunctionSpecs(root);
   }
@@ -195,7 +195,7 @@ export class LambdaRuntime {
     this.inFlight += 1;
     const hold = new InvocationHold(this.clock, { functionName: name, ...from });
     try {
-      const result = this.workers ? await this.workers.invoke(name, payload, hold, () => this.clock?.now() ?? Date.now()) : await runningInvocation.run({ id: 0, hold, now: () => this.clock?.now() ?? Date.now() }, () => this.execute(name, payload));
+      const result = this.workers ? await this.workers.invoke(name, payload, hold, () => this.clock?.now() ?? Date.now()) : await runningInvocation.run({ id: 0, hold, now: () => this.clock?.now() ?? Date.now(), sleep: this.clock ? (ms) => sleepOnClock(this.clock!, hold, ms) : undefined }, () => this.execute(name, payload));
       this.record({ functionName: name, startedAt, durationMs: Date.now() - startedAt, ok: true });
       return result === undefined ? null : JSON.parse(JSON.stringify(result));
     } catch (err) {
@@ -216,7 +216,11 @@ export class LambdaRuntime {
     const spec = this.specs.get(name);
     if (!spec) throw new LambdaFunctionError('ResourceNotFoundException', `Function not found: ${name}`);
     const handler = this.load(spec);
-    const deadline = Date.now() + spec.timeoutSeconds * 1000;
+    // The function's timeout on the handler's clock (simulated in the local cloud, where it stands still
+    // while the handler computes and moves while it waits): the time a queue of invocations spends in a
+    // busy thread is not the function's, as it would not be on Lambda, where each has its own container.
+    const clock = runningInvocation.getStore()?.now ?? Date.now;
+    const deadline = clock() + spec.timeoutSeconds * 1000;
     const context = {
       functionName: name,
       functionVersion: '$LATEST',
@@ -226,7 +230,7 @@ export class LambdaRuntime {
       logGroupName: `/aws/lambda/${name}`,
       logStreamName: 'local',
       callbackWaitsForEmptyEventLoop: true,
-      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      getRemainingTimeInMillis: () => Math.max(0, deadline - clock()),
     };
     try {
       return await handler(payload, context);

@@ -1,6 +1,7 @@
 import { ChimeSDKMeetingsClient, CreateAttendeeCommand } from '@aws-sdk/client-chime-sdk-meetings';
 import type { LocalCloud } from './cloud';
 import type { Execution } from './sfn/runner';
+import type { HistoryEvent } from './sfn/history';
 
 /**
  * The application side of a meeting, for demos, tests and benchmarks: attendees are created through the
@@ -20,12 +21,15 @@ export interface MeetingScript {
   onEvent?: (line: string) => void;
 }
 
-/** Resolves with the meeting id once the execution's CreateMeeting state has exited (undefined if it never does). */
+/**
+ * Resolves with the meeting id once the execution's CreateMeeting state has exited with it (undefined if
+ * it never does). An exit without it is a caught error: QuotaWait (the state machine waits for the step's
+ * turn at Chime and runs it again), or a failure that goes to Cleanup.
+ */
 export async function meetingIdOf(cloud: LocalCloud, execution: Execution): Promise<string | undefined> {
-  const exited = await cloud.stepFunctions.runner.whenHistory(execution, (h) => h.type === 'TaskStateExited' && (h.stateExitedEventDetails as { name: string }).name === 'CreateMeeting');
-  if (!exited) return undefined;
-  const state = JSON.parse(String((exited.stateExitedEventDetails as { output: string }).output)) as { chimeMeeting?: { meetingId: string } };
-  return state.chimeMeeting?.meetingId;
+  const meetingIdIn = (h: HistoryEvent) => (JSON.parse(String((h.stateExitedEventDetails as { output: string }).output)) as { chimeMeeting?: { meetingId: string } }).chimeMeeting?.meetingId;
+  const exited = await cloud.stepFunctions.runner.whenHistory(execution, (h) => h.type === 'TaskStateExited' && (h.stateExitedEventDetails as { name: string }).name === 'CreateMeeting' && meetingIdIn(h) !== undefined);
+  return exited ? meetingIdIn(exited) : undefined;
 }
 
 export async function joinAttendees(cloud: LocalCloud, meetingId: string, count: number, onEvent?: (line: string) => void): Promise<string[]> {

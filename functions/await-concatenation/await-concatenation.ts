@@ -3,6 +3,7 @@ import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { settleConcatenation, type Settlement } from '../lib/concatenation';
 import { pipelineState } from '../lib/pipelines';
+import { spareSlot, type QuotaBudget } from '../lib/quota';
 import { ConcatenationTimedOut, NothingCaptured } from '../lib/errors';
 import type { MeetingRef, PipelineRef, Plan } from '../lib/schemas';
 import { updateRecord, type RecordingStore } from '../lib/store';
@@ -17,7 +18,7 @@ import { updateRecord, type RecordingStore } from '../lib/store';
  * waited on forever.
  */
 export async function awaitConcatenation(
-  deps: { pipelines: ChimeSDKMediaPipelinesClient; s3: S3Client; sfn: SFNClient; store: RecordingStore },
+  deps: { pipelines: ChimeSDKMediaPipelinesClient; s3: S3Client; sfn: SFNClient; store: RecordingStore; budget: QuotaBudget },
   input: { taskToken: string; checkEnteredAt: string; plan: Plan; chimeMeeting: MeetingRef; concatenationPipeline: PipelineRef },
 ): Promise<{ outcome: Settlement; checks: number }> {
   const { taskToken, plan, chimeMeeting, concatenationPipeline } = input;
@@ -30,7 +31,10 @@ export async function awaitConcatenation(
     { count: { counter: 'concatenationChecks', enteredAt: input.checkEnteredAt } },
   );
   const checks = rec.concatenationChecks ?? 1;
-  const state = await pipelineState(deps.pipelines, pipelineId);
+  // The first check asks Chime only when its request budget has a call to spare now: in a burst of
+  // meeting ends the concatenations' own calls come first, and the pipeline's events, or its files' S3
+  // events, settle the wait anyway (a re-check asks whatever the budget, since it is the last resort).
+  const state = checks > 1 || (await spareSlot({ store: deps.store, budget: deps.budget }, ['media-pipelines'])) ? await pipelineState(deps.pipelines, pipelineId) : 'Running';
   const target = { pipelineId, bucket: plan.concatenation.bucket, prefix: plan.concatenation.prefix, checks };
   const outcome = await settleConcatenation(deps, taskToken, target, state, { recheck: checks > 1 });
   // A re-check comes long after the capture's last chunks were written: a capture prefix still empty

@@ -4,6 +4,7 @@ import { pipelineState } from '../lib/pipelines';
 import { MeetingNeverEnded, isNotFound } from '../lib/errors';
 import { completeToken, failToken, meetingEnded, type MeetingEndDeps } from '../lib/meeting-end';
 import type { MeetingRef, PipelineRef, Plan } from '../lib/schemas';
+import { spareSlot, type QuotaBudget } from '../lib/quota';
 import { presentHumans, updateRecord, type RecordingRecord } from '../lib/store';
 
 /**
@@ -16,7 +17,7 @@ import { presentHumans, updateRecord, type RecordingRecord } from '../lib/store'
  * retry after a throttled call is the same check again, never a later re-check.
  */
 export async function awaitMeetingEnd(
-  deps: MeetingEndDeps & { meetings: ChimeSDKMeetingsClient; pipelines: ChimeSDKMediaPipelinesClient; maxChecks: number; now: () => string },
+  deps: MeetingEndDeps & { meetings: ChimeSDKMeetingsClient; pipelines: ChimeSDKMediaPipelinesClient; maxChecks: number; now: () => string; budget: QuotaBudget },
   input: { taskToken: string; checkEnteredAt: string; plan: Plan; chimeMeeting: MeetingRef; capturePipeline: PipelineRef },
 ): Promise<{ outcome: string }> {
   const { taskToken, plan, chimeMeeting, capturePipeline } = input;
@@ -28,21 +29,25 @@ export async function awaitMeetingEnd(
     await completeToken(deps.sfn, taskToken, { reason: rec.endReason ?? 'MeetingEnded', endedAt: rec.meetingEndedAt, foundBy: rec.endFoundBy ?? 'event' });
     return { outcome: 'ended-before-wait' };
   }
-  try {
-    await deps.meetings.send(new GetMeetingCommand({ MeetingId: chimeMeeting.meetingId }));
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-    await meetingEnded(deps, chimeMeeting.meetingId, 'MeetingEnded', deps.now(), 'check');
-    return { outcome: 'meeting-gone' };
-  }
-  const status = await pipelineState(deps.pipelines, capturePipeline.mediaPipelineId);
-  if (status === 'Failed') {
-    await failToken(deps.sfn, taskToken, 'PipelineFailed', `capture pipeline ${capturePipeline.mediaPipelineId} failed while the meeting ran`);
-    return { outcome: 'capture-failed' };
-  }
-  if (status === 'Gone' || status === 'Stopped') {
-    await meetingEnded(deps, chimeMeeting.meetingId, 'CaptureStopped', deps.now(), 'check');
-    return { outcome: 'capture-stopped' };
+  // Asking Chime is for lost events: it waits for the next check when Chime's request budget has no call
+  // to spare now (a burst of recordings starting), rather than queue ahead of, or behind, their captures.
+  if (await spareSlot({ store: deps.store, budget: deps.budget }, ['meetings', 'media-pipelines'])) {
+    try {
+      await deps.meetings.send(new GetMeetingCommand({ MeetingId: chimeMeeting.meetingId }));
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      await meetingEnded(deps, chimeMeeting.meetingId, 'MeetingEnded', deps.now(), 'check');
+      return { outcome: 'meeting-gone' };
+    }
+    const status = await pipelineState(deps.pipelines, capturePipeline.mediaPipelineId);
+    if (status === 'Failed') {
+      await failToken(deps.sfn, taskToken, 'PipelineFailed', `capture pipeline ${capturePipeline.mediaPipelineId} failed while the meeting ran`);
+      return { outcome: 'capture-failed' };
+    }
+    if (status === 'Gone' || status === 'Stopped') {
+      await meetingEnded(deps, chimeMeeting.meetingId, 'CaptureStopped', deps.now(), 'check');
+      return { outcome: 'capture-stopped' };
+    }
   }
   if (timeLimitReached(input.plan, rec, deps.now())) {
     await meetingEnded(deps, chimeMeeting.meetingId, 'MaxDurationReached', deps.now(), 'request');

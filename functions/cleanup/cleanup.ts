@@ -2,6 +2,7 @@ import { DeleteMeetingCommand, type ChimeSDKMeetingsClient } from '@aws-sdk/clie
 import { DeleteMediaPipelineCommand, type ChimeSDKMediaPipelinesClient } from '@aws-sdk/client-chime-sdk-media-pipelines';
 import { DeleteObjectsCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import { ServiceBusy, awsErrorName, deleteIfExists } from '../lib/errors';
+import { takeTurnWithin, type TurnDeps } from '../lib/quota';
 import { captureStillRunning } from '../lib/meeting-end';
 import { recordingFinished } from '../lib/metrics';
 import type * as z from 'zod/mini';
@@ -36,7 +37,7 @@ export type RecordingSummary = z.infer<typeof RecordingOutcome>;
  * optionally removes raw chunks once the concatenated files are confirmed, and records the outcome.
  */
 export async function cleanup(
-  deps: { meetings: ChimeSDKMeetingsClient; pipelines: ChimeSDKMediaPipelinesClient; s3: S3Client; store: RecordingStore },
+  deps: { meetings: ChimeSDKMeetingsClient; pipelines: ChimeSDKMediaPipelinesClient; s3: S3Client; store: RecordingStore; turn: TurnDeps },
   input: CleanupInput,
 ): Promise<RecordingSummary> {
   const { plan, chimeMeeting, capturePipeline, livePipeline, error } = input;
@@ -68,6 +69,7 @@ export async function cleanup(
   if (chimeMeeting?.created && !meetingGone) {
     targets.push([`meeting:${chimeMeeting.meetingId}`, () => deps.meetings.send(new DeleteMeetingCommand({ MeetingId: chimeMeeting.meetingId }))]);
   }
+  await takeTurnWithin(deps.turn, targets.map(([name]) => (name.startsWith('meeting:') ? 'meetings' : 'media-pipelines')));
   const outcomes = await Promise.allSettled(targets.map(([, del]) => deleteIfExists(del())));
   const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
   if (failed) throw failed.reason;

@@ -4,6 +4,7 @@ import { meetings } from '../lib/clients/meetings';
 import { s3 } from '../lib/clients/s3';
 import { stepHandler } from '../lib/handler';
 import { MeetingRef, PipelineRef, Plan, VerifiedRecording } from '../lib/schemas';
+import { quotaBudget } from '../lib/quota';
 import { store } from '../lib/store-instance';
 import { cleanup } from './cleanup';
 
@@ -19,4 +20,6 @@ const Input = z.object({
   recording: z.optional(VerifiedRecording),
 });
 
-export const handler = stepHandler('Cleanup', Input, (input) => cleanup({ meetings, pipelines: mediaPipelines, s3, store }, input));
+const budget = quotaBudget();
+
+export const handler = stepHandler('Cleanup', Input, (input, { remainingMs }) => cleanup({ meetings, pipelines: mediaPipelines, s3, store, turn: { store, budget, remainingMs } }, input));

@@ -3,6 +3,7 @@ import { adoptedMeeting } from '../lib/adopted-meeting';
 import { accountOf, meetingSourceArn } from '../lib/arns';
 import { WorkflowError } from '../lib/errors';
 import type { MeetingRef, Plan } from '../lib/schemas';
+import { takeTurn, type TurnDeps } from '../lib/quota';
 import { claimMeeting, type RecordingRecord, type RecordingStore } from '../lib/store';
 import { resourceTags } from '../lib/stack-tag';
 import { clientRequestToken } from '../lib/tokens';
@@ -13,10 +14,12 @@ import { clientRequestToken } from '../lib/tokens';
  * execution.
  */
 export async function createOrAdoptMeeting(
-  deps: { meetings: ChimeSDKMeetingsClient; store: RecordingStore; account: string; partition: string; region: string },
+  deps: { meetings: ChimeSDKMeetingsClient; store: RecordingStore; account: string; partition: string; region: string; turn: TurnDeps },
   plan: Plan,
 ): Promise<MeetingRef> {
   const created = plan.mode === 'create';
+  // CreateMeeting, or an adopted meeting's GetMeeting and first ListAttendees page.
+  await takeTurn(deps.turn, 'CreateMeeting', created ? ['meetings'] : ['meetings', 'meetings'], plan.quotaWait);
   const meeting = created ? await createMeeting(deps.meetings, plan) : await adoptedMeeting(deps.meetings, plan.meetingId ?? '', deps.region);
   const meetingId = meeting.MeetingId ?? '';
   const account = accountOf(meeting.MeetingArn ?? '') ?? deps.account;

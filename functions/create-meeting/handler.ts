@@ -3,9 +3,15 @@ import { stackPartition } from '../lib/arns';
 import { meetings } from '../lib/clients/meetings';
 import { stepHandler } from '../lib/handler';
 import { Plan } from '../lib/schemas';
+import { quotaBudget } from '../lib/quota';
 import { store } from '../lib/store-instance';
 import { createOrAdoptMeeting } from './create-meeting';
 
-export const handler = stepHandler('CreateMeeting', z.object({ plan: Plan }), ({ plan }) =>
-  createOrAdoptMeeting({ meetings, store, account: process.env.ACCOUNT_ID ?? '', partition: stackPartition(), region: process.env.AWS_REGION ?? '' }, plan),
+const budget = quotaBudget();
+
+export const handler = stepHandler('CreateMeeting', z.object({ plan: Plan }), ({ plan }, { remainingMs }) =>
+  createOrAdoptMeeting(
+    { meetings, store, account: process.env.ACCOUNT_ID ?? '', partition: stackPartition(), region: process.env.AWS_REGION ?? '', turn: { store, budget, remainingMs } },
+    plan,
+  ),
 );

@@ -28,6 +28,16 @@ export class RoleNotReady extends TransientError {
   override readonly name = 'RoleNotReady';
 }
 
+/**
+ * Not a failure: the step's turn in Chime's shared request budget (functions/lib/quota.ts) comes later
+ * than its Lambda can wait. The message is that time (ISO 8601): the state machine catches this, waits
+ * until then in a Wait state and runs the step again with the slot it reserved. Never retried as such.
+ */
+export class QuotaWait extends WorkflowError {
+  override readonly name = 'QuotaWait';
+  readonly retryable = false;
+}
+
 /** The request (execution input) is invalid; the message names each bad field and how to fix it. */
 export class InvalidRequest extends TerminalError {
   override readonly name = 'InvalidRequest';
@@ -127,6 +137,7 @@ export const TRANSIENT_ERRORS = ['ServiceBusy', 'RoleNotReady'] as const;
 export const ERROR_NAMES = [
   'ServiceBusy',
   'RoleNotReady',
+  'QuotaWait',
   'InvalidRequest',
   'BucketNotReady',
   'AccessDenied',

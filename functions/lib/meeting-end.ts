@@ -1,5 +1,6 @@
 import { SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { isSpentToken } from './errors';
+import { reserveTurn, type QuotaBucket, type QuotaBudget } from './quota';
 import { markMeetingEnded, type EndFoundBy, type RecordingRecord, type RecordingStore } from './store';
 
 /**
@@ -10,6 +11,8 @@ import { markMeetingEnded, type EndFoundBy, type RecordingRecord, type Recording
 export interface MeetingEndDeps {
   sfn: SFNClient;
   store: RecordingStore;
+  /** Chime's shared request budget, where StartConcatenation's turn is reserved as the end is learnt. */
+  budget?: QuotaBudget;
 }
 
 /**
@@ -25,6 +28,11 @@ export type EndReason = (typeof END_REASONS)[number];
 /** True when the meeting (or our capture of an adopted meeting) still runs after an end for this reason. */
 export function captureStillRunning(reason: string | undefined): boolean {
   return reason === 'OnlyPipelineAttendeesRemain' || reason === 'StoppedByRequest' || reason === 'MaxDurationReached';
+}
+
+/** StartConcatenation's Chime calls: ending what still runs (the meeting we created, or our capture), then the concatenation. */
+export function concatenationCalls(reason: string | undefined, createdMeeting: boolean): QuotaBucket[] {
+  return captureStillRunning(reason) ? [createdMeeting ? 'meetings' : 'media-pipelines', 'media-pipelines'] : ['media-pipelines'];
 }
 
 export async function completeToken(sfn: SFNClient, token: string, output: object): Promise<boolean> {
@@ -52,6 +60,12 @@ async function unlessSpent(callback: Promise<unknown>): Promise<boolean> {
  */
 export async function meetingEnded(deps: MeetingEndDeps, meetingId: string, reason: EndReason, at: string, foundBy: EndFoundBy): Promise<RecordingRecord | undefined> {
   const rec = await markMeetingEnded(deps.store, meetingId, reason, at, foundBy);
-  if (rec?.taskToken) await completeToken(deps.sfn, rec.taskToken, { reason: rec.endReason ?? reason, endedAt: rec.meetingEndedAt ?? at, foundBy: rec.endFoundBy ?? foundBy });
+  if (rec?.taskToken) {
+    const endReason = rec.endReason ?? reason;
+    // StartConcatenation's turn at Chime, in the order the ends were learnt (a burst of meeting ends
+    // resumes its executions in whatever order their callbacks land).
+    const quotaWait = deps.budget ? await reserveTurn({ store: deps.store, budget: deps.budget }, 'StartConcatenation', concatenationCalls(endReason, rec.createdMeeting)) : undefined;
+    await completeToken(deps.sfn, rec.taskToken, { reason: endReason, endedAt: rec.meetingEndedAt ?? at, foundBy: rec.endFoundBy ?? foundBy, ...(quotaWait ? { quotaWait } : {}) });
+  }
   return rec;
 }

@@ -57,6 +57,11 @@ export const planFields = {
   /** The request's readable-name template (functions/lib/file-names.ts); without it the files keep the concatenation's names. */
   output: z.optional(z.object({ fileName: z.string() })),
   tags: z.array(Tag),
+  /**
+   * Set by the state machine when a step's turn in Chime's request budget came later than its Lambda
+   * could wait (QuotaWait): the step and its reserved time, which the step uses when it runs again.
+   */
+  quotaWait: z.optional(z.object({ step: z.string(), cause: z.object({ errorMessage: z.string() }) })),
 };
 
 export const Plan = z.object(planFields);

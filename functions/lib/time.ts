@@ -24,3 +24,23 @@ export function nowIso(): string {
 export function setTimeSource(source: Source | undefined): void {
   (globalThis as { [SOURCE]?: Source })[SOURCE] = source;
 }
+
+const SLEEP = Symbol.for('chime-recording.sleep');
+
+type Sleeper = (ms: number) => Promise<void>;
+
+/**
+ * Waits `ms` on the same clock as `now()`: on AWS a timer; in the local cloud a timer on its simulated
+ * clock (installed with setSleeper), so a handler waiting for its slot of Chime's quota waits simulated
+ * time, never real time the simulation does not see.
+ */
+export function sleep(ms: number): Promise<void> {
+  if (!(ms > 0)) return Promise.resolve();
+  const sleeper = (globalThis as { [SLEEP]?: Sleeper })[SLEEP];
+  return sleeper ? sleeper(ms) : new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** For the local cloud only: how `sleep()` waits (undefined: a real timer). */
+export function setSleeper(sleeper: Sleeper | undefined): void {
+  (globalThis as { [SLEEP]?: Sleeper })[SLEEP] = sleeper;
+}

@@ -3,6 +3,7 @@ import { mediaPipelines } from '../lib/clients/media-pipelines';
 import { s3 } from '../lib/clients/s3';
 import { sfn } from '../lib/clients/sfn';
 import { stepHandler } from '../lib/handler';
+import { quotaBudget } from '../lib/quota';
 import { store } from '../lib/store-instance';
 import { handleChimeEvent } from './meeting-events';
 
@@ -22,4 +23,8 @@ const EventSchema = z.object({
   }),
 });
 
-export const handler = stepHandler('MeetingEvents', EventSchema, (event) => handleChimeEvent({ sfn, store, s3, pipelines: mediaPipelines }, event));
+const budget = quotaBudget();
+
+export const handler = stepHandler('MeetingEvents', EventSchema, (event, { remainingMs }) =>
+  handleChimeEvent({ sfn, store, s3, pipelines: mediaPipelines, budget, turn: { store, budget, remainingMs } }, event),
+);

@@ -3,6 +3,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { settleConcatenation, type Settlement } from '../lib/concatenation';
 import { failToken, meetingEnded, type MeetingEndDeps } from '../lib/meeting-end';
 import { pipelineState, type PipelineState } from '../lib/pipelines';
+import { takeTurnWithin, type TurnDeps } from '../lib/quota';
 import { findRecordByConcatenation, getRecord, presentHumans, recordPresence, type RecordingRecord } from '../lib/store';
 import { now } from '../lib/time';
 
@@ -34,7 +35,7 @@ export interface ChimeEvent {
   };
 }
 
-export type EventDeps = MeetingEndDeps & { s3: S3Client; pipelines: ChimeSDKMediaPipelinesClient };
+export type EventDeps = MeetingEndDeps & { s3: S3Client; pipelines: ChimeSDKMediaPipelinesClient; turn: TurnDeps };
 
 export async function handleChimeEvent(deps: EventDeps, event: ChimeEvent): Promise<{ action: string }> {
   if (event.source === 'aws.s3') return outputWritten(deps, event);
@@ -109,6 +110,9 @@ async function outputWritten(deps: EventDeps, event: ChimeEvent): Promise<{ acti
   if (!rec || !isWaitingConcatenation(rec, pipelineId) || rec.concatenationBucket !== event.detail.bucket?.name || !key.startsWith(`${rec.concatenationPrefix}/`)) {
     return { action: 'ignored: not a waiting concatenation\'s file' };
   }
+  // In Chime's shared request budget, behind the burst's own calls; none within the Lambda's time: the
+  // event's delivery is retried (EventBridge's retry policy), and the pipeline's own events settle it too.
+  await takeTurnWithin(deps.turn, ['media-pipelines']);
   return { action: `concatenation ${await settle(deps, rec, await pipelineState(deps.pipelines, pipelineId))}` };
 }
 

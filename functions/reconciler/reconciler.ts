@@ -112,8 +112,8 @@ export async function reconcile(deps: ReconcilerDeps, limits: ReconcilerLimits):
       const page = await deps.store.db.send(
         new ScanCommand({
           TableName: deps.store.table,
-          // Items a pass has settled are not looked at again.
-          FilterExpression: 'attribute_not_exists(reconciledAt)',
+          // Items a pass has settled are not looked at again; Chime's request budget (quota#...) is no recording.
+          FilterExpression: 'attribute_not_exists(reconciledAt) AND attribute_exists(executionId)',
           ProjectionExpression: 'meetingId, executionId, executionName, #status, createdMeeting, capturePipelineId, livePipelineId, concatenationPipelineId, notDeleted',
           ExpressionAttributeNames: { '#status': 'status' },
           ExclusiveStartKey: startKey,

@@ -7,6 +7,7 @@ import { s3Arn } from '../lib/arns';
 import { AccessDenied, MeetingNotFound, isNotFound, toWorkflowError } from '../lib/errors';
 import { propagationRefusal } from '../lib/role-propagation';
 import type { MeetingRef, PipelineRef, Plan, RoleRef } from '../lib/schemas';
+import { takeTurn, type TurnDeps } from '../lib/quota';
 import { updateRecord, type RecordingStore } from '../lib/store';
 import { now } from '../lib/time';
 import { captureStarted } from '../lib/metrics';
@@ -15,10 +16,11 @@ import { clientRequestToken } from '../lib/tokens';
 
 /** Starts the media capture pipeline (5-second chunks into the capture bucket) and records its id. */
 export async function startCapture(
-  deps: { pipelines: ChimeSDKMediaPipelinesClient; store: RecordingStore; partition: string },
+  deps: { pipelines: ChimeSDKMediaPipelinesClient; store: RecordingStore; partition: string; turn: TurnDeps },
   input: { plan: Plan; chimeMeeting: MeetingRef; role: RoleRef },
 ): Promise<PipelineRef> {
   const { plan, chimeMeeting, role } = input;
+  await takeTurn(deps.turn, 'StartCapture', ['media-pipelines'], plan.quotaWait);
   let pipeline;
   try {
     const out = await deps.pipelines.send(

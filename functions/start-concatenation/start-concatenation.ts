@@ -3,8 +3,9 @@ import { CreateMediaConcatenationPipelineCommand, DeleteMediaPipelineCommand, ty
 import { s3Arn } from '../lib/arns';
 import { deleteIfExists, toWorkflowError } from '../lib/errors';
 import { propagationRefusal } from '../lib/role-propagation';
-import { captureStillRunning } from '../lib/meeting-end';
+import { captureStillRunning, concatenationCalls } from '../lib/meeting-end';
 import type { MeetingRef, PipelineRef, Plan, RoleRef } from '../lib/schemas';
+import { takeTurn, type CarriedSlot, type TurnDeps } from '../lib/quota';
 import { updateRecord, type RecordingStore } from '../lib/store';
 import { resourceTags } from '../lib/stack-tag';
 import { clientRequestToken } from '../lib/tokens';
@@ -18,11 +19,16 @@ import { clientRequestToken } from '../lib/tokens';
  * is retried by the state machine.
  */
 export async function startConcatenation(
-  deps: { pipelines: ChimeSDKMediaPipelinesClient; meetings: ChimeSDKMeetingsClient; store: RecordingStore; partition: string },
-  input: { plan: Plan; chimeMeeting: MeetingRef; capturePipeline: PipelineRef; meetingEnd: { reason: string }; role: RoleRef },
+  deps: { pipelines: ChimeSDKMediaPipelinesClient; meetings: ChimeSDKMeetingsClient; store: RecordingStore; partition: string; turn: TurnDeps },
+  input: { plan: Plan; chimeMeeting: MeetingRef; capturePipeline: PipelineRef; meetingEnd: { reason: string; quotaWait?: CarriedSlot }; role: RoleRef },
 ): Promise<PipelineRef> {
   const { plan, chimeMeeting, capturePipeline } = input;
-  if (captureStillRunning(input.meetingEnd.reason)) {
+  const ending = captureStillRunning(input.meetingEnd.reason);
+  // Both calls' slots at once (reserving the second only after the first would queue it behind the later
+  // steps' calls of earlier recordings), reserved when the end was learnt, or after a QuotaWait.
+  const carried = plan.quotaWait?.step === 'StartConcatenation' ? plan.quotaWait : input.meetingEnd.quotaWait;
+  await takeTurn(deps.turn, 'StartConcatenation', concatenationCalls(input.meetingEnd.reason, chimeMeeting.created), carried);
+  if (ending) {
     try {
       await deleteIfExists(
         chimeMeeting.created

@@ -6,6 +6,7 @@ import { propagationRefusal } from '../lib/role-propagation';
 import { updateRecord, type RecordingStore } from '../lib/store';
 import { resourceTags } from '../lib/stack-tag';
 import { clientRequestToken } from '../lib/tokens';
+import { takeTurnWithin, type TurnDeps } from '../lib/quota';
 
 const SECRET_STRING_HINT = `--secret-string 'rtmps://<host>/<application>/<stream key>'`;
 
@@ -15,12 +16,13 @@ const SECRET_STRING_HINT = `--secret-string 'rtmps://<host>/<application>/<strea
  * nowhere else (not into the result, a log line or an error, all of which the execution history keeps).
  */
 export async function startLiveConnector(
-  deps: { pipelines: ChimeSDKMediaPipelinesClient; secrets: SecretsManagerClient; store: RecordingStore },
+  deps: { pipelines: ChimeSDKMediaPipelinesClient; secrets: SecretsManagerClient; store: RecordingStore; turn: TurnDeps },
   input: { plan: Plan & { liveStream: LiveStreamPlan }; chimeMeeting: MeetingRef; role: RoleRef },
 ): Promise<PipelineRef> {
   const { plan, chimeMeeting } = input;
   const live = plan.liveStream;
   const url = await readStreamUrl(deps.secrets, live.secretArn);
+  await takeTurnWithin(deps.turn, ['media-pipelines']);
   let pipeline;
   try {
     const out = await deps.pipelines.send(

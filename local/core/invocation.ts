@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { setTimeSource } from '../../functions/lib/time';
+import { setSleeper, setTimeSource } from '../../functions/lib/time';
 
 /**
  * A running Lambda invocation holds simulated time still while its handler computes, but not while it
@@ -60,9 +60,25 @@ export interface InvocationScope {
   hold?: InvocationHold;
   /** The cloud's simulated time, as the handler sees it (functions/lib/time.ts). */
   now: () => number;
+  /** A wait on the cloud's simulated clock (functions/lib/time.ts sleep), which lets the clock move meanwhile. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export const runningInvocation = new AsyncLocalStorage<InvocationScope>();
 
 // Handlers read the time through functions/lib/time.ts: inside an invocation, the cloud's simulated time.
 setTimeSource(() => runningInvocation.getStore()?.now() ?? Date.now());
+// ... and wait on it: a handler's sleep is a simulated timer, never a real one.
+setSleeper((ms) => {
+  const sleep = runningInvocation.getStore()?.sleep;
+  return sleep ? sleep(ms) : new Promise((resolve) => setTimeout(resolve, ms));
+});
+
+/**
+ * A handler's sleep in the cloud's thread: a timer on the simulated clock, during which the invocation
+ * does not hold the clock (as while one of its requests is answered), or time could never reach it.
+ */
+export function sleepOnClock(clock: { sleep(ms: number): Promise<void> }, hold: InvocationHold | undefined, ms: number): Promise<void> {
+  hold?.requestStarted();
+  return clock.sleep(ms).finally(() => hold?.requestEnded());
+}

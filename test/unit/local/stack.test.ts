@@ -22,6 +22,9 @@ describe('the stack environment read from serverless.yml', () => {
       CAPTURE_BUCKET: 'created-capture',
       CONCATENATION_BUCKET: 'created-final',
       LIVE_STREAM_SECRET_PREFIX: 'chime-recording/',
+      // Chime's shared request budget (params chimeRequestRate, chimeRequestBurst).
+      CHIME_REQUEST_RATE: '9',
+      CHIME_REQUEST_BURST: '20',
       POWERTOOLS_SERVICE_NAME: 'chime-recording',
       POWERTOOLS_LOG_LEVEL: 'INFO',
       MAX_MEETING_END_CHECKS: '26',
