@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ChimeSDKMeetingsClient, CreateMeetingCommand, GetMeetingCommand } from '@aws-sdk/client-chime-sdk-meetings';
 import { medianInterval } from '../../../bench/stats';
+import { phase } from '../../../bench/burst';
 import { EventBus } from '../../../local/core/bus';
 import { resolveBehaviours } from '../../../local/core/behaviours';
 import { SimClock } from '../../../local/core/clock';
@@ -67,6 +68,20 @@ describe('Chime request quotas on simulated time', () => {
     expect(quotaFloorSeconds(100, [...calls], service)).toBe((200 - 20) / 10);
     expect(quotaFloorSeconds(100, [...calls], api)).toBe((100 - 20) / 10);
     expect(quotaFloorSeconds(10, [...calls], api)).toBe(0);
+  });
+
+  it('a burst phase is judged in request order, or, when all asked at once, in the order served: only idle quota while recordings wait fails it', () => {
+    const quota = { rate: 1, burst: 1, scope: 'per-service' } as const;
+    const needs = [{ service: 'media-pipelines', operation: 'CreateMediaConcatenationPipeline' }] as const;
+    // Fair shares (x1.25 of the limit for a burst of k, plus 1 s): 1 s, 2.25 s, 3.5 s.
+    const served = (...seconds: number[]) => seconds.map((s) => ({ from: 0, at: s * 1000 }));
+    // Served 3rd, 1st, 2nd: the first to ask waited 3 s, past its 1 s.
+    expect(phase(served(3, 1, 2), [...needs], quota, [])).toMatchObject({ unfair: 1, worstOverFairShareS: 2, verdict: { fair: false } });
+    // Asked at once: the order is not anyone's to keep, and one served each second is the quota's pace.
+    expect(phase(served(3, 1, 2), [...needs], quota, [], 'simultaneous')).toMatchObject({ unfair: 0, worstOverFairShareS: 0, verdict: { fair: true } });
+    // A gap (nothing served from 2 s to 5 s while one waited) fails either way.
+    expect(phase(served(1, 2, 5), [...needs], quota, [], 'simultaneous')).toMatchObject({ unfair: 1, worstOverFairShareS: 1.5, verdict: { fair: false } });
+    expect(phase([...served(1, 2), undefined], [...needs], quota, [], 'simultaneous')).toMatchObject({ unfair: 1, verdict: { fair: false, last: false } });
   });
 
   it('the median interval of the bench verdicts is the order statistics covering 95%', () => {
