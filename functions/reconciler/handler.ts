@@ -7,6 +7,7 @@ import { meetings } from '../lib/clients/meetings';
 import { sfn } from '../lib/clients/sfn';
 import { logContext, logger } from '../lib/logger';
 import { parseOrThrow } from '../lib/parse';
+import { sleep } from '../lib/time';
 import { reconcile, type PassSummary } from './reconciler';
 
 /** EventBridge's scheduled event (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-run-lambda-schedule.html). */
@@ -31,7 +32,8 @@ export const handler = middy(async (event: unknown, context: Context): Promise<P
       maxChimeCalls: setting('RECONCILER_MAX_CHIME_CALLS'),
       chimeCallIntervalMs: setting('RECONCILER_CHIME_CALL_INTERVAL_MS'),
       remainingMs: () => context.getRemainingTimeInMillis() - MARGIN_MS,
-      pause: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      // The handlers' clock: a real timer on AWS, simulated time in the local cloud.
+      pause: sleep,
     },
   );
   // Ids only, as every function logs.
