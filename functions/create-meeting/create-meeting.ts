@@ -3,7 +3,7 @@ import { adoptedMeeting } from '../lib/adopted-meeting';
 import { accountOf, meetingSourceArn } from '../lib/arns';
 import { WorkflowError } from '../lib/errors';
 import type { MeetingRef, Plan } from '../lib/schemas';
-import { takeTurn, type TurnDeps } from '../lib/quota';
+import { createMeetingCalls, takeTurn, type CarriedSlot, type TurnDeps } from '../lib/quota';
 import { claimMeeting, type RecordingRecord, type RecordingStore } from '../lib/store';
 import { resourceTags } from '../lib/stack-tag';
 import { clientRequestToken } from '../lib/tokens';
@@ -16,10 +16,13 @@ import { clientRequestToken } from '../lib/tokens';
 export async function createOrAdoptMeeting(
   deps: { meetings: ChimeSDKMeetingsClient; store: RecordingStore; account: string; partition: string; region: string; turn: TurnDeps },
   plan: Plan,
+  /** The turn EnsureServiceLinkedRole reserved (`$.role.quotaWait`). */
+  reserved?: CarriedSlot,
 ): Promise<MeetingRef> {
   const created = plan.mode === 'create';
-  // CreateMeeting, or an adopted meeting's GetMeeting and first ListAttendees page.
-  await takeTurn(deps.turn, 'CreateMeeting', created ? ['meetings'] : ['meetings', 'meetings'], plan.quotaWait);
+  // The slot the state machine carried back after a QuotaWait, else the one reserved ahead.
+  const carried = plan.quotaWait?.step === 'CreateMeeting' ? plan.quotaWait : reserved;
+  await takeTurn(deps.turn, 'CreateMeeting', createMeetingCalls(plan.mode), carried);
   const meeting = created ? await createMeeting(deps.meetings, plan) : await adoptedMeeting(deps.meetings, plan.meetingId ?? '', deps.region);
   const meetingId = meeting.MeetingId ?? '';
   const account = accountOf(meeting.MeetingArn ?? '') ?? deps.account;

@@ -2,16 +2,17 @@ import * as z from 'zod/mini';
 import { stackPartition } from '../lib/arns';
 import { meetings } from '../lib/clients/meetings';
 import { stepHandler } from '../lib/handler';
-import { Plan } from '../lib/schemas';
+import { Plan, RoleRef } from '../lib/schemas';
 import { quotaBudget } from '../lib/quota';
 import { store } from '../lib/store-instance';
 import { createOrAdoptMeeting } from './create-meeting';
 
 const budget = quotaBudget();
 
-export const handler = stepHandler('CreateMeeting', z.object({ plan: Plan }), ({ plan }, { remainingMs }) =>
+export const handler = stepHandler('CreateMeeting', z.object({ plan: Plan, role: RoleRef }), ({ plan, role }, { remainingMs }) =>
   createOrAdoptMeeting(
     { meetings, store, account: process.env.ACCOUNT_ID ?? '', partition: stackPartition(), region: process.env.AWS_REGION ?? '', turn: { store, budget, remainingMs } },
     plan,
+    role.quotaWait,
   ),
 );

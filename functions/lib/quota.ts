@@ -121,6 +121,11 @@ export interface TurnDeps {
   remainingMs: () => number;
 }
 
+/** CreateMeeting's calls at Chime: CreateMeeting, or an adopted meeting's GetMeeting and first ListAttendees page. */
+export function createMeetingCalls(mode: 'create' | 'adopt'): QuotaBucket[] {
+  return mode === 'create' ? ['meetings'] : ['meetings', 'meetings'];
+}
+
 /** One slot on each bucket a step's calls use, reserved together; when the last of them comes (epoch ms). */
 async function reserveAll(deps: Pick<TurnDeps, 'store' | 'budget'>, buckets: QuotaBucket[]): Promise<number> {
   let at = 0;
@@ -130,8 +135,9 @@ async function reserveAll(deps: Pick<TurnDeps, 'store' | 'budget'>, buckets: Quo
 
 /**
  * Reserves a later step's turn now, so that turns go out in the order the recordings were requested
- * (ValidateRequest reserves CreateMeeting's: the steps in between, the service-linked role's above all,
- * can finish in another order than they started). The step finds it in the plan (`quotaWait`).
+ * (EnsureServiceLinkedRole reserves CreateMeeting's before its own IAM calls: the steps in between, the
+ * service-linked role's above all, can finish in another order than they started). The step is handed it
+ * in its input (`quotaWait`).
  */
 export async function reserveTurn(deps: Pick<TurnDeps, 'store' | 'budget'>, step: string, buckets: QuotaBucket[]): Promise<CarriedSlot | undefined> {
   if (deps.budget.rate <= 0) return undefined;
@@ -153,8 +159,10 @@ export async function takeTurn(deps: TurnDeps, step: string, buckets: QuotaBucke
   const wait = at - clockNow();
   if (wait <= 0) return;
   if (wait <= inLambdaWait(deps)) return sleep(wait);
-  // In whole seconds, rounded up: a Wait state's timestamp is RFC 3339 as the ASL examples write it
-  // (2016-03-14T01:59:00Z), and a turn taken a little after its slot is still within the budget.
+  // In whole seconds, rounded up, in the form the Wait state's page requires (RFC 3339 with an uppercase T
+  // and Z, e.g. 2024-08-18T17:33:00Z) and noting that Step Functions truncates a timestamp's milliseconds
+  // (https://docs.aws.amazon.com/step-functions/latest/dg/state-wait.html): rounding up means the Wait never
+  // ends before the slot, and a turn taken a little after its slot is still within the budget.
   throw new QuotaWait(new Date(Math.ceil(at / 1000) * 1000).toISOString().replace('.000Z', 'Z'));
 }
 

@@ -1,6 +1,9 @@
 import * as z from 'zod/mini';
 import { CONTENT_SHARE_LAYOUTS, LIVE_AUDIO_CHANNELS, LIVE_AUDIO_SAMPLE_RATES, LIVE_MUX_TYPES, PRESENTER_POSITIONS } from './pipeline-options';
 
+/** A step's slot in Chime's request budget, reserved ahead or carried back by the state machine (functions/lib/quota.ts). */
+export const CarriedSlot = z.object({ step: z.string(), cause: z.object({ errorMessage: z.string() }) });
+
 /**
  * The normalized plan ValidateRequest derives from the request (functions/validate-request/request.ts),
  * and the references later steps pass on. zod/mini keeps each Lambda bundle close to its SDK-only size;
@@ -61,7 +64,7 @@ export const planFields = {
    * Set by the state machine when a step's turn in Chime's request budget came later than its Lambda
    * could wait (QuotaWait): the step and its reserved time, which the step uses when it runs again.
    */
-  quotaWait: z.optional(z.object({ step: z.string(), cause: z.object({ errorMessage: z.string() }) })),
+  quotaWait: z.optional(CarriedSlot),
 };
 
 export const Plan = z.object(planFields);
@@ -82,7 +85,13 @@ export const PipelineRef = z.object({ mediaPipelineId: z.string(), mediaPipeline
 export type PipelineRef = z.infer<typeof PipelineRef>;
 
 /** EnsureServiceLinkedRole's result; createdAt is the role's IAM CreateDate (ISO 8601). */
-export const RoleRef = z.object({ roleArn: z.string(), createdAt: z.string(), fresh: z.boolean() });
+export const RoleRef = z.object({
+  roleArn: z.string(),
+  createdAt: z.string(),
+  fresh: z.boolean(),
+  /** CreateMeeting's turn at Chime, which EnsureServiceLinkedRole reserved (absent with the budget off). */
+  quotaWait: z.optional(CarriedSlot),
+});
 export type RoleRef = z.infer<typeof RoleRef>;
 
 /** A finished file as VerifyRecording found it: the sink folder it is in, size, content type, MP4 duration. */

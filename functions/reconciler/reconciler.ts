@@ -12,7 +12,7 @@ import { awsErrorName, isNotFound, isThrottling } from '../lib/errors';
 import { createdByThisStack } from '../lib/stack-tag';
 import { meetingTags } from './meeting-tags';
 import { fromItem, toItem, type RecordingRecord, type RecordingStore } from '../lib/store';
-import { nowIso } from '../lib/time';
+import { now, nowIso } from '../lib/time';
 
 /**
  * The reconciler: a scheduled pass that removes what this stack created and no running execution owns
@@ -47,7 +47,7 @@ export interface ReconcilerLimits {
   chimeCallIntervalMs: number;
   /** Milliseconds left before the pass must stop (the Lambda context's, less a margin). */
   remainingMs: () => number;
-  /** Waits real milliseconds between Chime calls (pacing). */
+  /** Waits between Chime calls (pacing), on the clock `now()` reads (functions/lib/time.ts). */
   pause: (ms: number) => Promise<void>;
 }
 
@@ -91,9 +91,11 @@ export async function reconcile(deps: ReconcilerDeps, limits: ReconcilerLimits):
   const chime = async <T>(call: () => Promise<T>): Promise<T> => {
     if (summary.chimeCalls >= limits.maxChimeCalls) throw new StopPass('Chime call budget');
     if (limits.remainingMs() <= 0) throw new StopPass('time budget');
-    const wait = lastCall + limits.chimeCallIntervalMs - performance.now();
+    // Paced on the handlers' clock (`now`, the clock `pause` waits on): in the local cloud both are
+    // simulated time, so the pacing the services see is what was asked for.
+    const wait = lastCall + limits.chimeCallIntervalMs - now();
     if (wait > 0) await limits.pause(wait);
-    lastCall = performance.now();
+    lastCall = now();
     summary.chimeCalls += 1;
     try {
       return await call();

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { evaluatePolicy, grantStatement, requiredGrants } from '../../functions/lib/bucket-policy';
+import { QUOTA_KEY_PREFIX } from '../../functions/lib/quota';
 import { stackRegions } from '../../functions/lib/regions.json';
 import { buildPlan } from '../../functions/validate-request/validate';
 import { buildBundles } from '../../scripts/bundles';
@@ -22,8 +23,8 @@ import { PACKAGE_TIMEOUT_MS, ROOT, cfnLint, cfnLintInstalled, effectiveTemplate,
  * actions. Every function also gets BASE_ACTIONS. A function missing here fails the test: add its row.
  */
 const EXPECTED_ACTIONS: Record<string, string[]> = {
-  validateRequest: ['dynamodb:UpdateItem'],
-  ensureServiceLinkedRole: ['iam:GetRole', 'iam:CreateServiceLinkedRole'],
+  validateRequest: [],
+  ensureServiceLinkedRole: ['dynamodb:UpdateItem', 'iam:GetRole', 'iam:CreateServiceLinkedRole'],
   verifyBuckets: ['s3:GetBucketLocation', 's3:GetBucketPolicy', 's3:GetEncryptionConfiguration', 'chime:GetMeeting'],
   createMeeting: ['chime:CreateMeeting', 'chime:TagResource', 'chime:GetMeeting', 'chime:ListAttendees', 'chime:DeleteMeeting', 'dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
   startCapture: ['chime:CreateMediaCapturePipeline', 'chime:TagResource', 's3:GetBucketPolicy', 'dynamodb:UpdateItem'],
@@ -371,6 +372,16 @@ describe('packaged template', () => {
       { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/aws-service-role/mediapipelines.chime.amazonaws.com/AWSServiceRoleForAmazonChimeSDKMediaPipelines' },
       { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/AWSServiceRoleForAmazonChimeSDKMediaPipelines' },
     ]);
+  });
+
+  it("lets ensureServiceLinkedRole write only the request budget's items (partition keys quota#...) of the recordings table", () => {
+    const t = modes().default;
+    const role = t.Resources[t.Resources.EnsureServiceLinkedRoleLambdaFunction!.Properties.Role['Fn::GetAtt'][0]]!;
+    const writes = roleStatements(role).filter((s) => list(s.Action).some((a) => a.startsWith('dynamodb:')));
+    expect(writes).toEqual([
+      { Effect: 'Allow', Action: ['dynamodb:UpdateItem'], Resource: { 'Fn::GetAtt': ['RecordingsTable', 'Arn'] }, Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['quota#*'] } } },
+    ]);
+    expect(QUOTA_KEY_PREFIX).toBe('quota#');
   });
 
   it('gives each function its own role with exactly the actions its code sends', () => {

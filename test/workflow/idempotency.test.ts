@@ -18,7 +18,7 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-type State = Record<string, unknown> & { plan: { executionName: string } };
+type State = Record<string, unknown> & { plan: { executionName: string; mode: string } };
 
 function stateEntering(e: { history: Array<Record<string, unknown>> }, name: string): State {
   const entered = e.history.find((x) => String(x.type).endsWith('StateEntered') && (x.stateEnteredEventDetails as { name: string }).name === name);
@@ -52,13 +52,13 @@ describe('idempotency on the local cloud', () => {
     };
 
     // The same Parameters the ASL passes to each Task.
-    const roleAgain = (await h.cloud.lambda.invoke('ensureServiceLinkedRole', { executionName: plan.executionName })) as { roleArn: string };
+    const roleAgain = (await h.cloud.lambda.invoke('ensureServiceLinkedRole', { executionName: plan.executionName, mode: plan.mode })) as { roleArn: string };
     expect(roleAgain.roleArn).toBe(role.roleArn);
 
     const tokenBefore = (await recordOf(chimeMeeting.meetingId))?.taskToken;
     expect(tokenBefore).toBeDefined();
     const meetingsBefore = h.cloud.meetings.activeMeetings().length;
-    const meetingAgain = (await h.cloud.lambda.invoke('createMeeting', { plan })) as { meetingId: string };
+    const meetingAgain = (await h.cloud.lambda.invoke('createMeeting', { plan, role })) as { meetingId: string };
     expect(meetingAgain.meetingId).toBe(chimeMeeting.meetingId);
     expect(h.cloud.meetings.activeMeetings().length).toBe(meetingsBefore);
     // The claim is not written again: the task token AwaitMeetingEnd stored meanwhile survives.

@@ -6,6 +6,7 @@ import { meetingSourceArn, s3Arn } from '../../functions/lib/arns';
 import type { PassSummary } from '../../functions/reconciler/reconciler';
 import { fromItem, toItem, type RecordingRecord } from '../../functions/lib/store';
 import { scheduleRuleName } from '../../local/cloud';
+import type { CallRecord } from '../../local/core/server';
 import type { ScheduledRun } from '../../local/core/schedules';
 import { nextReconcilerPass, start, startHarness, statesEntered, storesTaskToken, waitForCapture, type Harness } from '../../local/harness';
 import { joinAttendees, meetingIdOf, simulateMeeting } from '../../local/simulate';
@@ -93,13 +94,24 @@ describe('reconciler', () => {
     expect(left).toEqual([expect.stringMatching(/^capture:/)]);
     expect(activeMeeting(meetingId)).toBe(true);
 
+    // Its Chime calls, as the services saw them (simulated time).
+    const chimeCalls: CallRecord[] = [];
+    const listen = (call: CallRecord) => {
+      if (/reconciler/i.test(call.caller?.functionName ?? '') && /meetings|media-pipelines/.test(call.service)) chimeCalls.push(call);
+    };
+    h.cloud.router.listeners.add(listen);
     const pass = await h.run(async () => {
       const p = await nextReconcilerPass(h);
       await h.cloud.bus.drain();
       return p;
-    });
+    }).finally(() => h.cloud.router.listeners.delete(listen));
     const captureId = left[0]!.slice('capture:'.length);
     expect(pass.removed).toEqual([`capture-pipeline:${captureId}`, `meeting:${meetingId}`]);
+    // Paced as serverless.yml asks (RECONCILER_CHIME_CALL_INTERVAL_MS, 250 ms) on the services' clock:
+    // its pauses wait simulated time, and are measured on it too.
+    expect(chimeCalls.length).toBe(pass.chimeCalls);
+    expect(chimeCalls.length).toBeGreaterThanOrEqual(4);
+    for (let i = 1; i < chimeCalls.length; i += 1) expect(chimeCalls[i]!.at - chimeCalls[i - 1]!.at).toBeGreaterThanOrEqual(250);
     expect(activePipelines(meetingId)).toEqual([]);
     expect(activeMeeting(meetingId)).toBe(false);
     const rec = await item(meetingId);

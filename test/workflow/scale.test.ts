@@ -41,7 +41,7 @@ describe.each<[number, ChimeRateLimit]>([
   const lastLeave = new Map<string, number>();
   beforeAll(async () => {
     // The handlers in a worker thread, as the burst benchmark runs them. In the cloud's own thread, the
-    // first recording's first table write (its ValidateRequest's reservation, by an SDK client not yet
+    // first recording's first table write (its EnsureServiceLinkedRole's reservation, by an SDK client not yet
     // used) was answered after the 99 others' in one run, a real-time delay that simulated time holds
     // still for, so the first requested was served last (observed, not fully explained).
     h = await startHarness({ pipelines: { activePipelineLimit: 2 * recordings }, chimeRateLimit: quota, lambdaThreads: 1 });

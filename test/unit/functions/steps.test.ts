@@ -74,7 +74,7 @@ describe('CreateMeeting', () => {
   it('creates the meeting with a token derived from the execution, then claims it', async () => {
     meetings.on(CreateMeetingCommand).resolves({ Meeting: { MeetingId: MEETING_ID, MeetingArn: meetingRef.meetingArn, MediaRegion: 'us-east-1' } });
     db.on(PutItemCommand).resolves({});
-    const out = await createMeeting({ plan: plan() }, ctx);
+    const out = await createMeeting({ plan: plan(), role: roleRef }, ctx);
     expect(out).toEqual(meetingRef);
     expect(meetings.commandCalls(CreateMeetingCommand)[0]!.args[0].input).toEqual({
       ClientRequestToken: clientRequestToken(EXECUTION_ID, 'CreateMeeting'),
@@ -91,29 +91,29 @@ describe('CreateMeeting', () => {
     meetings.on(GetMeetingCommand).resolvesOnce({ Meeting: { MeetingId: MEETING_ID, MeetingArn: meetingRef.meetingArn, MediaRegion: 'us-east-1' } });
     meetings.on(ListAttendeesCommand).resolves({ Attendees: [{ AttendeeId: 'a1', ExternalUserId: 'alice' }, { AttendeeId: 'p1', ExternalUserId: 'aws:MediaPipeline-x' }] });
     db.on(PutItemCommand).resolves({});
-    expect(await createMeeting({ plan: adopt }, ctx)).toEqual({ ...meetingRef, created: false });
+    expect(await createMeeting({ plan: adopt, role: roleRef }, ctx)).toEqual({ ...meetingRef, created: false });
     expect(meetings.commandCalls(CreateMeetingCommand)).toHaveLength(0);
     // People already in an adopted meeting count as present; pipeline attendees never do.
     const item = db.commandCalls(PutItemCommand)[0]!.args[0].input.Item!;
     expect(item.presence).toEqual({ M: { a1: { M: { present: { BOOL: true }, at: { N: '0' }, externalUserId: { S: 'alice' } } } } });
 
     meetings.on(GetMeetingCommand).rejects(new NotFoundException({ message: 'gone', ...meta }));
-    expect((await failure(createMeeting({ plan: adopt }, ctx))).name).toBe('MeetingNotFound');
+    expect((await failure(createMeeting({ plan: adopt, role: roleRef }, ctx))).name).toBe('MeetingNotFound');
 
     meetings.on(GetMeetingCommand).resolves({ Meeting: { MeetingId: MEETING_ID, MeetingArn: meetingRef.meetingArn } });
     db.on(PutItemCommand).rejects(new ConditionalCheckFailedException({ message: 'no', ...meta }));
     db.on(GetItemCommand).resolves({ Item: marshall({ meetingId: MEETING_ID, executionId: 'arn:other-execution', status: 'RECORDING' }) });
-    expect((await failure(createMeeting({ plan: adopt }, ctx))).name).toBe('RecordingAlreadyActive');
+    expect((await failure(createMeeting({ plan: adopt, role: roleRef }, ctx))).name).toBe('RecordingAlreadyActive');
     expect(meetings.commandCalls(DeleteMeetingCommand)).toHaveLength(0);
 
     // A retried CreateMeeting finds its own claim and leaves it (and the token stored since) alone.
     db.on(GetItemCommand).resolves({ Item: marshall({ meetingId: MEETING_ID, executionId: EXECUTION_ID, status: 'RECORDING', taskToken: 't' }) });
-    expect(await createMeeting({ plan: adopt }, ctx)).toMatchObject({ meetingId: MEETING_ID, created: false });
+    expect(await createMeeting({ plan: adopt, role: roleRef }, ctx)).toMatchObject({ meetingId: MEETING_ID, created: false });
   });
 
   it('treats a call that never got an answer as transient', async () => {
     meetings.on(CreateMeetingCommand).rejects(new Error('AWS SDK error wrapper for TimeoutError: socket hang up'));
-    expect((await failure(createMeeting({ plan: plan() }, ctx))).name).toBe('ServiceBusy');
+    expect((await failure(createMeeting({ plan: plan(), role: roleRef }, ctx))).name).toBe('ServiceBusy');
     // Words that merely contain an error code ("CapturePipeline" has "ePipe") are not transport failures.
     pipelines.on(CreateMediaCapturePipelineCommand).rejects(Object.assign(new Error('limit on CreateMediaCapturePipeline'), { name: 'ResourceLimitExceededException', $metadata: { httpStatusCode: 400 } }));
     expect((await failure(startCapture({ plan: plan(), chimeMeeting: meetingRef, role: roleRef }, ctx))).name).toBe('LimitReached');
@@ -121,7 +121,7 @@ describe('CreateMeeting', () => {
 
   it('maps throttling to ServiceBusy (retried) and rejects a malformed state with InvalidRequest', async () => {
     meetings.on(CreateMeetingCommand).rejects(Object.assign(new Error('slow down'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 429 } }));
-    expect((await failure(createMeeting({ plan: plan() }, ctx))).name).toBe('ServiceBusy');
+    expect((await failure(createMeeting({ plan: plan(), role: roleRef }, ctx))).name).toBe('ServiceBusy');
     const bad = await failure(createMeeting({ plan: { mode: 'create' } }, ctx));
     expect(bad.name).toBe('InvalidRequest');
     expect(bad.message).toMatch(/plan\.executionId/);
@@ -263,7 +263,7 @@ describe('an adopted meeting of another control region', () => {
     expect(refused.message).toMatch(/only in the control region that created it: create the meeting through the Chime SDK meetings API in us-east-1, or record it with this stack deployed in the meeting's control region/);
     expect([...s3.calls(), ...db.calls(), ...pipelines.calls()]).toHaveLength(0);
     // CreateMeeting, were it reached, refuses it the same way.
-    expect((await failure(createMeeting({ plan: adopt }, ctx))).message).toBe(refused.message);
+    expect((await failure(createMeeting({ plan: adopt, role: roleRef }, ctx))).message).toBe(refused.message);
   });
 
   it('stays a missing permission when IAM refuses GetMeeting', async () => {
@@ -278,7 +278,7 @@ describe('ARNs in the stack\'s partition', () => {
     meetings.on(CreateMeetingCommand).resolves({ Meeting: { MeetingId: MEETING_ID, MeetingArn: `arn:aws-us-gov:chime:us-gov-west-1:123456789012:meeting/${MEETING_ID}`, MediaRegion: 'us-gov-west-1' } });
     db.on(PutItemCommand).resolves({});
     db.on(UpdateItemCommand).resolves({ Attributes: record() });
-    const chimeMeeting = (await createMeeting({ plan: plan() }, ctx)) as typeof meetingRef;
+    const chimeMeeting = (await createMeeting({ plan: plan(), role: roleRef }, ctx)) as typeof meetingRef;
     expect(chimeMeeting.sourceArn).toBe(`arn:aws-us-gov:chime::123456789012:meeting:${MEETING_ID}`);
     pipelines.on(CreateMediaCapturePipelineCommand).resolves({ MediaCapturePipeline: { MediaPipelineId: 'cap-1', MediaPipelineArn: CAPTURE_ARN } });
     await startCapture({ plan: plan(), chimeMeeting, role: { roleArn: 'r', createdAt: '2026-01-01T00:00:00.000Z', fresh: false } }, ctx);
@@ -297,7 +297,7 @@ describe('EnsureServiceLinkedRole', () => {
 
   it('returns an existing role with its creation time', async () => {
     iam.on(GetRoleCommand).resolves({ Role: role });
-    expect(await ensureServiceLinkedRole({ executionName: 'rec-1' }, ctx)).toEqual({ roleArn: role.Arn, createdAt: '2026-11-23T10:00:00.000Z', fresh: false });
+    expect(await ensureServiceLinkedRole({ executionName: 'rec-1', mode: 'create' }, ctx)).toEqual({ roleArn: role.Arn, createdAt: '2026-11-23T10:00:00.000Z', fresh: false });
     expect(iam.commandCalls(CreateServiceLinkedRoleCommand)).toHaveLength(0);
   });
 
@@ -307,25 +307,25 @@ describe('EnsureServiceLinkedRole', () => {
   ])('creates the role when GetRole answers %s', async (_answer, probe) => {
     iam.on(GetRoleCommand).rejects(probe());
     iam.on(CreateServiceLinkedRoleCommand).resolves({ Role: role });
-    expect(await ensureServiceLinkedRole({ executionName: 'rec-1' }, ctx)).toEqual({ roleArn: role.Arn, createdAt: '2026-11-23T10:00:00.000Z', fresh: true });
+    expect(await ensureServiceLinkedRole({ executionName: 'rec-1', mode: 'create' }, ctx)).toEqual({ roleArn: role.Arn, createdAt: '2026-11-23T10:00:00.000Z', fresh: true });
     expect(iam.commandCalls(CreateServiceLinkedRoleCommand)[0]!.args[0].input).toMatchObject({ AWSServiceName: 'mediapipelines.chime.amazonaws.com' });
   });
 
   it('takes "has been taken" to mean the role exists, and reads it again', async () => {
     iam.on(GetRoleCommand).rejectsOnce(denied()).resolves({ Role: role });
     iam.on(CreateServiceLinkedRoleCommand).rejects(taken());
-    expect(await ensureServiceLinkedRole({ executionName: 'rec-1' }, ctx)).toEqual({ roleArn: role.Arn, createdAt: '2026-11-23T10:00:00.000Z', fresh: true });
+    expect(await ensureServiceLinkedRole({ executionName: 'rec-1', mode: 'create' }, ctx)).toEqual({ roleArn: role.Arn, createdAt: '2026-11-23T10:00:00.000Z', fresh: true });
     // Not visible yet (IAM is eventually consistent): the state machine's retry will see it.
     iam.reset();
     iam.on(GetRoleCommand).rejects(new NoSuchEntityException({ message: 'not found', ...meta }));
     iam.on(CreateServiceLinkedRoleCommand).rejects(taken());
-    expect((await failure(ensureServiceLinkedRole({ executionName: 'rec-1' }, ctx))).name).toBe('RoleNotReady');
+    expect((await failure(ensureServiceLinkedRole({ executionName: 'rec-1', mode: 'create' }, ctx))).name).toBe('RoleNotReady');
   });
 
   it("reads no wording: any InvalidInput refusal counts as created concurrently when the role then exists", async () => {
     iam.on(GetRoleCommand).rejectsOnce(new NoSuchEntityException({ message: 'not found', ...meta })).resolves({ Role: role });
     iam.on(CreateServiceLinkedRoleCommand).rejects(new IAMServiceException({ name: 'InvalidInputException', $fault: 'client', message: 'any wording at all', $metadata: { httpStatusCode: 400 } }));
-    expect(await ensureServiceLinkedRole({ executionName: 'rec-1' }, ctx)).toMatchObject({ roleArn: role.Arn, fresh: true });
+    expect(await ensureServiceLinkedRole({ executionName: 'rec-1', mode: 'create' }, ctx)).toMatchObject({ roleArn: role.Arn, fresh: true });
   });
 });
 
