@@ -9,10 +9,12 @@ import { createOrAdoptMeeting } from './create-meeting';
 
 const budget = quotaBudget();
 
-export const handler = stepHandler('CreateMeeting', z.object({ plan: Plan, role: RoleRef }), ({ plan, role }, { remainingMs }) =>
+// `role` (EnsureServiceLinkedRole's output, with the turn it reserved) is optional: an execution started under
+// an earlier definition does not pass it, and its CreateMeeting reserves its own turn.
+export const handler = stepHandler('CreateMeeting', z.object({ plan: Plan, role: z.optional(RoleRef) }), ({ plan, role }, { remainingMs }) =>
   createOrAdoptMeeting(
     { meetings, store, account: process.env.ACCOUNT_ID ?? '', partition: stackPartition(), region: process.env.AWS_REGION ?? '', turn: { store, budget, remainingMs } },
     plan,
-    role.quotaWait,
+    role?.quotaWait,
   ),
 );

@@ -2,6 +2,7 @@ import { ChimeSDKMeetingsClient, DeleteMeetingCommand } from '@aws-sdk/client-ch
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { ListExecutionsCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { CallRecord } from '../../local/core/server';
 import { output, start, startHarness, waitForCapture, waitForState, type Harness } from '../../local/harness';
 import { failure } from '../fixtures/async';
 
@@ -117,5 +118,42 @@ describe('idempotency on the local cloud', () => {
     });
     expect(e.status).toBe('SUCCEEDED');
     expect(h.cloud.orphans()).toEqual({ meetings: 0, pipelines: 0 });
+  });
+
+  it("reserves CreateMeeting's turn at Chime on EnsureServiceLinkedRole's first attempt only: a retried attempt reserves none, and CreateMeeting takes its own", async () => {
+    const calls: CallRecord[] = [];
+    const listen = (c: CallRecord) => calls.push(c);
+    const count = (executionArn: string, state: string, operation: string) => calls.filter((c) => c.caller?.executionArn === executionArn && c.caller.state === state && c.operation === operation).length;
+    const recordUntilCapture = async (name: string) => {
+      const e = await start(h, { meeting: { externalMeetingId: name } });
+      await h.run(() => waitForCapture(h, e, 5_000));
+      return e;
+    };
+    h.cloud.router.listeners.add(listen);
+    try {
+      const plain = await recordUntilCapture('role-first-try');
+      // IAM throttles the retried recording's first GetRole: its EnsureServiceLinkedRole fails (ServiceBusy) and the state machine retries it.
+      h.cloud.router.faults.add({ operation: 'GetRole', error: 'Throttling', count: 1 });
+      const retried = await recordUntilCapture('role-retried');
+      expect([count(plain.executionArn, 'EnsureServiceLinkedRole', 'GetRole'), count(retried.executionArn, 'EnsureServiceLinkedRole', 'GetRole')]).toEqual([1, 2]);
+      // One reservation each from EnsureServiceLinkedRole, however many attempts it took.
+      expect([count(plain.executionArn, 'EnsureServiceLinkedRole', 'UpdateItem'), count(retried.executionArn, 'EnsureServiceLinkedRole', 'UpdateItem')]).toEqual([1, 1]);
+      // The retried recording's CreateMeeting, handed no turn, reserves its own: one table write more than the other's.
+      expect(count(retried.executionArn, 'CreateMeeting', 'UpdateItem')).toBe(count(plain.executionArn, 'CreateMeeting', 'UpdateItem') + 1);
+      for (const e of [plain, retried]) {
+        const { chimeMeeting } = stateEntering(e, 'StartCapture') as State & { chimeMeeting: { meetingId: string } };
+        const chime = new ChimeSDKMeetingsClient(h.cloud.clientConfig());
+        await chime.send(new DeleteMeetingCommand({ MeetingId: chimeMeeting.meetingId }));
+        chime.destroy();
+        await h.run(async () => {
+          await e.done;
+          await h.cloud.bus.drain();
+        });
+        expect(e.status).toBe('SUCCEEDED');
+      }
+    } finally {
+      h.cloud.router.listeners.delete(listen);
+      h.cloud.router.faults.clear();
+    }
   });
 });

@@ -3,6 +3,7 @@ import { ChimeSDKMeetingsClient, CreateMeetingCommand } from '@aws-sdk/client-ch
 import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { ROLE_NAME } from '../../../functions/lib/service-linked-role';
+import { failure } from '../../fixtures/async';
 import { MEETING_ID, meetingRef, plan, roleRef } from '../../fixtures/plans';
 
 /**
@@ -25,22 +26,9 @@ const iam = mockClient(IAMClient);
 const ctx = (remainingMs: number) => ({ awsRequestId: 'r', functionName: 'f', getRemainingTimeInMillis: () => remainingMs });
 const role = { Path: '/aws-service-role/mediapipelines.chime.amazonaws.com/', RoleName: ROLE_NAME, RoleId: 'AROAEXAMPLE', Arn: `arn:aws:iam::123456789012:role/aws-service-role/mediapipelines.chime.amazonaws.com/${ROLE_NAME}`, CreateDate: new Date('2026-11-23T10:00:00Z') };
 
-async function failure(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a failure');
-}
-
-beforeEach(() => {
-  for (const m of [meetings, db, iam]) m.reset();
-});
-
-it('EnsureServiceLinkedRole reserves the turn before any IAM call, one slot per Meetings call (two for an adopted meeting), and hands it on', async () => {
+/** The budget's item as DynamoDB keeps it: the busy form (tat >= now) answers the old tat (UPDATED_OLD). Answers the log of calls. */
+function budgetItem(): string[] {
   const order: string[] = [];
-  // The budget's item as DynamoDB keeps it: the busy form (tat >= now) answers the old tat (UPDATED_OLD).
   let tat = 0;
   db.on(UpdateItemCommand).callsFake((input: { Key: { meetingId: { S: string } }; ReturnValues?: string; ExpressionAttributeValues: Record<string, { N: string }> }) => {
     order.push(`UpdateItem ${input.Key.meetingId.S}`);
@@ -49,6 +37,15 @@ it('EnsureServiceLinkedRole reserves the turn before any IAM call, one slot per 
     tat = values[':next'] ? Number(values[':next'].N) : old + Number(values[':interval']!.N);
     return input.ReturnValues === 'UPDATED_OLD' ? { Attributes: { tat: { N: String(old) } } } : {};
   });
+  return order;
+}
+
+beforeEach(() => {
+  for (const m of [meetings, db, iam]) m.reset();
+});
+
+it('EnsureServiceLinkedRole reserves the turn before any IAM call, one slot per Meetings call (two for an adopted meeting), and hands it on', async () => {
+  const order = budgetItem();
   iam.on(GetRoleCommand).callsFake(() => {
     order.push('GetRole');
     return { Role: role };
@@ -92,4 +89,23 @@ it("CreateMeeting prefers the slot the state machine carried back after a QuotaW
   const err = await failure(createMeeting({ plan: { ...plan(), quotaWait: { step: 'CreateMeeting', cause: { errorMessage: later } } }, role: role2 }, ctx(60_000)));
   expect(err.name).toBe('QuotaWait');
   expect(meetings.commandCalls(CreateMeetingCommand)).toHaveLength(0);
+});
+
+it("EnsureServiceLinkedRole reserves nothing on a retry ($$.State.RetryCount > 0): the first attempt's slot is the only one a recording can leave unused", async () => {
+  iam.on(GetRoleCommand).resolves({ Role: role });
+  budgetItem();
+  const out = await ensureServiceLinkedRole({ executionName: 'rec-1', mode: 'create', retryCount: 1 }, ctx(60_000));
+  expect(out).toEqual({ roleArn: role.Arn, createdAt: '2026-11-23T10:00:00.000Z', fresh: false });
+  expect(db.commandCalls(UpdateItemCommand)).toHaveLength(0);
+});
+
+it('an execution started under the earlier definition (no mode for EnsureServiceLinkedRole, no role for CreateMeeting) still records: CreateMeeting reserves its own turn', async () => {
+  iam.on(GetRoleCommand).resolves({ Role: role });
+  budgetItem();
+  db.on(PutItemCommand).resolves({});
+  meetings.on(CreateMeetingCommand).resolves({ Meeting: { MeetingId: MEETING_ID, MeetingArn: meetingRef.meetingArn, MediaRegion: 'us-east-1' } });
+  expect(await ensureServiceLinkedRole({ executionName: 'rec-1' }, ctx(60_000))).toEqual({ roleArn: role.Arn, createdAt: '2026-11-23T10:00:00.000Z', fresh: false });
+  expect(db.commandCalls(UpdateItemCommand)).toHaveLength(0);
+  expect(await createMeeting({ plan: plan() }, ctx(60_000))).toEqual(meetingRef);
+  expect(db.commandCalls(UpdateItemCommand).map((c) => c.args[0].input.Key)).toEqual([{ meetingId: { S: 'quota#meetings' } }]);
 });
