@@ -1,4 +1,6 @@
 import { fork } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../local/cloud';
 
@@ -7,10 +9,15 @@ import { REPO_ROOT } from '../local/cloud';
  * process.env (one cloud per process), and peak memory (maxRSS) must not mix between runs.
  */
 export function runInChild<T>(file: string, args: string[] = [], timeoutMs?: number): Promise<T> {
-  return new Promise((resolve, reject) => {
+  // The child's temporary files (a local cloud keeps its S3 objects there: hundreds of MB for 1,000
+  // recordings) go in a folder of its own, removed when it exits however it exits: a child killed past its
+  // budget cannot clean up after itself.
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-child-'));
+  return new Promise<T>((resolve, reject) => {
     // The child's stdout goes to our stderr: `npm run bench -- --json` keeps stdout for the result alone.
     const child = fork(file, args, {
       cwd: REPO_ROOT,
+      env: { ...process.env, TMPDIR: tmp },
       execArgv: ['--disable-warning=ExperimentalWarning', '--import', 'tsx'],
       stdio: ['ignore', 2, 'inherit', 'ipc'],
     });
@@ -27,7 +34,7 @@ export function runInChild<T>(file: string, args: string[] = [], timeoutMs?: num
       else if (signal === 'SIGKILL' && timeoutMs !== undefined) reject(new Error(`did not finish within ${Math.round(timeoutMs / 1000)} s`));
       else reject(new Error(`${path.basename(file)} ${args.join(' ')} exited with ${signal ?? code} before reporting a result`));
     });
-  });
+  }).finally(() => fs.rmSync(tmp, { recursive: true, force: true }));
 }
 
 /**

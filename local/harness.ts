@@ -23,6 +23,8 @@ export interface Harness {
   sfn: SFNClient;
   /** Runs `work` while simulated time moves forward (see LocalCloud.fastForward). */
   run<T>(work: () => Promise<T>): Promise<T>;
+  /** Where the cloud keeps its files (S3 objects, IAM); removed by close(). */
+  dataDir: string;
   close(): Promise<void>;
 }
 
@@ -36,10 +38,15 @@ export async function startHarness(options: LocalCloudOptions = {}): Promise<Har
     deployment,
     sfn,
     run: (work) => cloud.fastForward(work()),
+    dataDir,
     async close() {
       sfn.destroy();
-      await cloud.close();
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      // The cloud's files go even when closing reports a problem (a request from an unconfigured client).
+      try {
+        await cloud.close();
+      } finally {
+        fs.rmSync(dataDir, { recursive: true, force: true });
+      }
     },
   };
 }

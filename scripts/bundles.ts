@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import YAML from 'yaml';
@@ -49,7 +48,8 @@ export async function bundle(root: string, entry: string, file: string, external
   return { name: path.basename(file, path.extname(file)), bytes: fs.statSync(file).size, file, metafile };
 }
 
-export async function buildBundles(root: string, outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bundles-')), external?: string[]): Promise<BundleSize[]> {
+/** Builds every function's bundle into `outDir`, which the caller removes when done with the files. */
+export async function buildBundles(root: string, outDir: string, external?: string[]): Promise<BundleSize[]> {
   const sizes: BundleSize[] = [];
   for (const [name, fn] of Object.entries(readServerless(root).functions)) {
     const entry = path.join(root, `${fn.handler.slice(0, fn.handler.lastIndexOf('.'))}.ts`);

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { BEGIN, END, diagramBlock, replaceBlock } from './diagram';
 import { SIZES_BEGIN, SIZES_END, buildBundles, sizesTable } from './bundles';
@@ -12,7 +13,12 @@ async function main(): Promise<void> {
   const readme = path.join(root, 'README.md');
   let text = fs.readFileSync(readme, 'utf8');
   text = replaceBlock(text, BEGIN, END, diagramBlock(root));
-  text = replaceBlock(text, SIZES_BEGIN, SIZES_END, sizesTable(await buildBundles(root)));
+  const bundles = fs.mkdtempSync(path.join(os.tmpdir(), 'bundles-'));
+  try {
+    text = replaceBlock(text, SIZES_BEGIN, SIZES_END, sizesTable(await buildBundles(root, bundles)));
+  } finally {
+    fs.rmSync(bundles, { recursive: true, force: true });
+  }
   text = replaceBlock(text, RELIABILITY_BEGIN, RELIABILITY_END, reliabilityTable());
   text = replaceBlock(text, BEHAVIOURS_BEGIN, BEHAVIOURS_END, behavioursTable());
   fs.writeFileSync(readme, text);

@@ -57,6 +57,8 @@ describe('an SDK client made outside the registry', () => {
       closed = await other.close().then(() => 'closed', (err: Error) => err.message);
     }
     expect(closed).toMatch(/1 request\(s\) came from AWS SDK clients made outside functions\/lib\/clients/);
+    // Its files are gone all the same.
+    expect(require('node:fs').existsSync(other.dataDir)).toBe(false);
   });
 });
 
