@@ -18,26 +18,28 @@ const ARN = /^arn[/:\-_.a-zA-Z0-9]+$/;
 
 const text = fc.oneof(fc.string(), fc.constantFrom('', 'a', 'aws:x', 'AWS:Y', 'x'.repeat(65), 'ok-bucket', 'Bad_Bucket', 'raw/prefix', '../up', 'us-east-1', 'mars-1'));
 const maybe = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
+/** A valid value four times in five, else `other`: each field on its own is mostly valid, so whole requests often are. */
+const mostly = <T, U>(valid: fc.Arbitrary<T>, other: fc.Arbitrary<U>) => fc.oneof({ weight: 4, arbitrary: valid }, { weight: 1, arbitrary: other });
 // Near-valid requests reach the accepting branch often; fc.anything() covers arbitrary shapes.
 const nearValid = fc.record(
   {
-    meetingId: maybe(fc.oneof(fc.uuid(), text)),
-    meeting: maybe(fc.record({ externalMeetingId: maybe(text), mediaRegion: maybe(fc.oneof(fc.constantFrom(...MEDIA_REGIONS), text)) }, { requiredKeys: [] })),
+    meetingId: maybe(mostly(fc.uuid(), text)),
+    meeting: maybe(fc.record({ externalMeetingId: maybe(text), mediaRegion: maybe(mostly(fc.constantFrom(...MEDIA_REGIONS), text)) }, { requiredKeys: [] })),
     capture: maybe(
       fc.record(
         {
-          bucket: maybe(fc.oneof(fc.stringMatching(/^[a-z0-9][a-z0-9.-]{1,20}[a-z0-9]$/), text)),
-          prefix: maybe(fc.oneof(fc.stringMatching(/^[a-z0-9/]{0,40}$/), text)),
+          bucket: maybe(mostly(fc.stringMatching(/^[a-z0-9][a-z0-9.-]{1,20}[a-z0-9]$/), text)),
+          prefix: maybe(mostly(fc.stringMatching(/^[a-z0-9/]{0,40}$/), text)),
           audio: maybe(fc.constantFrom('AudioOnly', 'AudioWithActiveSpeakerVideo', 'AudioWithCompositedVideo', 'Loud')),
-          video: maybe(fc.oneof(fc.boolean(), text)),
+          video: maybe(mostly(fc.boolean(), text)),
           compositedVideo: maybe(fc.record({ resolution: maybe(fc.constantFrom('HD', 'FHD', '4K')) }, { requiredKeys: [] })),
         },
         { requiredKeys: [] },
       ),
     ),
-    concatenation: maybe(fc.record({ timeoutMinutes: maybe(fc.oneof(fc.integer({ min: -5, max: 1000 }), fc.double())) }, { requiredKeys: [] })),
-    keepRawChunks: maybe(fc.oneof(fc.boolean(), text)),
-    tags: maybe(fc.dictionary(fc.oneof(fc.stringMatching(/^[a-zA-Z0-9+=._:/-]{1,20}$/), text), fc.oneof(fc.stringMatching(/^[\w .:/=+@-]{0,20}$/), text), { maxKeys: 3 })),
+    concatenation: maybe(fc.record({ timeoutMinutes: maybe(mostly(fc.integer({ min: -5, max: 1000 }), fc.double())) }, { requiredKeys: [] })),
+    keepRawChunks: maybe(mostly(fc.boolean(), text)),
+    tags: maybe(fc.dictionary(mostly(fc.stringMatching(/^[a-zA-Z0-9+=._:/-]{1,20}$/), text), mostly(fc.stringMatching(/^[\w .:/=+@-]{0,20}$/), text), { maxKeys: 3 })),
   },
   { requiredKeys: [] },
 );
@@ -96,7 +98,8 @@ describe('workflow input properties', () => {
       }),
       { numRuns: 1000 },
     );
-    expect(outcomes.accepted).toBeGreaterThan(20);
+    // About 100 of 1,000 are accepted (86-123 over 15 seeds); 40 is six standard deviations below that.
+    expect(outcomes.accepted).toBeGreaterThan(40);
     expect(outcomes.rejected).toBeGreaterThan(50);
   });
 });
