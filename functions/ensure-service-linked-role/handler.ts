@@ -12,6 +12,7 @@ const Input = z.object({
   // Absent in an execution started under a definition from before the step reserved CreateMeeting's turn
   // (a running execution keeps its definition, but a task calls the function's latest code): then its
   // CreateMeeting is not handed a turn either, and reserves its own.
+  // The plan's mode, spelt out: importing lib/schemas for it would add 3 KiB (the whole Plan) to this bundle.
   mode: z.optional(z.enum(['create', 'adopt'])),
   /** `$$.State.RetryCount`: 0 on the step's first attempt. */
   retryCount: z.optional(z.number()),

@@ -52,8 +52,8 @@ describe('idempotency on the local cloud', () => {
       capturePipeline: { mediaPipelineId: string };
     };
 
-    // The same Parameters the ASL passes to each Task.
-    const roleAgain = (await h.cloud.lambda.invoke('ensureServiceLinkedRole', { executionName: plan.executionName, mode: plan.mode })) as { roleArn: string };
+    // The same Parameters the ASL passes to each Task, as its retrier passes them ($$.State.RetryCount 1).
+    const roleAgain = (await h.cloud.lambda.invoke('ensureServiceLinkedRole', { executionName: plan.executionName, mode: plan.mode, retryCount: 1 })) as { roleArn: string };
     expect(roleAgain.roleArn).toBe(role.roleArn);
 
     const tokenBefore = (await recordOf(chimeMeeting.meetingId))?.taskToken;

@@ -2,9 +2,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { ChimeSDKMeetingsClient, CreateMeetingCommand } from '@aws-sdk/client-chime-sdk-meetings';
 import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { ROLE_NAME } from '../../../functions/lib/service-linked-role';
 import { failure } from '../../fixtures/async';
-import { MEETING_ID, meetingRef, plan, roleRef } from '../../fixtures/plans';
+import { MEETING_ID, meetingRef, plan, roleRef, serviceLinkedRole } from '../../fixtures/plans';
 
 /**
  * CreateMeeting's turn in Chime's request budget (functions/lib/quota.ts) with the budget on, as the
@@ -24,7 +23,7 @@ const meetings = mockClient(ChimeSDKMeetingsClient);
 const db = mockClient(DynamoDBClient);
 const iam = mockClient(IAMClient);
 const ctx = (remainingMs: number) => ({ awsRequestId: 'r', functionName: 'f', getRemainingTimeInMillis: () => remainingMs });
-const role = { Path: '/aws-service-role/mediapipelines.chime.amazonaws.com/', RoleName: ROLE_NAME, RoleId: 'AROAEXAMPLE', Arn: `arn:aws:iam::123456789012:role/aws-service-role/mediapipelines.chime.amazonaws.com/${ROLE_NAME}`, CreateDate: new Date('2026-11-23T10:00:00Z') };
+const role = serviceLinkedRole;
 
 /** The budget's item as DynamoDB keeps it: the busy form (tat >= now) answers the old tat (UPDATED_OLD). Answers the log of calls. */
 function budgetItem(): string[] {

@@ -38,7 +38,7 @@ import { handler as cleanup } from '../../../functions/cleanup/handler';
 import { policyToApply, requiredGrants } from '../../../functions/lib/bucket-policy';
 import { ROLE_NAME } from '../../../functions/lib/service-linked-role';
 import { clientRequestToken } from '../../../functions/lib/tokens';
-import { EXECUTION_ID, MEETING_ID, meetingRef, newRole, plan, roleRef } from '../../fixtures/plans';
+import { EXECUTION_ID, MEETING_ID, meetingRef, newRole, plan, roleRef, serviceLinkedRole } from '../../fixtures/plans';
 
 const meetings = mockClient(ChimeSDKMeetingsClient);
 const pipelines = mockClient(ChimeSDKMediaPipelinesClient);
@@ -291,7 +291,7 @@ describe('ARNs in the stack\'s partition', () => {
 
 describe('EnsureServiceLinkedRole', () => {
   const CREATED = new Date('2026-11-23T10:00:00Z');
-  const role = { Path: '/aws-service-role/mediapipelines.chime.amazonaws.com/', RoleName: ROLE_NAME, RoleId: 'AROAEXAMPLE', Arn: `arn:aws:iam::123456789012:role/aws-service-role/mediapipelines.chime.amazonaws.com/${ROLE_NAME}`, CreateDate: CREATED };
+  const role = { ...serviceLinkedRole, CreateDate: CREATED };
   const denied = () => new IAMServiceException({ name: 'AccessDenied', $fault: 'client', message: `User: arn:aws:sts::123456789012:assumed-role/r/f is not authorized to perform: iam:GetRole on resource: role ${ROLE_NAME}`, $metadata: { httpStatusCode: 403 } });
   const taken = () => new IAMServiceException({ name: 'InvalidInputException', $fault: 'client', message: `Service role name ${ROLE_NAME} has been taken in this account, please try a different suffix.`, $metadata: { httpStatusCode: 400 } });
 
